@@ -1,0 +1,44 @@
+# CMER — the two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://cmer:cmer@127.0.0.1:5432/cmer
+export CMER_DEBUG ?= 1
+
+.PHONY: demo test test-pg test-e2e lint venv serve clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip==26.3
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	$(BIN)/python manage.py migrate --noinput -v0
+	CMER_DEMO=1 $(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "CMER demo: open http://127.0.0.1:8000 and log in with an account above."
+	@echo "Password for all demo accounts: demo-cmer-2026 — second-factor code: 000000 (demo only)."
+	CMER_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole suite on the embedded SQLite database (browser tests included).
+test: venv
+	$(BIN)/pytest
+
+# The same suite on PostgreSQL (DATABASE_URL overrides PG_URL).
+test-pg: venv
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest
+
+test-e2e: venv
+	$(BIN)/pytest -m e2e
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/bandit -q -c pyproject.toml -r cmer
+
+clean:
+	rm -rf $(VENV) db.sqlite3* artifacts .pytest_cache

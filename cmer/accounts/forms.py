@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from cmer.accounts.models import Membership, User
+from cmer.accounts.roles import Role
+
+
+class LoginForm(DsfrBaseForm):
+    username = forms.EmailField(label=_("Adresse électronique"), max_length=254)
+    password = forms.CharField(
+        label=_("Mot de passe"), max_length=1024, strip=False, widget=forms.PasswordInput
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+
+class TokenForm(DsfrBaseForm):
+    token = forms.CharField(
+        label=_("Code à usage unique"),
+        help_text=_("Les 6 chiffres de votre application, ou un code de secours à 8 chiffres."),
+        max_length=8,
+        min_length=6,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        attrs = self.fields["token"].widget.attrs
+        attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].replace(" ", "")
+        if not token.isdigit():
+            raise forms.ValidationError(_("Le code ne contient que des chiffres."))
+        return token
+
+
+class ChooseCellForm(DsfrBaseForm):
+    membership = forms.ModelChoiceField(
+        label=_("Cellule"), queryset=Membership.objects.none(), widget=forms.RadioSelect, empty_label=None
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["membership"]
+        field.queryset = Membership.objects.active().filter(user=user).select_related("cell")  # type: ignore[attr-defined]
+        field.label_from_instance = lambda m: f"{m.cell} — {m.get_role_display()}"  # type: ignore[attr-defined]
+
+
+class MembershipCreateForm(DsfrBaseForm):
+    email = forms.EmailField(
+        label=_("Adresse électronique du compte"),
+        max_length=254,
+        help_text=_("Le compte doit avoir été créé par l'administrateur de la plateforme."),
+    )
+    role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
+    service = forms.CharField(label=_("Service ou organisation"), max_length=120, required=False)
+
+    def clean_email(self) -> User:
+        email = self.cleaned_data["email"].lower()
+        user = User.objects.filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(_("Aucun compte actif avec cette adresse."))
+        return user
+
+
+class MembershipRoleForm(DsfrBaseForm):
+    role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)

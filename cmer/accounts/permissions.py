@@ -1,0 +1,28 @@
+"""Who may do what with accounts and memberships (product.md §2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cmer.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from cmer.accounts.models import Membership
+
+MANAGERS = {Role.PRESIDENT, Role.COORDINATOR}
+
+
+def can_manage_memberships(membership: Membership | None) -> bool:
+    """The president and the coordinator manage their own cell's memberships."""
+    return membership is not None and membership.role in MANAGERS
+
+
+def can_end_membership(membership: Membership | None, target: Membership) -> bool:
+    """A manager may end another open membership of their cell, never their own."""
+    return (
+        can_manage_memberships(membership)
+        and membership is not None
+        and target.cell_id == membership.cell_id
+        and target.pk != membership.pk
+        and target.end_date is None
+    )

@@ -1,0 +1,126 @@
+"""Account, membership and charter changes. Each writes its audit event in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, User
+from cmer.audit.services import record
+
+BACKUP_CODE_COUNT = 10
+
+
+class ServiceError(Exception):
+    """A refused business operation, with a message fit to show the user."""
+
+
+@transaction.atomic
+def charter_accept(*, membership: Membership, charter: Charter, by: User) -> CharterAcceptance:
+    """A member accepts the cell's current charter; the acceptance is kept with its version."""
+    if charter.cell_id != membership.cell_id or membership.user_id != by.pk:
+        raise ServiceError("Cette charte ne concerne pas votre appartenance.")
+    acceptance, created = CharterAcceptance.objects.get_or_create(membership=membership, charter=charter)
+    if created:
+        record(
+            action="charter.accepted",
+            actor=by,
+            cell=membership.cell_id,
+            target=charter,
+            data={"version": charter.version, "membership": membership.pk},
+        )
+    return acceptance
+
+
+@transaction.atomic
+def membership_create(
+    *, cell: Cell, user: User, role: str, service: str, start_date: date, by: User
+) -> Membership:
+    """Add a person to a cell in one role; one open membership per person and cell."""
+    if Membership.objects.filter(cell=cell, user=user, end_date__isnull=True).exists():
+        raise ServiceError("Cette personne est déjà membre de la cellule.")
+    membership = Membership.objects.create(
+        cell=cell, user=user, role=role, service=service, start_date=start_date
+    )
+    record(
+        action="membership.created",
+        actor=by,
+        cell=cell,
+        target=membership,
+        data={"role": role, "user": user.pk},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_end(*, membership: Membership, by: User, on: date | None = None) -> Membership:
+    """End a membership; its access stops immediately (the middleware re-checks each request)."""
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    if locked.end_date is not None:
+        raise ServiceError("Cette appartenance est déjà terminée.")
+    locked.end_date = on or timezone.localdate()
+    locked.save(update_fields=["end_date"])
+    record(
+        action="membership.ended", actor=by, cell=locked.cell_id, target=locked, data={"role": locked.role}
+    )
+    return locked
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, by: User) -> Membership:
+    """Change a member's role in place (audited with the old and new role)."""
+    locked = Membership.objects.select_for_update().get(pk=membership.pk)
+    old = locked.role
+    if old == role:
+        return locked
+    locked.role = role
+    locked.save(update_fields=["role"])
+    record(
+        action="membership.role_changed",
+        actor=by,
+        cell=locked.cell_id,
+        target=locked,
+        data={"from": old, "to": role},
+    )
+    return locked
+
+
+def _new_backup_codes(device: StaticDevice) -> list[str]:
+    device.token_set.all().delete()
+    codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+@transaction.atomic
+def totp_enrol(*, user: User, key_hex: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm a TOTP device (the token was checked by the caller) and issue backup codes."""
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
+    static, _ = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
+    codes = _new_backup_codes(static)
+    record(action="auth.otp_enrolled", actor=user, target=user)
+    return device, codes
+
+
+@transaction.atomic
+def backup_codes_regenerate(*, user: User) -> list[str]:
+    """Replace the user's backup codes; the old ones stop working."""
+    static, _ = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
+    codes = _new_backup_codes(static)
+    record(action="auth.backup_codes_regenerated", actor=user, target=user)
+    return codes
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, by: User) -> User:
+    """Deactivate an account; its sessions stop working at the next request."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    record(action="account.deactivated", actor=by, target=user)
+    return user

@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+import time
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cmer.accounts import services
+from cmer.accounts.forms import (
+    ChooseCellForm,
+    LoginForm,
+    MembershipCreateForm,
+    MembershipRoleForm,
+    TokenForm,
+)
+from cmer.accounts.models import Membership
+from cmer.accounts.permissions import can_end_membership, can_manage_memberships
+from cmer.audit.models import Outcome
+from cmer.audit.services import record
+from cmer.core.policy import deny, get_visible_or_404, requires
+
+LOGIN_FAILED = _("Adresse électronique ou mot de passe incorrect.")
+DEMO_TOKEN = "000000"
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("core:dashboard")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request,
+            username=form.cleaned_data["username"].lower(),
+            password=form.cleaned_data["password"],
+        )
+        if user is not None:
+            login(request, user)  # rotates the session key
+            request.session["cmer_login_at"] = time.time()
+            request.session["cmer_next"] = _next_url(request)
+            return redirect("accounts:otp_verify")
+        form.add_error(None, LOGIN_FAILED)
+    elif request.method == "POST":
+        form.add_error(None, LOGIN_FAILED)
+    return render(request, "accounts/login.html", {"form": form})
+
+
+def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Axes lockout answer: the same for known and unknown accounts."""
+    form = LoginForm()
+    form.add_error(
+        None,
+        _(
+            "Trop de tentatives infructueuses : la connexion est bloquée pendant 15 minutes. "
+            "Contactez votre coordonnateur si le problème persiste."
+        ),
+    )
+    return render(request, "accounts/login.html", {"form": form}, status=429)
+
+
+def _after_second_factor(request: HttpRequest) -> HttpResponse:
+    target = request.session.pop("cmer_next", None) or reverse("core:dashboard")
+    return redirect(target)
+
+
+def _demo_token_allowed() -> bool:
+    # Both flags, read at call time: a production server (DEBUG off) never accepts it.
+    return bool(settings.DEBUG and settings.CMER_DEMO)
+
+
+@require_http_methods(["GET", "POST"])
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_verified():  # type: ignore[union-attr]
+        return redirect("core:dashboard")
+    device_qs = TOTPDevice.objects.filter(user=user, confirmed=True)
+    if not device_qs.exists():
+        return redirect("accounts:otp_setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"]
+        device = match_token(user, token)
+        if device is None and _demo_token_allowed() and token == DEMO_TOKEN:
+            device = device_qs.first()
+        if device is not None:
+            otp_login(request, device)
+            record(
+                action="auth.login_second_factor",
+                actor=user,
+                target=user,
+                data={"device": device.__class__.__name__.lower()},
+            )
+            return _after_second_factor(request)
+        record(action="auth.second_factor_failed", actor=user, target=user, outcome=Outcome.FAILED)
+        form.add_error("token", _("Code invalide ou expiré."))
+    return render(request, "accounts/otp_verify.html", {"form": form, "demo": _demo_token_allowed()})
+
+
+def _qr_data_uri(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@require_http_methods(["GET", "POST"])
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return redirect("accounts:otp_verify")
+    key_hex = request.session.get("cmer_totp_key")
+    if not key_hex:
+        key_hex = secrets.token_hex(20)
+        request.session["cmer_totp_key"] = key_hex
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        totp = TOTP(bytes.fromhex(key_hex), drift=1)
+        totp.time = time.time()
+        token = form.cleaned_data["token"]
+        if len(token) == 6 and totp.verify(int(token), tolerance=1):
+            device, codes = services.totp_enrol(user=user, key_hex=key_hex)  # type: ignore[arg-type]
+            del request.session["cmer_totp_key"]
+            otp_login(request, device)
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "just_enrolled": True})
+        form.add_error("token", _("Code invalide : vérifiez l'heure de votre téléphone et réessayez."))
+    device = TOTPDevice(user=user, key=key_hex, name="setup")  # unsaved: only builds the URI
+    secret_b32 = base64.b32encode(bytes.fromhex(key_hex)).decode()
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {"form": form, "qr": _qr_data_uri(device.config_url), "secret": secret_b32},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def security(request: HttpRequest) -> HttpResponse:
+    """The user's own second-factor page: remaining backup codes, and regeneration."""
+    if request.method == "POST":
+        codes = services.backup_codes_regenerate(user=request.user)  # type: ignore[arg-type]
+        return render(request, "accounts/backup_codes.html", {"codes": codes})
+    remaining = sum(d.token_set.count() for d in request.user.staticdevice_set.all())  # type: ignore[union-attr]
+    return render(request, "accounts/security.html", {"remaining": remaining})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)  # flushes the session: it cannot be replayed
+    messages.info(request, _("Vous êtes déconnecté."))
+    return redirect("accounts:login")
+
+
+@require_http_methods(["GET", "POST"])
+def choose_cell(request: HttpRequest) -> HttpResponse:
+    form = ChooseCellForm(request.POST or None, user=request.user)  # type: ignore[arg-type]
+    if request.method == "POST" and form.is_valid():
+        membership = form.cleaned_data["membership"]
+        request.session["cmer_membership"] = membership.pk
+        record(action="cell.selected", actor=request.user, cell=membership.cell_id, target=membership)
+        return redirect("core:dashboard")
+    return render(request, "accounts/choose_cell.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def charter(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    if membership is None:
+        return redirect("accounts:choose_cell")
+    current = membership.cell.current_charter()
+    accepted = current is not None and membership.has_accepted_current_charter()
+    if request.method == "POST" and current is not None and not accepted:
+        if request.POST.get("accept") != "yes":
+            messages.error(request, _("Cochez la case pour accepter la charte."))
+        else:
+            services.charter_accept(membership=membership, charter=current, by=request.user)  # type: ignore[arg-type]
+            messages.success(request, _("Charte acceptée. Bienvenue dans la cellule."))
+            return redirect("core:dashboard")
+    return render(request, "accounts/charter.html", {"charter": current, "accepted": accepted})
+
+
+@requires(can_manage_memberships, "membership.list")
+def members(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    rows = (
+        Membership.objects.visible_to(membership)
+        .select_related("user")
+        .order_by("end_date", "role", "user__last_name")
+    )
+    return render(request, "accounts/members.html", {"rows": rows, "form": MembershipCreateForm()})
+
+
+@require_POST
+@requires(can_manage_memberships, "membership.create")
+def member_add(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    form = MembershipCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_create(
+                cell=membership.cell,
+                user=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                service=form.cleaned_data["service"],
+                start_date=timezone.localdate(),
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except services.ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Membre ajouté."))
+            return redirect("accounts:members")
+    rows = Membership.objects.visible_to(membership).select_related("user")
+    return render(request, "accounts/members.html", {"rows": rows, "form": form}, status=400)
+
+
+@require_POST
+def member_end(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    target = get_visible_or_404(request, Membership.objects.visible_to(membership), pk=pk)
+    if not can_end_membership(membership, target):
+        raise deny(request, "membership.end", target)
+    services.membership_end(membership=target, by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("Appartenance terminée : l'accès est coupé."))
+    return redirect("accounts:members")
+
+
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    target = get_visible_or_404(request, Membership.objects.visible_to(membership), pk=pk)
+    if not can_end_membership(membership, target):
+        raise deny(request, "membership.role", target)
+    form = MembershipRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Rôle inconnu."))
+        return redirect("accounts:members")
+    services.membership_change_role(membership=target, role=form.cleaned_data["role"], by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("Rôle modifié."))
+    return redirect("accounts:members")

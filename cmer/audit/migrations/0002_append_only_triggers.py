@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from cmer.audit import triggers
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0001_initial")]
+
+    operations = [migrations.RunPython(triggers.install, triggers.uninstall)]

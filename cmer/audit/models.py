@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    OK = "ok", _("succès")
+    DENIED = "denied", _("refus")
+    FAILED = "failed", _("échec")
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained entry. Holds ids and codes, never personal values.
+
+    Actor and cell are plain integers, not foreign keys: the trail must outlive purged
+    objects and must never block a purge or cascade into one.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor_id = models.PositiveBigIntegerField(null=True, db_index=True)
+    cell_id = models.PositiveBigIntegerField(null=True, db_index=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OK)
+    request_id = models.CharField(max_length=32, blank=True)
+    ip = models.GenericIPAddressField(null=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("événements d'audit")
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"

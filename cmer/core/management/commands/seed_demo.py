@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from faker import Faker
+
+from cmer.accounts import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Load fictitious demo data (two cells, one account per role). Refuses outside DEBUG."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args: Any, seed: int, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo only runs with CMER_DEBUG=1 (demo data is fake).")
+        faker = Faker("fr_FR")
+        faker.seed_instance(seed)
+        with transaction.atomic():
+            accounts = accounts_demo.seed(faker)
+            for loader in demo_loaders():
+                loader(faker)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded. Accounts (password for all: {accounts_demo.DEMO_PASSWORD}):"
+            )
+        )
+        for email, label in accounts:
+            self.stdout.write(f"  {email:42} {label}")
+        self.stdout.write(
+            "Second factor: with CMER_DEBUG=1 and CMER_DEMO=1 the code 000000 is accepted (never otherwise)."
+        )
+
+
+def demo_loaders() -> list[Any]:
+    """Each later app adds its demo situations here, after the accounts exist."""
+    return []

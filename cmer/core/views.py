@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from cmer.core.dashboard import widgets_for
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    widgets = widgets_for(request, membership) if membership else []
+    return render(request, "core/dashboard.html", {"widgets": widgets})
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _error(request: HttpRequest, status: int, title: str, template: str = "error.html") -> HttpResponse:
+    return render(
+        request,
+        template,
+        {"status": status, "title": title, "request_id": getattr(request, "request_id", "")},
+        status=status,
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 400, _("Requête invalide"))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 403, _("Accès refusé"))
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 404, _("Page introuvable"))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Rendered without the request context processors: a failing one must not hide the page.
+    from django.template import loader
+    from django.utils.translation import gettext as _
+
+    html = loader.get_template("error_500.html").render(
+        {"title": _("Erreur interne"), "request_id": getattr(request, "request_id", "")}
+    )
+    return HttpResponse(html, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    return _error(request, 403, _("Le formulaire a expiré. Rechargez la page et recommencez."))

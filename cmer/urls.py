@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "CMER — administration de la plateforme"
+admin.site.site_title = "CMER"
+
+urlpatterns = [
+    # The admin has no login of its own: everyone goes through password + second factor.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    ),
+    path("admin/", admin.site.urls),
+    path("", include("cmer.accounts.urls")),
+    path("", include("cmer.core.urls")),
+]
+
+handler400 = "cmer.core.views.bad_request"
+handler403 = "cmer.core.views.permission_denied"
+handler404 = "cmer.core.views.page_not_found"
+handler500 = "cmer.core.views.server_error"

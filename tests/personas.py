@@ -1,0 +1,129 @@
+"""Personas in two cells (every role), a platform admin and an outsider, for every test."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, User
+from cmer.accounts.roles import Role
+
+PASSWORD = "correct horse battery staple"
+ROLES = [r.value for r in Role]
+
+
+@cache
+def password_hash() -> str:
+    """Argon2 is slow by design: hash the personas' password once per test session."""
+    return make_password(PASSWORD)
+
+
+def make_user(email: str, *, staff: bool = False, first: str = "Camille", last: str = "Martin") -> User:
+    user = User.objects.create(
+        email=email,
+        password=password_hash(),
+        first_name=first,
+        last_name=last,
+        is_staff=staff,
+        is_superuser=staff,
+    )
+    TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+def make_cell(code: str, name: str, insee: str) -> Cell:
+    cell = Cell.objects.create(
+        name=name, code=code, insee_code=insee, department="13", prefecture="Préfecture", operator=name
+    )
+    Charter.objects.create(cell=cell, version=1, text="Charte v1", effective_date=date(2024, 1, 1))
+    return cell
+
+
+def make_membership(
+    user: User, cell: Cell, role: str, *, service: str = "", accept: bool = True
+) -> Membership:
+    membership = Membership.objects.create(
+        user=user,
+        cell=cell,
+        role=role,
+        service=service or f"svc-{role}",
+        start_date=timezone.localdate() - timedelta(days=30),
+    )
+    if accept:
+        CharterAcceptance.objects.create(membership=membership, charter=cell.current_charter())
+    return membership
+
+
+@dataclass
+class CellWorld:
+    cell: Cell
+    members: dict[str, Membership] = field(default_factory=dict)
+
+    def user(self, role: str) -> User:
+        return self.members[role].user
+
+
+@dataclass
+class World:
+    a: CellWorld
+    b: CellWorld
+    staff: User
+    outsider: User
+
+    def persona(self, name: str) -> tuple[User, Membership | None]:
+        """'staff', 'outsider' or a role name (in cell A)."""
+        if name == "staff":
+            return self.staff, None
+        if name == "outsider":
+            return self.outsider, None
+        return self.a.user(name), self.a.members[name]
+
+
+def build_world() -> World:
+    cells = {}
+    for code, name, insee in (("AAA", "Alpha-ville", "13001"), ("BBB", "Beta-ville", "13002")):
+        cell = make_cell(code, name, insee)
+        cw = CellWorld(cell)
+        for role in ROLES:
+            user = make_user(f"{role}.{code.lower()}@test.cmer", first=role.title(), last=code)
+            cw.members[role] = make_membership(user, cell, role)
+        cells[code] = cw
+    staff = make_user("staff@test.cmer", staff=True)
+    outsider = make_user("outsider@test.cmer")
+    return World(cells["AAA"], cells["BBB"], staff, outsider)
+
+
+def login(client: Client, user: User, membership: Membership | None = None) -> Client:
+    """A fully signed-in session: password done, second factor verified, cell chosen."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session["cmer_login_at"] = time.time()
+    if membership is not None:
+        session["cmer_membership"] = membership.pk
+    session.save()
+    return client
+
+
+def password_only_login(client: Client, user: User) -> Client:
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session["cmer_login_at"] = time.time()
+    session.save()
+    return client
+
+
+def persona_client(world: World, name: str) -> Client:
+    user, membership = world.persona(name)
+    return login(Client(), user, membership)
