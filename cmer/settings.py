@@ -72,6 +72,13 @@ INSTALLED_APPS = [
     "cmer.core",
     "cmer.accounts",
     "cmer.audit",
+    "cmer.training",
+    "cmer.referrals",
+    "cmer.cases",
+    "cmer.meetings",
+    "cmer.exchange",
+    "cmer.privacy",
+    "cmer.stats",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,13 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("", include("cmer.accounts.urls")),
+    path("signalements/", include("cmer.referrals.urls")),
+    path("situations/", include("cmer.cases.urls")),
+    path("reunions/", include("cmer.meetings.urls")),
+    path("echanges/", include("cmer.exchange.urls")),
+    path("formation/", include("cmer.training.urls")),
+    path("donnees/", include("cmer.privacy.urls")),
+    path("statistiques/", include("cmer.stats.urls")),
     path("", include("cmer.core.urls")),
 ]
 

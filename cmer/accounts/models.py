@@ -83,6 +83,14 @@ class Cell(models.Model):
     operator = models.CharField(_("opérateur"), max_length=120, help_text=_("Responsable de traitement."))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Working rules of the cell (product.md §3, §5), set by the platform admin.
+    meeting_cadence_weeks = models.PositiveSmallIntegerField(
+        _("périodicité des réunions (semaines)"), default=6
+    )
+    prequalification_days = models.PositiveSmallIntegerField(
+        _("délai de pré-qualification (jours)"), default=15
+    )
+    watch_max_renewals = models.PositiveSmallIntegerField(_("renouvellements de veille au plus"), default=2)
 
     class Meta:
         verbose_name = _("cellule")

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -38,5 +40,13 @@ class Command(BaseCommand):
 
 
 def demo_loaders() -> list[Any]:
-    """Each later app adds its demo situations here, after the accounts exist."""
-    return []
+    """Each app may have a `demo.seed(faker)`; they run in INSTALLED_APPS order after accounts."""
+    loaders = []
+    for config in apps.get_app_configs():
+        if config.name.startswith("cmer.") and config.label not in {"accounts", "core"}:
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError:
+                continue
+            loaders.append(module.seed)
+    return loaders

@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cmer.accounts.roles import Role
+from cmer.cases.states import CloseReason, State
+from cmer.core.fields import EncryptedTextField
+
+if TYPE_CHECKING:
+    from cmer.accounts.models import Membership
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("féminin")
+    MALE = "M", _("masculin")
+    UNSPECIFIED = "X", _("non renseigné")
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def visible_to(self, membership: Membership | None) -> PersonQuerySet:
+        """People of the cases the membership may read."""
+        if membership is None:
+            return self.none()
+        return self.filter(cases__in=Case.objects.visible_to(membership)).distinct()
+
+
+class Person(models.Model):
+    """The person a situation is about. Identity is encrypted; only exact search via blind index."""
+
+    cell = models.ForeignKey("accounts.Cell", on_delete=models.PROTECT, related_name="persons")
+    last_name = EncryptedTextField(_("nom"))
+    first_name = EncryptedTextField(_("prénom"))
+    sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices, default=Sex.UNSPECIFIED)
+    birth_date = EncryptedTextField(_("date de naissance"))  # ISO date, encrypted
+    # Year only, in clear: age brackets for statistics and the retention age limit.
+    birth_year = models.PositiveSmallIntegerField()
+    address = EncryptedTextField(_("adresse"), blank=True)
+    phone = EncryptedTextField(_("téléphone"), blank=True)
+    email = EncryptedTextField(_("adresse électronique"), blank=True)
+    situation = EncryptedTextField(_("niveau scolaire ou situation professionnelle"), blank=True)
+    legal_representatives = EncryptedTextField(_("représentants légaux (mineur)"), blank=True)
+    # Keyed HMAC of normalised last name + first name + birth date: exact search within a cell.
+    name_index = models.CharField(max_length=64, db_index=True)
+    key_id = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personne")
+
+    def __str__(self) -> str:
+        return f"Personne #{self.pk}"  # never the name: str() ends up in logs and admin
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, membership: Membership | None) -> CaseQuerySet:
+        """product.md §2 'read a case': P/C all of the cell; M/S their scope; G their item; else none.
+
+        Scope: cases on the agenda of a meeting the member is convened to, from convocation until
+        its minutes are validated, or with an action assigned to the member's service.
+        Guest: the item they are invited to, during the meeting window only.
+        """
+        if membership is None:
+            return self.none()
+        in_cell = self.filter(cell_id=membership.cell_id)
+        role = membership.role
+        if role in (Role.PRESIDENT, Role.COORDINATOR):
+            return in_cell
+        if role in (Role.MEMBER, Role.STATE_MEMBER):
+            on_agenda = Q(
+                agenda_items__meeting__attendees__membership=membership,
+                agenda_items__meeting__minutes_validated_at__isnull=True,
+                agenda_items__meeting__convened_at__isnull=False,
+            )
+            own_service = Q(actions__service=membership.service) if membership.service else Q(pk__in=[])
+            ids = in_cell.filter(on_agenda | own_service).values("pk")
+            return in_cell.filter(pk__in=ids)
+        if role == Role.GUEST:
+            now = timezone.now()
+            ids = in_cell.filter(
+                agenda_items__guests=membership,
+                agenda_items__meeting__starts_at__lte=now,
+                agenda_items__meeting__ends_at__gte=now,
+            ).values("pk")
+            return in_cell.filter(pk__in=ids)
+        return self.none()
+
+
+class Case(models.Model):
+    """A situation followed by the cell (never a 'suspect'). Shown by its pseudonymous reference."""
+
+    cell = models.ForeignKey("accounts.Cell", on_delete=models.PROTECT, related_name="cases")
+    reference = models.CharField(_("référence"), max_length=20, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    state = models.CharField(_("état"), max_length=20, choices=State.choices, default=State.RECEIVED)
+    is_minor = models.BooleanField(_("mineur à l'ouverture"))
+    opened_at = models.DateTimeField(_("ouverte le"), default=timezone.now)
+    prequalification_due = models.DateField(_("pré-qualification attendue le"))
+    watch_renewals = models.PositiveSmallIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=24, choices=CloseReason.choices, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    scheduled_deletion = models.DateField(_("suppression prévue le"), null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("situation")
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["cell", "state"], name="case_cell_state_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def prequalification_overdue(self) -> bool:
+        return (
+            self.state in (State.RECEIVED, State.PREQUALIFICATION)
+            and self.prequalification_due < timezone.localdate()
+        )
+
+
+class Transition(models.Model):
+    """Every change of state: who, when, why. The 'why' is a short factual note."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=20, choices=State.choices)
+    to_state = models.CharField(max_length=20, choices=State.choices)
+    by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(_("motif"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_state} → {self.to_state}"
+
+
+class SupportPlan(models.Model):
+    """The follow-up plan; requires the person's free consent, and for a minor informing parents."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="support_plan")
+    started_on = models.DateField(_("début"))
+    consent_on = models.DateField(_("libre adhésion recueillie le"))
+    parental_info_on = models.DateField(
+        _("titulaires de l'autorité parentale informés le"), null=True, blank=True
+    )
+    path_referent = models.CharField(_("référent de parcours"), max_length=120, blank=True)
+    review_every_weeks = models.PositiveSmallIntegerField(_("revue toutes les (semaines)"), default=6)
+    ended_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Plan {self.case_id}"
+
+
+class ActionResult(models.TextChoices):
+    PLANNED = "planned", _("prévue")
+    IN_PROGRESS = "in_progress", _("en cours")
+    DONE = "done", _("réalisée")
+    NOT_DONE = "not_done", _("non réalisée")
+    ABANDONED = "abandoned", _("abandonnée")
+
+
+class ActionQuerySet(models.QuerySet["Action"]):
+    def visible_to(self, membership: Membership | None) -> ActionQuerySet:
+        """P/C: every action of the cell; M/S: the actions of their own service; others: none."""
+        if membership is None:
+            return self.none()
+        in_cell = self.filter(case__cell_id=membership.cell_id)
+        if membership.role in (Role.PRESIDENT, Role.COORDINATOR):
+            return in_cell
+        if membership.role in (Role.MEMBER, Role.STATE_MEMBER) and membership.service:
+            return in_cell.filter(service=membership.service)
+        return self.none()
+
+
+class Action(models.Model):
+    """An action of a support plan, assigned to a service (matched with Membership.service)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="actions")
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="actions")
+    service = models.CharField(_("service"), max_length=120)
+    title = models.CharField(_("action"), max_length=200)
+    referent = models.CharField(_("référent"), max_length=120, blank=True)
+    start_on = models.DateField(_("début"))
+    end_on = models.DateField(_("échéance"))
+    result = models.CharField(
+        _("résultat"), max_length=12, choices=ActionResult.choices, default=ActionResult.PLANNED
+    )
+    result_note = models.CharField(_("résultat (fait constaté)"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["end_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"Action #{self.pk}"
+
+
+class ActionUpdate(models.Model):
+    """History of an action's reviews: who set which result, when."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="updates")
+    by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    result = models.CharField(max_length=12, choices=ActionResult.choices)
+    note = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action_id} {self.result}"
+
+
+class ArchiveAccess(models.Model):
+    """A written reason given before reading an archived case (the audit event points here)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="archive_accesses")
+    by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(_("motif de consultation"), max_length=300)
+
+    def __str__(self) -> str:
+        return f"{self.case_id} @ {self.at:%Y-%m-%d}"

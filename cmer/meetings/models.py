@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cmer.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from cmer.accounts.models import Membership
+
+
+class MeetingQuerySet(models.QuerySet["Meeting"]):
+    def visible_to(self, membership: Membership | None) -> MeetingQuerySet:
+        """P/C: all meetings of the cell; M/S/G: meetings they are convened or invited to."""
+        if membership is None:
+            return self.none()
+        in_cell = self.filter(cell_id=membership.cell_id)
+        if membership.role in (Role.PRESIDENT, Role.COORDINATOR):
+            return in_cell
+        if membership.role in (Role.MEMBER, Role.STATE_MEMBER, Role.GUEST):
+            ids = in_cell.filter(attendees__membership=membership).values("pk")
+            return in_cell.filter(pk__in=ids)
+        return self.none()
+
+
+class Meeting(models.Model):
+    """A meeting of the cell: convened, held, then its relevé de décisions validated by the president."""
+
+    cell = models.ForeignKey("accounts.Cell", on_delete=models.PROTECT, related_name="meetings")
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    place = models.CharField(_("lieu"), max_length=200)
+    convened_at = models.DateTimeField(_("convoquée le"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("ouverte le"), null=True, blank=True)
+    minutes_validated_at = models.DateTimeField(_("relevé validé le"), null=True, blank=True)
+    minutes_validated_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("réunion")
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"Réunion du {self.starts_at:%d/%m/%Y}"
+
+
+class Attendee(models.Model):
+    """A membership convened to a meeting (guests too: they are tied to their items)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
+    membership = models.ForeignKey(
+        "accounts.Membership", on_delete=models.PROTECT, related_name="attendances"
+    )
+    present = models.BooleanField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["meeting", "membership"], name="attendee_once")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}/{self.membership_id}"
+
+
+class ItemKind(models.TextChoices):
+    REVIEW = "review", _("examen")
+    WATCH = "watch", _("réexamen de veille")
+    SUPPORT_REVIEW = "support_review", _("revue d'accompagnement")
+
+
+class AgendaItem(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agenda_items")
+    kind = models.CharField(_("nature"), max_length=16, choices=ItemKind.choices)
+    order = models.PositiveSmallIntegerField(default=0)
+    guests = models.ManyToManyField("accounts.Membership", blank=True, related_name="guest_items")
+
+    class Meta:
+        ordering = ["meeting", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="case_once_per_agenda")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}#{self.order}"
+
+
+class DecisionKind(models.TextChoices):
+    TRANSMIT_TO_STATE = "transmit_to_state", _("transmission à l'État (préfecture / GED)")
+    PROPOSE_SUPPORT = "propose_support", _("proposition d'accompagnement")
+    WATCH = "watch", _("veille")
+    CLOSE = "close", _("clôture")
+    CONTINUE = "continue", _("poursuite de l'accompagnement")
+
+
+class Decision(models.Model):
+    """An entry of the relevé de décisions: closed-list decision, responsible service, deadline."""
+
+    item = models.OneToOneField(AgendaItem, on_delete=models.CASCADE, related_name="decision")
+    kind = models.CharField(_("décision"), max_length=20, choices=DecisionKind.choices)
+    responsible_service = models.CharField(_("service responsable"), max_length=120)
+    deadline = models.DateField(_("échéance"), null=True, blank=True)
+    recorded_by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.kind}"
