@@ -229,3 +229,17 @@ class ArchiveAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} @ {self.at:%Y-%m-%d}"
+
+
+class ReferenceCounter(models.Model):
+    """Last number handed out per cell and year: MIR-2026-0042. Locked row, so no duplicates."""
+
+    cell = models.ForeignKey("accounts.Cell", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cell", "year"], name="refcounter_cell_year")]
+
+    def __str__(self) -> str:
+        return f"{self.cell_id}/{self.year}: {self.last}"
