@@ -74,15 +74,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
     """Axes lockout answer: the same for known and unknown accounts."""
-    form = LoginForm()
-    form.add_error(
-        None,
-        _(
-            "Trop de tentatives infructueuses : la connexion est bloquée pendant 15 minutes. "
-            "Contactez votre coordonnateur si le problème persiste."
-        ),
+    # An unbound form cannot carry errors (add_error needs cleaned_data): the message goes apart.
+    lockout = _(
+        "Trop de tentatives infructueuses : la connexion est bloquée pendant 15 minutes. "
+        "Contactez votre coordonnateur si le problème persiste."
     )
-    return render(request, "accounts/login.html", {"form": form}, status=429)
+    return render(request, "accounts/login.html", {"form": LoginForm(), "lockout": lockout}, status=429)
 
 
 def _after_second_factor(request: HttpRequest) -> HttpResponse:
