@@ -1,0 +1,62 @@
+"""Who may do what with the catalogue, training sessions and certifications (product.md §2).
+
+Approval of a catalogue version: the catalogue is installation-wide, and product.md §7 gives it to
+"the coordinator of the installation". We keep the existing role rather than inventing a new one:
+any coordinator (of any active cell of the installation) may approve. An installation serving
+several cells agrees on one coordinator to do it; every approval is audited with its actor, and
+the approval form asks for an explicit review of each item. Trainers edit; they never approve.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cmer.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from cmer.accounts.models import Membership
+
+
+def _role(membership: Membership | None) -> str | None:
+    return membership.role if membership is not None else None
+
+
+def can_edit_catalogue_draft(membership: Membership | None) -> bool:
+    """Trainers edit the draft version of the catalogue."""
+    return _role(membership) == Role.TRAINER
+
+
+def can_approve_catalogue(membership: Membership | None) -> bool:
+    """A coordinator approves a draft version, which then becomes the current catalogue."""
+    return _role(membership) == Role.COORDINATOR
+
+
+def can_view_catalogue_draft(membership: Membership | None) -> bool:
+    """The draft is shown to those who edit it and to those who approve it."""
+    return can_edit_catalogue_draft(membership) or can_approve_catalogue(membership)
+
+
+def can_view_sessions(membership: Membership | None) -> bool:
+    """Trainers and the coordinator see the training sessions and certifications of their cell."""
+    return _role(membership) in (Role.TRAINER, Role.COORDINATOR)
+
+
+def can_manage_sessions(membership: Membership | None) -> bool:
+    """Trainers run sessions: create them, record attendance, issue and revoke certifications."""
+    return _role(membership) == Role.TRAINER
+
+
+def can_view_bias_counts(membership: Membership | None) -> bool:
+    """Trainers (to improve the training) and the coordinator see the bias-guard counts."""
+    return _role(membership) in (Role.TRAINER, Role.COORDINATOR)
+
+
+def abilities(membership: Membership | None, obj: Any = None) -> dict[str, bool]:
+    return {
+        "edit_draft": can_edit_catalogue_draft(membership),
+        "approve": can_approve_catalogue(membership),
+        "view_draft": can_view_catalogue_draft(membership),
+        "view_sessions": can_view_sessions(membership),
+        "manage_sessions": can_manage_sessions(membership),
+        "view_bias_counts": can_view_bias_counts(membership),
+    }
