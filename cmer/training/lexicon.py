@@ -238,7 +238,7 @@ TERMS: dict[str, list[str]] = {
 @dataclass(frozen=True)
 class Hit:
     category: str
-    term: str  # the matched words, normalised (no accents, lower case)
+    term: str  # the words as the writer typed them (accents and capitals kept)
 
 
 @cache
@@ -250,22 +250,53 @@ def _compiled() -> list[tuple[str, re.Pattern[str]]]:
     ]
 
 
-def prepare(text: str) -> str:
-    """Accent-free lower-case words separated by single spaces (typographic quotes included)."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", normalise(text or "")).split())
+_LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"}
+
+
+def prepare(text: str) -> tuple[str, list[int]]:
+    """Accent-free lower-case words separated by single spaces, and where each character came from.
+
+    The same folding as cmer.core.crypto.normalise, done character by character so that a match
+    can be shown to the writer in their own spelling.
+    """
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text or ""):
+        # NFKD leaves ligatures whole: "sœur" must still read "soeur".
+        for folded in normalise(_LIGATURES.get(char, char)) or " ":
+            folded = folded if folded.isascii() and folded.isalnum() else " "
+            if folded == " " and (not chars or chars[-1] == " "):
+                continue
+            chars.append(folded)
+            origin.append(index)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        origin.pop()
+    return "".join(chars), origin
 
 
 def find(text: str, categories: frozenset[str] | None = None) -> list[Hit]:
-    """Every listed term in `text`, once per (category, term), in order of appearance."""
-    prepared = prepare(text)
-    found: list[tuple[int, Hit]] = []
-    seen: set[tuple[str, str]] = set()
+    """Every listed term in `text`, once per (category, term), in order of appearance.
+
+    A match inside a longer one ("maghrébine" in "d'origine maghrébine") is not repeated.
+    """
+    prepared, origin = prepare(text)
+    spans: list[tuple[int, int, str]] = []
     for category, pattern in _compiled():
         if categories is not None and category not in categories:
             continue
-        for match in pattern.finditer(prepared):
-            key = (category, match.group(0))
-            if key not in seen:
-                seen.add(key)
-                found.append((match.start(), Hit(category, match.group(0))))
-    return [hit for _pos, hit in sorted(found, key=lambda item: item[0])]
+        spans.extend((m.start(), m.end(), category) for m in pattern.finditer(prepared))
+    spans.sort(key=lambda span: (span[0], -(span[1] - span[0])))
+    hits: list[Hit] = []
+    seen: set[tuple[str, str]] = set()
+    covered_until = -1
+    for start, end, category in spans:
+        if end <= covered_until:
+            continue
+        covered_until = max(covered_until, end)
+        term = text[origin[start] : origin[end - 1] + 1]
+        key = (category, prepared[start:end])
+        if key not in seen:
+            seen.add(key)
+            hits.append(Hit(category, term))
+    return hits
