@@ -1,0 +1,139 @@
+"""Small-count suppression with complementary suppression (statistical disclosure control).
+
+Pure functions, no database: a publication is a set of counts (`values`) tied by additive lines
+(`total = sum(parts)`). Counts from 1 to 4 are *primary* suppressions, shown as « < 5 ». Other
+counts are then *masked* (shown as « s ») until no small count can be pinned down by arithmetic
+on what is still shown: totals, subtotals, other tables sharing the same total.
+
+The attacker we defend against knows the algorithm: a « < 5 » is in 1..4, a masked cell may be
+anything from 0 up (a small count may itself be masked when nothing else protects it, so a masked
+cell tells nothing), shown cells are exact. We tighten the interval of every hidden cell through
+every line until nothing moves (bound propagation), and mask one more cell while a small count is
+left with a single possible value. The property test in tests/test_stats.py checks the result
+against an exhaustive solver written separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+SMALL_MIN, SMALL_MAX = 1, 4
+# Upper bound for a masked cell the attacker cannot bound otherwise; far above any real count.
+UNBOUNDED = 10**12
+
+Key = Hashable
+_MAX_PASSES = 10_000
+
+
+class Mark(StrEnum):
+    SHOWN = "shown"
+    SMALL = "small"  # primary suppression: « < 5 »
+    MASKED = "masked"  # complementary suppression: « s », any value from 0 up
+
+
+@dataclass(frozen=True)
+class Line:
+    """An additive relation between published cells: total = sum(parts)."""
+
+    total: Key
+    parts: tuple[Key, ...]
+
+
+def is_small(value: int) -> bool:
+    return SMALL_MIN <= value <= SMALL_MAX
+
+
+def _domain(value: int, mark: Mark) -> tuple[int, int]:
+    if mark is Mark.SHOWN:
+        return value, value
+    if mark is Mark.SMALL:
+        return SMALL_MIN, SMALL_MAX
+    return 0, UNBOUNDED
+
+
+def bounds(
+    values: Mapping[Key, int], lines: Sequence[Line], marks: Mapping[Key, Mark]
+) -> dict[Key, tuple[int, int]]:
+    """What an attacker can deduce: the tightest interval of each cell, through every line."""
+    iv = {k: _domain(values[k], marks[k]) for k in values}
+    changed = True
+    passes = 0
+    while changed:
+        changed = False
+        passes += 1
+        if passes > _MAX_PASSES:  # never seen: the tables are shallow; fail loudly rather than guess
+            raise RuntimeError("bound propagation did not converge")
+        for line in lines:
+            # total - sum(parts) = 0, written as sum(sign * x) = 0.
+            terms = [(line.total, 1)] + [(p, -1) for p in line.parts]
+            lo_sum = sum(iv[k][0] if s > 0 else -iv[k][1] for k, s in terms)
+            hi_sum = sum(iv[k][1] if s > 0 else -iv[k][0] for k, s in terms)
+            for k, s in terms:
+                lo, hi = iv[k]
+                # Range of the other terms, then solve s * x = -(others).
+                own_lo, own_hi = (lo, hi) if s > 0 else (-hi, -lo)
+                rest_lo, rest_hi = lo_sum - own_lo, hi_sum - own_hi
+                if s > 0:
+                    new_lo, new_hi = max(lo, -rest_hi), min(hi, -rest_lo)
+                else:
+                    new_lo, new_hi = max(lo, rest_lo), min(hi, rest_hi)
+                if (new_lo, new_hi) != (lo, hi) and new_lo <= new_hi:
+                    iv[k] = (new_lo, new_hi)
+                    changed = True
+                    lo_sum = sum(iv[t][0] if sg > 0 else -iv[t][1] for t, sg in terms)
+                    hi_sum = sum(iv[t][1] if sg > 0 else -iv[t][0] for t, sg in terms)
+    return iv
+
+
+def exposed(values: Mapping[Key, int], lines: Sequence[Line], marks: Mapping[Key, Mark]) -> list[Key]:
+    """Small counts whose exact value can still be deduced (sorted for determinism)."""
+    iv = bounds(values, lines, marks)
+    return sorted((k for k, m in marks.items() if m is Mark.SMALL and iv[k][0] == iv[k][1]), key=repr)
+
+
+def suppress(values: Mapping[Key, int], lines: Sequence[Line]) -> dict[Key, Mark]:
+    """Mark every cell: small counts hidden, then the fewest, smallest extra cells masked."""
+    for line in lines:
+        missing = {line.total, *line.parts} - values.keys()
+        if missing:
+            raise ValueError(f"line refers to unknown cells: {missing!r}")
+        if values[line.total] != sum(values[p] for p in line.parts):
+            raise ValueError(f"inconsistent line for {line.total!r}")
+    marks = {k: (Mark.SMALL if is_small(v) else Mark.SHOWN) for k, v in values.items()}
+    lines_of: dict[Key, list[Line]] = {}
+    for line in lines:
+        for k in (line.total, *line.parts):
+            lines_of.setdefault(k, []).append(line)
+    while True:
+        leaks = exposed(values, lines, marks)
+        if not leaks:
+            return marks
+        # Mask a shown neighbour; when every neighbour is hidden already (a tiny population whose
+        # « < 5 » cells add up to their « < 5 » total), the small count itself becomes « s ».
+        candidate = _complement_for(leaks[0], values, lines_of, marks)
+        marks[candidate if candidate is not None else leaks[0]] = Mark.MASKED
+
+
+def _complement_for(
+    leak: Key, values: Mapping[Key, int], lines_of: Mapping[Key, list[Line]], marks: Mapping[Key, Mark]
+) -> Key | None:
+    """The smallest shown part of a line holding the leak (a 0 costs least); else its total."""
+    parts: list[Key] = []
+    totals: list[Key] = []
+    for line in lines_of.get(leak, []):
+        parts += [p for p in line.parts if marks[p] is Mark.SHOWN]
+        if marks[line.total] is Mark.SHOWN:
+            totals.append(line.total)
+    pool = parts or totals
+    return min(pool, key=lambda k: (values[k], repr(k))) if pool else None
+
+
+def label(value: int, mark: Mark) -> str:
+    """The published text of a cell: never the value of a hidden one."""
+    if mark is Mark.SMALL:
+        return "< 5"
+    if mark is Mark.MASKED:
+        return "s"
+    return str(value)
