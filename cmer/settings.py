@@ -48,6 +48,12 @@ if not SECRET_KEY:
 CMER_AUDIT_KEY = env("CMER_AUDIT_KEY", f"audit:{SECRET_KEY}")
 CMER_FIELD_KEYS = env("CMER_FIELD_KEYS", f"k1:{SECRET_KEY}")  # "id:secret,id:secret", first is current
 CMER_BLIND_INDEX_KEY = env("CMER_BLIND_INDEX_KEY", f"bidx:{SECRET_KEY}")
+# Audit trail: checkpoints live outside the database so that truncating or replacing the table is
+# detected (verify_audit); events older than the retention are purged (purge_audit).
+CMER_AUDIT_CHECKPOINT_PATH = env(
+    "CMER_AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoints.jsonl")
+)
+CMER_AUDIT_RETENTION_DAYS = int(env("CMER_AUDIT_RETENTION_DAYS", "365"))
 
 ALLOWED_HOSTS = [h for h in env("CMER_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CMER_CSRF_TRUSTED_ORIGINS").split(",") if o]

@@ -105,3 +105,14 @@ def make_referral(
             fact="Fait constaté le jour même.",
         )
     return referral
+
+
+def certify(cell_world: CellWorld, *roles: str) -> None:
+    """Give the members of these roles a valid certification (the intake's gate for M and R)."""
+    from cmer.training.models import Certification
+    from tests.factories_training import make_certification
+
+    for role in roles or ("member", "reporter"):
+        user = cell_world.user(role)
+        if not Certification.objects.valid().filter(user=user).exists():
+            make_certification(cell_world, user)

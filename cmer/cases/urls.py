@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cmer.cases import views
 
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("a-qualifier/", views.queue, name="queue"),
+    path("recherche/", views.search, name="search"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/qualifier/", views.qualify, name="qualify"),
+    path("<int:pk>/prendre/", views.take, name="take"),
+    path("<int:pk>/cloturer/", views.close, name="close"),
+    path("<int:pk>/archiver/", views.archive, name="archive"),
+    path("<int:pk>/consulter-archive/", views.archive_access, name="archive_access"),
+]

@@ -53,6 +53,9 @@ class Referral(models.Model):
     catalogue_version = models.ForeignKey(
         "training.CatalogueVersion", on_delete=models.PROTECT, related_name="+"
     )
+    # One-time key carried by the form: a second POST of the same form finds the first referral
+    # instead of creating another (unique, so it also holds for two requests racing).
+    submission_key = models.CharField(max_length=48, unique=True, null=True, blank=True, editable=False)
 
     objects = ReferralQuerySet.as_manager()
 

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cmer.referrals import views
 
 app_name = "referrals"
-urlpatterns: list = []
+urlpatterns = [
+    path("nouveau/", views.submit, name="submit"),
+    path("mes-signalements/", views.mine, name="mine"),
+    path("<int:pk>/accuse-de-reception/", views.acknowledgement, name="acknowledgement"),
+]

@@ -1,0 +1,82 @@
+"""Signalement intake, acknowledgement and the submitter's own list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cmer.core.policy import get_visible_or_404, requires
+from cmer.referrals.forms import ObservationFormSet, ReferralForm, new_submission_key
+from cmer.referrals.models import Referral
+from cmer.referrals.permissions import can_choose_source, can_follow_own_referrals, can_submit_referral
+from cmer.referrals.services import Identity, ReferralError, coarse_status, referral_submit_once
+from cmer.training.models import CatalogueVersion
+
+IDENTITY_FIELDS = [f for f in Identity.__dataclass_fields__]
+
+
+@require_http_methods(["GET", "POST"])
+@requires(can_submit_referral, "referral.submit")
+def submit(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    version = CatalogueVersion.objects.current()
+    source_fixed = not can_choose_source(membership)
+    data = request.POST if request.method == "POST" else None
+    form = ReferralForm(data, source_fixed=source_fixed, initial={"submission_key": new_submission_key()})
+    formset = ObservationFormSet(data, version=version, prefix="obs")
+    if data is not None and form.is_valid() & formset.is_valid():
+        cd = form.cleaned_data
+        try:
+            referral = referral_submit_once(
+                by=membership,
+                identity=Identity(**{name: cd[name] for name in IDENTITY_FIELDS}),
+                source=cd["source"],
+                description=cd["description"],
+                urgent=cd["urgent"],
+                observations=formset.observations(),
+                submission_key=cd["submission_key"],
+            )
+        except ReferralError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Signalement enregistré."))
+            return redirect("referrals:acknowledgement", pk=referral.pk)
+    caveats = version.caveats.all() if version else []
+    status = 400 if data is not None else 200
+    return render(
+        request,
+        "referrals/submit.html",
+        {"form": form, "formset": formset, "caveats": caveats, "version": version},
+        status=status,
+    )
+
+
+@require_GET
+def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
+    # Only one's own signalement, whatever the role: the page is the submitter's receipt.
+    own = Referral.objects.filter(submitted_by=request.membership)  # type: ignore[attr-defined]
+    referral = get_visible_or_404(request, own, pk=pk)
+    return render(request, "referrals/acknowledgement.html", {"referral": referral})
+
+
+@require_GET
+@requires(can_follow_own_referrals, "referral.mine")
+def mine(request: HttpRequest) -> HttpResponse:
+    rows = (
+        Referral.objects.filter(submitted_by=request.membership)  # type: ignore[attr-defined]
+        .select_related("case")
+        .only("reference", "received_at", "case__state")
+    )
+    labels = {"received": _("reçu"), "in_progress": _("en cours de traitement"), "done": _("traité")}
+    items = [
+        {
+            "reference": r.reference,
+            "received_at": r.received_at,
+            "status": labels[coarse_status(r.case.state)],
+        }
+        for r in rows
+    ]
+    return render(request, "referrals/mine.html", {"items": items})
