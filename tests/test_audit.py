@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from cmer.audit import triggers
-from cmer.audit.chain import verify
+from cmer.audit import checkpoints, triggers
+from cmer.audit.chain import canonical, verify
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
+from tests.factories_audit import bulk_chain
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_file(tmp_path, settings):
+    """Never compare with a developer's real checkpoint file."""
+    path = tmp_path / "audit-checkpoints.jsonl"
+    settings.CMER_AUDIT_CHECKPOINT_PATH = str(path)
+    return path
 
 
 def _chain(n: int = 12) -> list[AuditEvent]:
@@ -117,3 +128,133 @@ def test_reordering_detected(no_triggers):
 def test_small_batches_walk_the_whole_chain():
     _chain(25)
     assert verify(batch=4).checked == 25
+
+
+# --- security.md #7: a chain of at least 10,000 events, random tampering, seeded trials ---------
+
+CHAIN = 10_000
+TRIALS = 20
+STRIDE = 2  # primary keys 2, 4, 6…: a forged row can be slipped between two events
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _detect() -> tuple[bool, int | None]:
+    """What verify_audit does: the chain, then the latest checkpoint. (detected, named seq)."""
+    result = verify()
+    if not result.ok:
+        return True, result.first_bad_seq
+    latest = checkpoints.read_latest()
+    return bool(latest and checkpoints.check_against(latest)), None
+
+
+def _trial(tamper) -> tuple[bool, int | None, int | None]:
+    """Tamper inside a savepoint, look, roll back: every trial starts from the intact chain."""
+    outcome: list = []
+    try:
+        with transaction.atomic():
+            expected = tamper()
+            outcome = [*_detect(), expected]
+            raise _Rollback
+    except _Rollback:
+        pass
+    return outcome[0], outcome[1], outcome[2]
+
+
+def _row(seq: int) -> dict:
+    return AuditEvent.objects.filter(seq=seq).values().get()
+
+
+def _modify(rng):
+    seq = rng.randint(1, CHAIN)
+    column, value = rng.choice(
+        [
+            ("actor_id", 777_777),
+            ("cell_id", 999),
+            ("action", "case.forged"),
+            ("target_id", "31337"),
+            ("outcome", "denied" if _row(seq)["outcome"] == "ok" else "ok"),
+            ("request_id", "f" * 16),
+            ("created_at", _row(seq)["created_at"] + timedelta(microseconds=1)),
+            ("data", '{"n":42}'),
+            ("hash", "a" * 64),
+            ("prev_hash", "b" * 64),
+        ]
+    )
+    _raw(f"UPDATE audit_auditevent SET {column} = %s WHERE seq = %s", [value, seq])
+    return seq
+
+
+def _delete(rng):
+    seq = rng.randint(1, CHAIN)
+    _raw("DELETE FROM audit_auditevent WHERE seq = %s", [seq])
+    # The next event names the hole; the last one is only missed by the checkpoint.
+    return seq + 1 if seq < CHAIN else None
+
+
+def _insert(rng):
+    """A forged event after seq k: later events renumbered to make room, hashed without the key."""
+    k = rng.randint(1, CHAIN - 1)
+    before = _row(k)
+    _raw("UPDATE audit_auditevent SET seq = seq + 1000000 WHERE seq > %s", [k])
+    _raw("UPDATE audit_auditevent SET seq = seq - 999999 WHERE seq > 1000000")
+    import hashlib
+
+    forged = dict(
+        seq=k + 1,
+        created_at=before["created_at"],
+        actor_id=1,
+        cell_id=1,
+        action="case.read",
+        target_type="cases.case",
+        target_id="1",
+        outcome="ok",
+        request_id="",
+        ip=None,
+        data={},
+    )
+    digest = hashlib.sha256(before["hash"].encode() + canonical(**forged)).hexdigest()
+    AuditEvent.objects.create(id=before["id"] + 1, prev_hash=before["hash"], hash=digest, **forged)
+    return k + 1
+
+
+def _reorder(rng):
+    a, b = rng.sample(range(1, CHAIN + 1), 2)
+    _raw("UPDATE audit_auditevent SET seq = 0 WHERE seq = %s", [a])
+    _raw("UPDATE audit_auditevent SET seq = %s WHERE seq = %s", [a, b])
+    _raw("UPDATE audit_auditevent SET seq = %s WHERE seq = 0", [b])
+    # The walk follows insertion order: the first wrong row found is the later event, moved up.
+    return max(a, b)
+
+
+@pytest.mark.parametrize("tamper", [_modify, _delete, _insert, _reorder], ids=lambda f: f.__name__[1:])
+def test_random_tampering_on_10k_chain_always_detected_and_named(tamper, no_triggers):
+    import random
+
+    bulk_chain(CHAIN, id_stride=STRIDE, seed=7)
+    checkpoints.write_checkpoint()
+    rng = random.Random(f"cmer-{tamper.__name__}")
+    misses, misnamed = [], []
+    for _ in range(TRIALS):
+        detected, named, expected = _trial(lambda: tamper(rng))
+        if not detected:
+            misses.append(expected)
+        elif named != expected:
+            misnamed.append((expected, named))
+    assert misses == [] and misnamed == []
+    # 0 false alarms: after every rollback the intact chain and its checkpoint pass.
+    assert _detect() == (False, None)
+    assert verify().checked == CHAIN
+
+
+def test_no_false_alarm_on_intact_10k_chains():
+    for seed in range(3):
+        bulk_chain(CHAIN // 3 + 1, seed=seed)  # appended chains of different content
+        assert verify().ok
+    assert verify().checked == 3 * (CHAIN // 3 + 1) >= CHAIN
+    checkpoints.write_checkpoint()
+    for extra in range(5):
+        record(action="test.append", actor=extra + 1)
+        assert _detect() == (False, None)

@@ -38,3 +38,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+
+class AuditAnchor(models.Model):
+    """Where the chain starts after a retention purge: its first remaining seq and that event's
+    prev_hash. Append-only (triggers). `mac` is keyed like the chain, so an anchor cannot be forged
+    by someone without the audit key to hide a deletion at the start of the chain.
+    """
+
+    first_seq = models.PositiveBigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    deleted = models.PositiveBigIntegerField()
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("ancre du journal d'audit")
+        ordering = ["-first_seq"]
+
+    def __str__(self) -> str:
+        return f"anchor @{self.first_seq}"
+
+
+class AuditPurgePermit(models.Model):
+    """Exists only inside the purge transaction: lets the trigger accept deletes below `below_seq`."""
+
+    below_seq = models.PositiveBigIntegerField()
+
+    def __str__(self) -> str:
+        return f"permit < {self.below_seq}"

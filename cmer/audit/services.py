@@ -1,16 +1,18 @@
-"""record(): the one way to write to the audit trail."""
+"""record(): the one way to write to the audit trail; audit_purge(): its retention."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from cmer.audit.chain import GENESIS, canonical, compute_hash
-from cmer.audit.models import AuditEvent, Outcome
+from cmer.audit.chain import GENESIS, anchor_mac, canonical, compute_hash
+from cmer.audit.models import AuditAnchor, AuditEvent, AuditPurgePermit, Outcome
 from cmer.core import context
 
 # Audit data values are codes: short tokens without spaces. Free text would let personal values in.
@@ -40,6 +42,13 @@ def _id_of(obj: Any) -> int | None:
     return int(pk) if pk is not None and getattr(obj, "is_authenticated", True) else None
 
 
+def _lock_chain() -> None:
+    """Serialise writers of the chain until the end of the current transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+
+
 def record(
     *,
     action: str,
@@ -61,9 +70,7 @@ def record(
         target_id = target.pk
     ctx = context.current()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+        _lock_chain()
         head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
         fields: dict[str, Any] = {
@@ -94,3 +101,62 @@ def record_denial(request: Any, *, action: str, target_type: str = "", target_id
         target_id=target_id,
         outcome=Outcome.DENIED,
     )
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    wet_run: bool
+    cutoff: datetime
+    due: int  # events older than the retention (what a dry run would delete)
+    deleted: int
+    first_seq: int | None  # the first event kept (the new start of the chain)
+
+
+@transaction.atomic
+def audit_purge(*, retention_days: int, wet_run: bool, now: datetime | None = None) -> PurgeReport:
+    """Delete audit events older than the retention, keeping the chain verifiable.
+
+    Everything from the first event younger than the cutoff is kept (conservative when clocks
+    disagree). In one transaction: the purge's own event (counts only) is appended, a keyed
+    anchor records the new start, a permit lets the trigger accept the deletes, and the permit
+    is removed. A dry run only counts. Running it twice deletes nothing more the second time.
+    """
+    if retention_days < 1:
+        raise ValueError("audit retention must be at least one day")
+    _lock_chain()
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days)
+    first_recent = (
+        AuditEvent.objects.filter(created_at__gte=cutoff)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    if head is None:
+        return PurgeReport(wet_run, cutoff, 0, 0, None)
+    # When every event is old, the purge's own event (head + 1) becomes the start of the chain.
+    first_seq = first_recent if first_recent is not None else head + 1
+    due = AuditEvent.objects.filter(seq__lt=first_seq).count()
+    if not wet_run or due == 0:
+        return PurgeReport(wet_run, cutoff, due, 0, first_seq)
+    event = record(
+        action="audit.purge",
+        target_type="audit.auditevent",
+        data={"deleted": due, "first_seq": first_seq, "retention_days": retention_days},
+    )
+    if first_seq == event.seq:
+        prev_hash = event.prev_hash
+    else:
+        prev_hash = AuditEvent.objects.values_list("prev_hash", flat=True).get(seq=first_seq)
+    created_at = timezone.now()
+    AuditAnchor.objects.create(
+        first_seq=first_seq,
+        prev_hash=prev_hash,
+        created_at=created_at,
+        deleted=due,
+        mac=anchor_mac(first_seq=first_seq, prev_hash=prev_hash, deleted=due, created_at=created_at),
+    )
+    permit = AuditPurgePermit.objects.create(below_seq=first_seq)
+    deleted, _ = AuditEvent.objects.filter(seq__lt=first_seq).delete()
+    permit.delete()
+    return PurgeReport(wet_run, cutoff, due, deleted, first_seq)

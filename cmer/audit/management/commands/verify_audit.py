@@ -1,26 +1,53 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cmer.audit import checkpoints
 from cmer.audit.chain import verify
 
 
 class Command(BaseCommand):
-    help = "Verify the audit hash chain in bounded memory; name the first broken event."
+    help = (
+        "Verify the audit hash chain in bounded memory (from the latest purge anchor), then check "
+        "that the latest checkpoint's head is still in it; name the first broken event."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--batch", type=int, default=5000)
+        parser.add_argument(
+            "--checkpoint-file", default="", help="default: settings.CMER_AUDIT_CHECKPOINT_PATH"
+        )
+        parser.add_argument(
+            "--require-checkpoint",
+            action="store_true",
+            help="fail when there is no checkpoint to compare with (production)",
+        )
 
-    def handle(self, *args: Any, batch: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, batch: int, checkpoint_file: str, require_checkpoint: bool, **options: Any
+    ) -> None:
         result = verify(batch=batch)
         if not result.ok:
-            raise CommandError(
-                f"Audit chain BROKEN at event seq={result.first_bad_seq} (id={result.first_bad_id}): "
-                f"{result.reason}. {result.checked} events verified before it."
-            )
+            raise CommandError(checkpoints.describe_failure(result))
+        path = Path(checkpoint_file) if checkpoint_file else checkpoints.default_path()
+        try:
+            latest = checkpoints.read_latest(path)
+        except checkpoints.CheckpointError as exc:
+            raise CommandError(str(exc)) from exc
+        if latest is None:
+            if require_checkpoint:
+                raise CommandError(f"No audit checkpoint in {path}: truncation cannot be ruled out.")
+            note = f"no checkpoint in {path} (run audit_checkpoint regularly)"
+        else:
+            problem = checkpoints.check_against(latest)
+            if problem:
+                raise CommandError(f"Audit chain fails its checkpoint: {problem}.")
+            note = f"checkpoint of {latest.at} (seq={latest.seq}) matches"
+        start = f", from purge anchor seq={result.anchor_seq}" if result.anchor_seq else ""
         self.stdout.write(
-            f"Audit chain intact: {result.checked} events, head seq={result.head_seq}, "
-            f"head hash={result.head_hash}"
+            f"Audit chain intact: {result.checked} events{start}, head seq={result.head_seq}, "
+            f"head hash={result.head_hash}; {note}"
         )
