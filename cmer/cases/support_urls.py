@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cmer.cases import support_views as views
 
 app_name = "support"
-urlpatterns: list = []
+urlpatterns = [
+    path("mes-actions/", views.my_actions, name="my_actions"),
+    path("situations/<int:pk>/", views.plan_detail, name="plan"),
+    path("situations/<int:pk>/actions/ajouter/", views.action_add, name="action_add"),
+    path("actions/<int:pk>/", views.action_update, name="action"),
+]

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from cmer.accounts.models import Membership
+from cmer.accounts.roles import Role
+from cmer.cases.states import CloseReason, State
+from cmer.meetings.models import DecisionKind, Meeting
+from cmer.meetings.services import ALLOWED_DECISIONS
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _datetime_widget() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
+
+
+def _date_widget() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MeetingForm(DsfrBaseForm, forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["starts_at", "ends_at", "place"]
+        widgets = {"starts_at": _datetime_widget(), "ends_at": _datetime_widget()}
+        labels = {"starts_at": _("Début"), "ends_at": _("Fin"), "place": _("Lieu")}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("La fin de la réunion doit suivre son début."))
+        return data
+
+
+def _member_label(m: Membership) -> str:
+    return f"{m.user.get_full_name()} — {m.get_role_display()} ({m.service or '—'})"
+
+
+class ConveneForm(DsfrBaseForm):
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("Participants à convoquer"),
+        queryset=Membership.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Seuls les membres ayant accepté la charte en vigueur peuvent être convoqués."),
+    )
+
+    def __init__(self, *args: Any, eligible: list[Membership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["attendees"]
+        field.queryset = Membership.objects.filter(pk__in=[m.pk for m in eligible]).select_related("user")  # type: ignore[attr-defined]
+        field.label_from_instance = _member_label  # type: ignore[attr-defined]
+
+
+class AgendaAddForm(DsfrBaseForm):
+    case = forms.ModelChoiceField(
+        label=_("Situation à inscrire"), queryset=None, empty_label=_("— choisir —")
+    )  # type: ignore[arg-type]
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["case"]
+        field.queryset = candidates  # type: ignore[attr-defined]
+        field.label_from_instance = lambda c: f"{c.reference} — {State(c.state).label}"  # type: ignore[attr-defined]
+
+
+class MoveForm(DsfrBaseForm):
+    direction = forms.ChoiceField(choices=[("up", _("monter")), ("down", _("descendre"))])
+
+
+class GuestForm(DsfrBaseForm):
+    guest = forms.ModelChoiceField(
+        label=_("Intervenant ponctuel"), queryset=None, empty_label=_("— choisir —")
+    )  # type: ignore[arg-type]
+
+    def __init__(self, *args: Any, cell_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["guest"]
+        field.queryset = (  # type: ignore[attr-defined]
+            Membership.objects.active().filter(cell_id=cell_id, role=Role.GUEST).select_related("user")
+        )
+        field.label_from_instance = _member_label  # type: ignore[attr-defined]
+
+
+class DecisionForm(DsfrBaseForm):
+    kind = forms.ChoiceField(label=_("Décision"), choices=DecisionKind.choices)
+    responsible_service = forms.ChoiceField(label=_("Service responsable"), choices=[])
+    deadline = forms.DateField(label=_("Échéance"), required=False, widget=_date_widget())
+    close_reason = forms.ChoiceField(
+        label=_("Motif de clôture (si clôture)"),
+        required=False,
+        choices=[("", _("— sans objet —")), *CloseReason.choices],
+    )
+    consent_on = forms.DateField(
+        label=_("Libre adhésion recueillie le (si accompagnement)"), required=False, widget=_date_widget()
+    )
+    parental_info_on = forms.DateField(
+        label=_("Titulaires de l'autorité parentale informés le (mineur)"),
+        required=False,
+        widget=_date_widget(),
+    )
+    path_referent = forms.CharField(
+        label=_("Référent de parcours (service ou fonction)"), required=False, max_length=120
+    )
+
+    def __init__(self, *args: Any, item_kind: str, services: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = ALLOWED_DECISIONS[item_kind]  # type: ignore[index]
+        self.fields["kind"].choices = [(v, label) for v, label in DecisionKind.choices if v in allowed]  # type: ignore[attr-defined]
+        self.fields["responsible_service"].choices = [("", _("— choisir —")), *((s, s) for s in services)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("kind") == DecisionKind.CLOSE and not data.get("close_reason"):
+            self.add_error("close_reason", _("Une clôture demande un motif choisi dans la liste."))
+        if data.get("kind") == DecisionKind.PROPOSE_SUPPORT and not data.get("consent_on"):
+            self.add_error(
+                "consent_on",
+                _("Un accompagnement suppose la libre adhésion de la personne : indiquez sa date."),
+            )
+        return data

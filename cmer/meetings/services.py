@@ -1,0 +1,376 @@
+"""Meetings: scheduling, convocation, agenda, decisions and the relevé. Each change is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from cmer.accounts.models import Cell, CharterAcceptance, Membership
+from cmer.accounts.roles import Role
+from cmer.audit.services import record
+from cmer.cases.models import Case
+from cmer.cases.services import TransitionError, case_close, case_transition
+from cmer.cases.states import CloseReason, State
+from cmer.cases.support_services import SupportError, check_consent, support_plan_end, support_plan_start
+from cmer.core.models import NotificationKind
+from cmer.core.notifications import notify
+from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
+from cmer.meetings.permissions import CONVENABLE
+
+
+class MeetingError(Exception):
+    """A refused meeting operation, with a message fit to show the user (French)."""
+
+
+# Which agenda item a case in a given state becomes.
+ITEM_KIND_FOR_STATE = {
+    State.TO_REVIEW: ItemKind.REVIEW,
+    State.WATCH: ItemKind.WATCH,
+    State.SUPPORT: ItemKind.SUPPORT_REVIEW,
+}
+# The state a decision leads to (CONTINUE keeps the case in support).
+TARGET_STATE = {
+    DecisionKind.TRANSMIT_TO_STATE: State.TRANSMITTED,
+    DecisionKind.PROPOSE_SUPPORT: State.SUPPORT,
+    DecisionKind.WATCH: State.WATCH,
+    DecisionKind.CLOSE: State.CLOSED,
+}
+ALLOWED_DECISIONS = {
+    ItemKind.REVIEW: {
+        DecisionKind.TRANSMIT_TO_STATE,
+        DecisionKind.PROPOSE_SUPPORT,
+        DecisionKind.WATCH,
+        DecisionKind.CLOSE,
+    },
+    ItemKind.WATCH: {
+        DecisionKind.TRANSMIT_TO_STATE,
+        DecisionKind.PROPOSE_SUPPORT,
+        DecisionKind.WATCH,
+        DecisionKind.CLOSE,
+    },
+    ItemKind.SUPPORT_REVIEW: {
+        DecisionKind.CONTINUE,
+        DecisionKind.TRANSMIT_TO_STATE,
+        DecisionKind.WATCH,
+        DecisionKind.CLOSE,
+    },
+}
+
+
+def suggested_start(cell: Cell, *, today: date | None = None) -> datetime:
+    """The last meeting plus the cell's cadence (or today plus the cadence), at 14:00."""
+    today = today or timezone.localdate()
+    last = (
+        Meeting.objects.filter(cell=cell).order_by("-starts_at").values_list("starts_at", flat=True).first()
+    )
+    base = max(timezone.localtime(last).date() if last else today, today)
+    day = base + timedelta(weeks=cell.meeting_cadence_weeks)
+    return timezone.make_aware(datetime.combine(day, time(14, 0)))
+
+
+@dataclass(frozen=True)
+class Convenable:
+    membership: Membership
+    reason: str  # empty when the membership may be convened
+
+
+def convenable_memberships(cell: Cell) -> list[Convenable]:
+    """Active memberships of the cell that may attend, each with why it cannot be convened (if so)."""
+    charter = cell.current_charter()
+    accepted = set(
+        CharterAcceptance.objects.filter(charter=charter).values_list("membership_id", flat=True)
+        if charter
+        else []
+    )
+    rows = (
+        Membership.objects.active()
+        .filter(cell=cell, role__in=CONVENABLE)
+        .select_related("user")
+        .order_by("role", "user__last_name", "pk")
+    )
+    out = []
+    for m in rows:
+        reason = "" if m.pk in accepted else "n'a pas accepté la charte de confidentialité en vigueur"
+        out.append(Convenable(m, reason))
+    return out
+
+
+def _check_open_for_changes(meeting: Meeting) -> None:
+    if meeting.minutes_validated_at is not None:
+        raise MeetingError("Le relevé de décisions est validé : la réunion ne peut plus être modifiée.")
+
+
+@transaction.atomic
+def meeting_schedule(
+    *, cell: Cell, starts_at: datetime, ends_at: datetime, place: str, by: Membership
+) -> Meeting:
+    """Schedule a meeting of the cell; it ends after it starts."""
+    if by.cell_id != cell.pk:
+        raise MeetingError("Cette cellule n'est pas la vôtre.")
+    if ends_at <= starts_at:
+        raise MeetingError("La fin de la réunion doit suivre son début.")
+    meeting = Meeting.objects.create(cell=cell, starts_at=starts_at, ends_at=ends_at, place=place)
+    record(action="meeting.scheduled", actor=by.user_id, cell=cell.pk, target=meeting)
+    return meeting
+
+
+@transaction.atomic
+def meeting_convene(*, meeting: Meeting, memberships: list[Membership], by: Membership) -> list[Attendee]:
+    """Convene active members of the cell who accepted the current charter; notify those newly convened."""
+    _check_open_for_changes(meeting)
+    allowed = {c.membership.pk: c for c in convenable_memberships(meeting.cell)}
+    if not memberships:
+        raise MeetingError("Choisissez au moins un participant.")
+    for m in memberships:
+        entry = allowed.get(m.pk)
+        if entry is None:
+            raise MeetingError("Un des participants choisis ne peut pas être convoqué dans cette cellule.")
+        if entry.reason:
+            raise MeetingError("Un des participants choisis n'a pas accepté la charte de confidentialité.")
+    existing = set(meeting.attendees.values_list("membership_id", flat=True))
+    new = [Attendee(meeting=meeting, membership=m) for m in memberships if m.pk not in existing]
+    Attendee.objects.bulk_create(new)
+    if meeting.convened_at is None:
+        meeting.convened_at = timezone.now()
+        meeting.save(update_fields=["convened_at"])
+    users = [allowed[a.membership.pk].membership.user for a in new]
+    notify(
+        recipients=users,
+        kind=NotificationKind.MEETING_CONVENED,
+        cell=meeting.cell,
+        url=f"/reunions/{meeting.pk}/",
+    )
+    record(
+        action="meeting.convened",
+        actor=by.user_id,
+        cell=meeting.cell_id,
+        target=meeting,
+        data={"added": len(new)},
+    )
+    return new
+
+
+def agenda_candidates(meeting: Meeting):  # type: ignore[no-untyped-def]
+    """Cases of the cell waiting for a meeting (to review, watch, support) not yet on this agenda."""
+    return (
+        Case.objects.filter(cell_id=meeting.cell_id, state__in=list(ITEM_KIND_FOR_STATE))
+        .exclude(agenda_items__meeting=meeting)
+        .order_by("reference")
+    )
+
+
+@transaction.atomic
+def agenda_add(*, meeting: Meeting, case: Case, by: Membership) -> AgendaItem:
+    """Put a case waiting for the cell on the agenda; its state gives the kind of item."""
+    _check_open_for_changes(meeting)
+    if case.cell_id != meeting.cell_id:
+        raise MeetingError("Cette situation n'appartient pas à la cellule.")
+    kind = ITEM_KIND_FOR_STATE.get(case.state)  # type: ignore[call-overload]
+    if kind is None:
+        raise MeetingError(
+            "Seules les situations à examiner, en veille ou en accompagnement peuvent être inscrites."
+        )
+    if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+        raise MeetingError("Cette situation est déjà inscrite à l'ordre du jour.")
+    last = meeting.items.aggregate(m=Max("order"))["m"]
+    item = AgendaItem.objects.create(meeting=meeting, case=case, kind=kind, order=(last or 0) + 1)
+    record(
+        action="meeting.item_added",
+        actor=by.user_id,
+        cell=meeting.cell_id,
+        target=item,
+        data={"case": case.pk, "kind": kind},
+    )
+    return item
+
+
+@transaction.atomic
+def agenda_remove(*, item: AgendaItem, by: Membership) -> None:
+    """Remove an item without a decision from an agenda still open for changes."""
+    _check_open_for_changes(item.meeting)
+    if Decision.objects.filter(item=item).exists():
+        raise MeetingError("Une décision est enregistrée pour ce point : il ne peut plus être retiré.")
+    record(
+        action="meeting.item_removed",
+        actor=by.user_id,
+        cell=item.meeting.cell_id,
+        target=item,
+        data={"case": item.case_id},
+    )
+    item.delete()
+
+
+@transaction.atomic
+def agenda_move(*, item: AgendaItem, up: bool, by: Membership) -> None:
+    """Swap an item with its neighbour; orders are renumbered 1..n first so gaps never matter."""
+    meeting = item.meeting
+    _check_open_for_changes(meeting)
+    items = list(meeting.items.select_for_update().order_by("order", "pk"))
+    index = next(i for i, it in enumerate(items) if it.pk == item.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    for position, it in enumerate(items, start=1):
+        it.order = position
+    AgendaItem.objects.bulk_update(items, ["order"])
+    record(
+        action="meeting.item_moved",
+        actor=by.user_id,
+        cell=meeting.cell_id,
+        target=item,
+        data={"up": up},
+    )
+
+
+@transaction.atomic
+def guest_invite(*, item: AgendaItem, guest: Membership, by: Membership) -> None:
+    """Invite a guest of the cell to one item: they attend for it, and see it only during the meeting."""
+    meeting = item.meeting
+    _check_open_for_changes(meeting)
+    if guest.cell_id != meeting.cell_id or guest.role != Role.GUEST or not guest.is_active:
+        raise MeetingError("Seul un intervenant ponctuel actif de la cellule peut être invité.")
+    if not guest.has_accepted_current_charter():
+        raise MeetingError("Cet intervenant n'a pas accepté la charte de confidentialité.")
+    _, created = Attendee.objects.get_or_create(meeting=meeting, membership=guest)
+    item.guests.add(guest)
+    if meeting.convened_at is not None and created:
+        notify(
+            recipients=[guest.user],
+            kind=NotificationKind.MEETING_CONVENED,
+            cell=meeting.cell,
+            url=f"/reunions/{meeting.pk}/",
+        )
+    record(
+        action="meeting.guest_invited",
+        actor=by.user_id,
+        cell=meeting.cell_id,
+        target=item,
+        data={"guest": guest.pk},
+    )
+
+
+@transaction.atomic
+def meeting_open(*, meeting: Meeting, by: Membership) -> Meeting:
+    """Open the session of a convened meeting (the screen then starts with the confidentiality reminder)."""
+    _check_open_for_changes(meeting)
+    if meeting.convened_at is None:
+        raise MeetingError("Convoquez d'abord les participants.")
+    if meeting.opened_at is None:
+        meeting.opened_at = timezone.now()
+        meeting.save(update_fields=["opened_at"])
+        record(action="meeting.opened", actor=by.user_id, cell=meeting.cell_id, target=meeting)
+    return meeting
+
+
+def _path(item_kind: str, decision: str) -> list[str]:
+    """The states a case goes through for a decision on an item of the given kind."""
+    if decision == DecisionKind.CONTINUE:
+        return []
+    target = TARGET_STATE[decision]  # type: ignore[index]
+    if item_kind == ItemKind.REVIEW:
+        return [State.REVIEWED, target]
+    if item_kind == ItemKind.SUPPORT_REVIEW and decision == DecisionKind.CLOSE:
+        return [State.CLOSED]
+    # A watch or support case goes back through review: the meeting examines it again.
+    return [State.TO_REVIEW, State.REVIEWED, target]
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    item: AgendaItem,
+    kind: str,
+    responsible_service: str,
+    deadline: date | None,
+    by: Membership,
+    close_reason: str = "",
+    consent_on: date | None = None,
+    parental_info_on: date | None = None,
+    path_referent: str = "",
+) -> Decision:
+    """Record the meeting's closed-list decision on an item and move the case accordingly.
+
+    Propose support needs the person's consent date (and for a minor the parental information
+    date); close needs a closed-list reason; a watch renewal is capped by the cell's rule.
+    Everything happens in one transaction: a refusal at any step leaves nothing changed.
+    """
+    meeting = item.meeting
+    _check_open_for_changes(meeting)
+    if meeting.opened_at is None:
+        raise MeetingError("Ouvrez d'abord la séance : les décisions se prennent en réunion.")
+    if Decision.objects.filter(item=item).exists():
+        raise MeetingError("Une décision est déjà enregistrée pour ce point.")
+    if kind not in ALLOWED_DECISIONS[item.kind]:  # type: ignore[index]
+        raise MeetingError(
+            f"La décision « {DecisionKind(kind).label} » ne s'applique pas à un point "
+            f"« {ItemKind(item.kind).label} »."
+        )
+    case = Case.objects.select_for_update().get(pk=item.case_id)
+    expected = {v: k for k, v in ITEM_KIND_FOR_STATE.items()}[item.kind]  # type: ignore[index]
+    if case.state != expected:
+        raise MeetingError(
+            f"La situation {case.reference} est « {State(case.state).label} » : "
+            "elle n'est plus dans l'état prévu pour ce point."
+        )
+    if kind == DecisionKind.CLOSE and close_reason not in CloseReason.values:
+        raise MeetingError("Choisissez le motif de clôture dans la liste.")
+    if deadline is not None and deadline < timezone.localtime(meeting.starts_at).date():
+        raise MeetingError("L'échéance ne peut pas précéder la réunion.")
+    note = f"Réunion n° {meeting.pk}, décision : {kind}"
+    try:
+        if kind == DecisionKind.PROPOSE_SUPPORT:
+            # Checked before any state change, so a refusal explains itself before anything moves.
+            check_consent(case=case, consent_on=consent_on, parental_info_on=parental_info_on)
+        # The watch renewal cap is enforced by case_transition itself (same rule for every caller).
+        for state in _path(item.kind, kind):
+            if state == State.CLOSED:
+                case_close(case=case, reason=close_reason, by=by, note=note)
+            else:
+                case_transition(case=case, to_state=state, by=by, note=note)
+        if kind == DecisionKind.PROPOSE_SUPPORT:
+            support_plan_start(
+                case=case,
+                consent_on=consent_on,
+                parental_info_on=parental_info_on,
+                path_referent=path_referent,
+                by=by,
+            )
+        if kind == DecisionKind.CLOSE:
+            support_plan_end(case=case, by=by)
+    except (TransitionError, SupportError) as exc:
+        raise MeetingError(str(exc)) from exc
+    decision = Decision.objects.create(
+        item=item, kind=kind, responsible_service=responsible_service, deadline=deadline, recorded_by=by
+    )
+    record(
+        action="meeting.decision_recorded",
+        actor=by.user_id,
+        cell=meeting.cell_id,
+        target=decision,
+        data={"case": case.pk, "kind": kind, "meeting": meeting.pk},
+    )
+    return decision
+
+
+@transaction.atomic
+def minutes_validate(*, meeting: Meeting, by: Membership) -> Meeting:
+    """The president validates the relevé once every item has its decision; members' scope then ends."""
+    if by.role != Role.PRESIDENT or by.cell_id != meeting.cell_id:
+        raise MeetingError("Seul le président de la cellule valide le relevé de décisions.")
+    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_open_for_changes(locked)
+    if locked.opened_at is None:
+        raise MeetingError("La réunion ne s'est pas tenue : il n'y a pas de relevé à valider.")
+    pending = locked.items.filter(decision__isnull=True).count()
+    if pending:
+        raise MeetingError(f"{pending} point(s) de l'ordre du jour sans décision : le relevé est incomplet.")
+    locked.minutes_validated_at = timezone.now()
+    locked.minutes_validated_by = by
+    locked.save(update_fields=["minutes_validated_at", "minutes_validated_by"])
+    record(action="meeting.minutes_validated", actor=by.user_id, cell=locked.cell_id, target=locked)
+    meeting.refresh_from_db()
+    return locked
