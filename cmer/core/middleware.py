@@ -19,13 +19,14 @@ Handler = Callable[[HttpRequest], HttpResponse]
 
 # URL names a signed-in user may reach before the second factor is verified.
 SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout"}
-# URL names reachable without a current cell or an accepted charter.
-CELL_OPEN = SECOND_FACTOR_OPEN | {
+# URL names reachable before the current cell's charter is accepted.
+CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:choose_cell",
     "accounts:charter",
     "accounts:backup_codes",
-    "core:dashboard",
 }
+# URL names reachable without a current cell (the dashboard explains what to do next).
+CELL_OPEN = CHARTER_OPEN | {"core:dashboard"}
 
 
 def _url_name(request: HttpRequest) -> str:
@@ -111,11 +112,16 @@ def current_cell(get_response: Handler) -> Handler:
                 request.cell = membership.cell  # type: ignore[attr-defined]
             if not request.path_info.startswith((settings.STATIC_URL, "/admin/")):
                 name = _safe_name(request)
-                if name not in CELL_OPEN and name:
-                    if membership is None:
-                        return redirect("accounts:choose_cell")
-                    if not membership.has_accepted_current_charter():
-                        return redirect("accounts:charter")
+                if name and membership is None and name not in CELL_OPEN:
+                    return redirect("accounts:choose_cell")
+                # The dashboard too: its widgets show cell content, and nothing comes before the charter.
+                if (
+                    name
+                    and membership is not None
+                    and name not in CHARTER_OPEN
+                    and not membership.has_accepted_current_charter()
+                ):
+                    return redirect("accounts:charter")
         return get_response(request)
 
     return middleware
