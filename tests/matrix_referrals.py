@@ -9,10 +9,14 @@ SUBMITTERS = CELL_MANAGERS | {"member", "reporter"}
 
 
 def submit_data(w, c):  # type: ignore[no-untyped-def]
-    """A complete valid signalement (one fact), with a fresh one-time key; submitters certified."""
-    import secrets
-
+    """A complete valid signalement for cell c, its member and reporter certified."""
     certify(c)
+    return referral_post_data()
+
+
+def referral_post_data():  # type: ignore[no-untyped-def]
+    """A complete valid signalement (one fact), with a fresh one-time key."""
+    import secrets
 
     return {
         "last_name": "Matrice",
