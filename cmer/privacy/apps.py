@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyConfig(AppConfig):
     name = "cmer.privacy"
     label = "privacy"
+    verbose_name = _("Protection des données")
+
+    def ready(self) -> None:
+        from cmer.accounts.roles import Role
+        from cmer.core import dashboard, navigation
+        from cmer.privacy.views import dashboard_widget
+
+        navigation.register("privacy:dpo", _("Console DPO"), {Role.DPO}, order=80)
+        navigation.register("privacy:rights", _("Demandes de droits"), {Role.DPO}, order=81)
+        navigation.register(
+            "privacy:retention", _("Conservation"), {Role.DPO, Role.COORDINATOR, Role.PRESIDENT}, order=85
+        )
+        dashboard.register(dashboard_widget, order=80)

@@ -1,4 +1,26 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cmer.privacy import views
 
 app_name = "privacy"
-urlpatterns: list = []
+urlpatterns = [
+    path("dpo/", views.dpo_home, name="dpo"),
+    path("dpo/journal/", views.audit_search, name="audit_search"),
+    path("dpo/chartes/", views.charter_acceptances, name="charters"),
+    path("dpo/comptes/", views.accounts, name="accounts"),
+    path("dpo/purges/", views.purge_reports, name="purge_reports"),
+    path("dpo/purges/<int:pk>/", views.purge_report, name="purge_report"),
+    path("dpo/registre/", views.register, name="register"),
+    path("dpo/registre.md", views.register_md, name="register_md"),
+    path("dpo/registre.pdf", views.register_pdf, name="register_pdf"),
+    path("dpo/aipd/", views.dpia, name="dpia"),
+    path("dpo/aipd.md", views.dpia_md, name="dpia_md"),
+    path("dpo/aipd.pdf", views.dpia_pdf, name="dpia_pdf"),
+    path("droits/", views.rights, name="rights"),
+    path("droits/nouvelle/", views.rights_create, name="rights_create"),
+    path("droits/<int:pk>/", views.rights_update, name="rights_update"),
+    path("conservation/", views.retention, name="retention"),
+    path("conservation/modifier/", views.retention_edit, name="retention_edit"),
+    path("conservation/valider/", views.retention_validate, name="retention_validate"),
+    path("conservation/purge/", views.purge_start, name="purge_start"),
+]

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from cmer.audit.models import Outcome
+from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
+from cmer.privacy.services import POLICY_FIELDS
+
+CODE = r"^[A-Za-z0-9_.:\-]*$"
+
+
+class AuditSearchForm(DsfrBaseForm):
+    """Filters of the audit search. Codes and ids only: the trail holds nothing else."""
+
+    actor = forms.IntegerField(label=_("Compte (identifiant)"), required=False, min_value=1)
+    action = forms.RegexField(
+        label=_("Action (code ou début de code)"), regex=CODE, max_length=64, required=False
+    )
+    target_type = forms.RegexField(
+        label=_("Type d'objet (ex. cases.case)"), regex=CODE, max_length=64, required=False
+    )
+    target_id = forms.RegexField(label=_("Identifiant de l'objet"), regex=CODE, max_length=64, required=False)
+    outcome = forms.ChoiceField(label=_("Résultat"), choices=[("", "—"), *Outcome.choices], required=False)
+    date_from = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        label=_("Au (inclus)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("La date de début doit précéder la date de fin."))
+        return data
+
+
+class RightsRequestForm(DsfrBaseForm, forms.ModelForm):
+    class Meta:
+        model = RightsRequest
+        fields = ["reference", "kind", "received_on"]
+        widgets = {"received_on": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_received_on(self) -> dt.date:
+        day = self.cleaned_data["received_on"]
+        if day > dt.date.today() + dt.timedelta(days=1):
+            raise forms.ValidationError(_("La date de réception ne peut pas être dans le futur."))
+        return day
+
+
+class RightsUpdateForm(DsfrBaseForm):
+    status = forms.ChoiceField(label=_("État"), choices=RightsStatus.choices)
+    outcome = forms.ChoiceField(
+        label=_("Suite donnée"), choices=[("", "—"), *RightsOutcome.choices], required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("status") == RightsStatus.CLOSED and not data.get("outcome"):
+            self.add_error("outcome", _("Indiquez la suite donnée pour clore la demande."))
+        return data
+
+
+class RetentionPolicyForm(DsfrBaseForm, forms.ModelForm):
+    class Meta:
+        model = RetentionPolicy
+        fields = list(POLICY_FIELDS)
+
+
+class PurgeForm(DsfrBaseForm):
+    wet_run = forms.BooleanField(label=_("Exécuter réellement (sinon simulation)"), required=False)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cmer.accounts.models import Cell
+from cmer.privacy.purge import purge_all, purge_run
+
+
+class Command(BaseCommand):
+    help = "Archive ended cases and destroy what is past retention. Dry run unless --wet-run."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--wet-run", action="store_true", help="Act: without it nothing changes.")
+        parser.add_argument("--cell", help="Code of one cell (default: every active cell).")
+        parser.add_argument("--today", help="Reference date YYYY-MM-DD (default: today).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            today = dt.date.fromisoformat(options["today"]) if options["today"] else None
+        except ValueError as exc:
+            raise CommandError("--today must read YYYY-MM-DD") from exc
+        wet = options["wet_run"]
+        if options["cell"]:
+            cell = Cell.objects.filter(code=options["cell"]).first()
+            if cell is None:
+                raise CommandError(f"No cell with code {options['cell']!r}")
+            reports = [purge_run(cell=cell, today=today, wet_run=wet, trigger="command")]
+        else:
+            reports = purge_all(today=today, wet_run=wet, trigger="command")
+        mode = "WET RUN" if wet else "DRY RUN (nothing changed; use --wet-run to act)"
+        self.stdout.write(mode)
+        for report in reports:
+            self.stdout.write(f"cell {report.cell.code} report #{report.pk} as of {report.as_of}")
+            for kind, count in report.counts.items() or [("nothing due", 0)]:
+                self.stdout.write(f"  {kind}: {count}")

@@ -1,0 +1,35 @@
+"""Who may use the privacy screens (product.md §2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cmer.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from cmer.accounts.models import Membership
+
+
+def can_use_dpo_console(membership: Membership | None) -> bool:
+    """Only the cell's DPO reads the audit trail, purge reports, the register and rights requests."""
+    return membership is not None and membership.role == Role.DPO
+
+
+def can_view_retention(membership: Membership | None) -> bool:
+    """The president, the coordinator and the DPO see the cell's retention policy."""
+    return membership is not None and membership.role in (Role.PRESIDENT, Role.COORDINATOR, Role.DPO)
+
+
+def can_edit_retention(membership: Membership | None) -> bool:
+    """The coordinator, who runs the cell's purges, sets its retention durations."""
+    return membership is not None and membership.role == Role.COORDINATOR
+
+
+def can_validate_retention(membership: Membership | None) -> bool:
+    """The DPO validates the retention policy."""
+    return can_use_dpo_console(membership)
+
+
+def can_run_purge(membership: Membership | None) -> bool:
+    """Only the coordinator runs or previews a purge of the cell."""
+    return can_edit_retention(membership)

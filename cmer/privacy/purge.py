@@ -1,0 +1,228 @@
+"""The purge (product.md §8): archive ended cases, destroy what is past its retention, report.
+
+The purge is a system actor: it has no membership, so it does not go through case_transition
+(which records a human decision) and writes its own "purge.*" audit events with no actor.
+Each case is handled in its own transaction, re-checked under a row lock: a run killed midway
+loses nothing, and running again (or twice at once) ends in the same state as one clean run.
+A dry run does the same work inside transactions that are rolled back, so its counts are exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from cmer.accounts.models import Cell
+from cmer.audit.services import record
+from cmer.cases.models import Case, Person
+from cmer.cases.states import State
+from cmer.core.models import Notification
+from cmer.meetings.models import AgendaItem
+from cmer.privacy.models import MinutesEntry, PurgeReport, PurgeStatus, RetentionPolicy
+from cmer.privacy.retention import ARCHIVABLE, deletion_due, policy_for
+from cmer.referrals.models import Referral
+
+BATCH_SIZE = 200
+# Report kinds: Django model labels as delete() counts them, plus the purge's own counters.
+KIND_LABELS = {
+    "archived": "situations archivées",
+    "cases.Case": "situations détruites",
+    "cases.Person": "personnes détruites",
+    "cases.Transition": "transitions détruites",
+    "cases.SupportPlan": "plans d'accompagnement détruits",
+    "cases.Action": "actions détruites",
+    "cases.ActionUpdate": "suivis d'actions détruits",
+    "cases.ArchiveAccess": "motifs de consultation détruits",
+    "referrals.Referral": "signalements détruits",
+    "referrals.Observation": "faits observés détruits",
+    "meetings.AgendaItem": "points d'ordre du jour détruits",
+    "meetings.Decision": "décisions détruites (parties personnelles)",
+    "privacy.MinutesEntry": "références pseudonymes conservées au relevé",
+    "core.Notification": "notifications détruites",
+    "orphan_person": "personnes sans situation détruites",
+    "schedule_updated": "dates de suppression recalculées",
+    "rule.dismissed": "règle : classement sans suite",
+    "rule.archive_end": "règle : fin d'archivage",
+    "rule.young_age": "règle : âge limite (mineurs et jeunes majeurs)",
+    "rule.adult_cap": "règle : durée maximale (majeurs)",
+}
+
+
+def _id_batches(queryset: QuerySet, size: int) -> Iterator[list[int]]:
+    """Primary keys in ascending batches; each batch is read afresh, so deletions do not skip rows."""
+    last = 0
+    while True:
+        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def _delete_tree(queryset: QuerySet) -> Counter:
+    """Delete rows and everything that depends on them, PROTECTed dependants included.
+
+    PROTECT guards against deleting a case by mistake elsewhere; the purge is the one place that
+    means it, so dependants (referrals, agenda items, transmissions…) go first. Returns counts
+    per model label, as Django's delete() reports them.
+    """
+    counts: Counter = Counter()
+    for rel in queryset.model._meta.related_objects:
+        if rel.on_delete in (models.PROTECT, models.RESTRICT) and not rel.many_to_many:
+            dependants = rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": queryset})
+            counts += _delete_tree(dependants)
+    _, per_model = queryset.delete()
+    counts.update({label: n for label, n in per_model.items() if n})
+    return counts
+
+
+def _notification_filter(case: Case) -> Q:
+    """In-app notices linking to the case or its referrals (they hold only a URL)."""
+    prefixes = [f"/situations/{case.pk}/"] + [
+        f"/signalements/{pk}/" for pk in case.referrals.values_list("pk", flat=True)
+    ]
+    query = Q(pk__in=[])
+    for prefix in prefixes:
+        query |= Q(url__startswith=prefix) | Q(url=prefix.rstrip("/"))
+    return query
+
+
+def _archive_one(case_id: int, *, dry_run: bool) -> bool:
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id, state__in=ARCHIVABLE).first()
+        if case is None:
+            return False
+        if not dry_run:
+            Case.objects.filter(pk=case.pk).update(state=State.ARCHIVED, archived_at=timezone.now())
+            record(action="purge.case_archived", cell=case.cell_id, target=case, data={"from": case.state})
+    return True
+
+
+def _destroy_one(case_id: int, *, today: dt.date, policy: RetentionPolicy, dry_run: bool) -> Counter:
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None:
+            return Counter()
+        case = Case.objects.select_related("person").get(pk=case_id)
+        due = deletion_due(case, policy)
+        if due.on > today:
+            return Counter()
+        counts: Counter = Counter({f"rule.{due.rule}": 1})
+        # Minutes keep the pseudonymous reference and the closed-list decision, nothing else.
+        for item in AgendaItem.objects.filter(case=case).select_related("decision"):
+            decision = getattr(item, "decision", None)
+            MinutesEntry.objects.create(
+                meeting_id=item.meeting_id,
+                case_reference=case.reference,
+                order=item.order,
+                kind=item.kind,
+                decision_kind=decision.kind if decision else "",
+                purged_on=today,
+            )
+            counts["privacy.MinutesEntry"] += 1
+        deleted, _ = Notification.objects.filter(_notification_filter(case)).delete()
+        if deleted:
+            counts["core.Notification"] += deleted
+        person_id, cell_id, reference_pk = case.person_id, case.cell_id, case.pk
+        counts += _delete_tree(Referral.objects.filter(case_id=case.pk))
+        counts += _delete_tree(Case.objects.filter(pk=case.pk))
+        if not Case.objects.filter(person_id=person_id).exists():
+            counts += _delete_tree(Person.objects.filter(pk=person_id))
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            record(
+                action="purge.case_destroyed",
+                cell=cell_id,
+                target_type="cases.case",
+                target_id=reference_pk,
+                data={"rule": due.rule},
+            )
+    return counts
+
+
+def _refresh_schedule(case_id: int, *, policy: RetentionPolicy) -> bool:
+    with transaction.atomic():
+        case = Case.objects.select_related("person").filter(pk=case_id).first()
+        if case is None:
+            return False
+        day = deletion_due(case, policy).on
+        return bool(
+            Case.objects.filter(pk=case_id).exclude(scheduled_deletion=day).update(scheduled_deletion=day)
+        )
+
+
+def purge_run(
+    *,
+    cell: Cell,
+    today: dt.date | None = None,
+    wet_run: bool = False,
+    trigger: str = "command",
+    batch_size: int = BATCH_SIZE,
+) -> PurgeReport:
+    """Archive the cell's ended cases and destroy those past retention; a dry run changes nothing.
+
+    Writes a PurgeReport (counts per kind, no names) and the "purge.run" audit event either way.
+    """
+    today = today or timezone.localdate()
+    policy = policy_for(cell.pk)
+    dry_run = not wet_run
+    report = PurgeReport.objects.create(
+        cell=cell, as_of=today, dry_run=dry_run, trigger=trigger[:16], started_at=timezone.now()
+    )
+    counts: Counter = Counter()
+    try:
+        in_cell = Case.objects.filter(cell=cell)
+        for ids in _id_batches(in_cell.filter(state__in=ARCHIVABLE), batch_size):
+            counts["archived"] += sum(_archive_one(pk, dry_run=dry_run) for pk in ids)
+        for ids in _id_batches(in_cell, batch_size):
+            for pk in ids:
+                destroyed = _destroy_one(pk, today=today, policy=policy, dry_run=dry_run)
+                if destroyed:
+                    counts += destroyed
+                elif wet_run and _refresh_schedule(pk, policy=policy):
+                    counts["schedule_updated"] += 1
+        orphans = Person.objects.filter(cell=cell, cases__isnull=True, referrals__isnull=True)
+        for ids in _id_batches(orphans, batch_size):
+            with transaction.atomic():
+                orphan_counts = _delete_tree(Person.objects.filter(pk__in=ids, cases__isnull=True))
+                counts["orphan_person"] += orphan_counts.get("cases.Person", 0)
+                counts += orphan_counts
+                if dry_run:
+                    transaction.set_rollback(True)
+    except Exception:
+        PurgeReport.objects.filter(pk=report.pk).update(
+            status=PurgeStatus.FAILED, finished_at=timezone.now(), counts=dict(counts)
+        )
+        raise
+    with transaction.atomic():
+        report.counts = dict(sorted(counts.items()))
+        report.status = PurgeStatus.DONE
+        report.finished_at = timezone.now()
+        report.save(update_fields=["counts", "status", "finished_at"])
+        record(
+            action="purge.run",
+            cell=cell.pk,
+            target=report,
+            data={
+                "dry_run": dry_run,
+                "destroyed": counts.get("cases.Case", 0),
+                "archived": counts.get("archived", 0),
+            },
+        )
+    return report
+
+
+def purge_all(
+    *, today: dt.date | None = None, wet_run: bool = False, trigger: str = "command"
+) -> list[PurgeReport]:
+    """One purge per active cell: each cell's report goes to that cell's DPO."""
+    return [
+        purge_run(cell=cell, today=today, wet_run=wet_run, trigger=trigger)
+        for cell in Cell.objects.filter(is_active=True).order_by("pk")
+    ]

@@ -1,0 +1,110 @@
+"""Retention rules (product.md §8): when each case is due for destruction, and why.
+
+Pure functions of the case, its history and the cell's policy; the purge and the case pages both
+use them, so the date a coordinator sees is the date the purge acts on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from cmer.cases.models import Case, Transition
+from cmer.cases.states import State
+from cmer.privacy.models import RetentionPolicy
+
+# States after which the follow-up is over; the archive period runs from entering one of them.
+ARCHIVABLE = frozenset({State.CLOSED, State.COMMON_LAW})
+
+
+class Rule:
+    DISMISSED = "dismissed"
+    ARCHIVE = "archive_end"
+    YOUNG_AGE = "young_age"
+    ADULT_CAP = "adult_cap"
+
+
+@dataclass(frozen=True)
+class Due:
+    on: dt.date
+    rule: str
+
+
+def policy_for(cell_id: int) -> RetentionPolicy:
+    """The cell's saved policy, or an unsaved one with the defaults (reading never writes)."""
+    policy = RetentionPolicy.objects.filter(cell_id=cell_id).first()
+    return policy or RetentionPolicy(cell_id=cell_id)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February → 1 March
+        return day.replace(year=day.year + years, month=3, day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Same day N months later, or the month's last day (31 January + 1 month = 28/29 February)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+
+
+def end_of_follow_up(case: Case) -> tuple[str, dt.date] | None:
+    """The state that ended the follow-up (dismissed, common_law, closed) and the day it did.
+
+    An archived case keeps the state it was archived from, read from its transitions (the purge
+    archives without a human transition, so the last ending transition is what counts).
+    """
+    ending = (State.DISMISSED, State.COMMON_LAW, State.CLOSED)
+    if case.state not in (*ending, State.ARCHIVED):
+        return None
+    last = (
+        Transition.objects.filter(case=case, to_state__in=ending)
+        .order_by("-at", "-pk")
+        .values_list("to_state", "at")
+        .first()
+    )
+    state = case.state if case.state != State.ARCHIVED else (last[0] if last else State.CLOSED)
+    if state == State.CLOSED and case.closed_at:
+        return state, _local_date(case.closed_at)
+    if last and last[0] == state:
+        return state, _local_date(last[1])
+    return state, _local_date(case.closed_at or case.archived_at or case.opened_at)
+
+
+def deletion_due(case: Case, policy: RetentionPolicy | None = None) -> Due:
+    """The earliest date a retention rule requires the case to be destroyed, and that rule.
+
+    With the birth year only, "beyond age N" is taken as 1 January of birth year + N + 1: on that
+    day nobody born that year can still be N, so no one is kept past the limit.
+    """
+    policy = policy or policy_for(case.cell_id)
+    candidates: list[Due] = []
+    ended = end_of_follow_up(case)
+    if ended is not None:
+        state, day = ended
+        if state == State.DISMISSED:
+            candidates.append(Due(day + dt.timedelta(days=policy.dismissed_days), Rule.DISMISSED))
+        else:
+            candidates.append(Due(add_years(day, policy.archive_years), Rule.ARCHIVE))
+    young = case.is_minor or (case.opened_at.year - case.person.birth_year) < policy.young_age_limit
+    if young:
+        candidates.append(
+            Due(dt.date(case.person.birth_year + policy.young_max_age + 1, 1, 1), Rule.YOUNG_AGE)
+        )
+    else:
+        candidates.append(Due(add_years(_local_date(case.opened_at), policy.adult_cap_years), Rule.ADULT_CAP))
+    return min(candidates, key=lambda d: d.on)
+
+
+def scheduled_deletion(case: Case, policy: RetentionPolicy | None = None) -> dt.date:
+    """The date shown on the case: the day the purge will destroy it."""
+    return deletion_due(case, policy).on

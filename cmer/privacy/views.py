@@ -1,0 +1,316 @@
+"""The DPO console, the retention policy, rights requests and the coordinator's purge (product.md §2, §8, §9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cmer.accounts.models import CharterAcceptance, Membership
+from cmer.audit.models import AuditEvent
+from cmer.audit.services import record
+from cmer.core.policy import get_visible_or_404, requires
+from cmer.privacy import services
+from cmer.privacy.alerts import alerts_for, case_reads_threshold
+from cmer.privacy.documents import Document, dpia_document, register_document
+from cmer.privacy.forms import (
+    AuditSearchForm,
+    PurgeForm,
+    RetentionPolicyForm,
+    RightsRequestForm,
+    RightsUpdateForm,
+)
+from cmer.privacy.models import PurgeReport, RightsRequest, RightsStatus
+from cmer.privacy.pdf import html_to_pdf
+from cmer.privacy.permissions import (
+    can_edit_retention,
+    can_run_purge,
+    can_use_dpo_console,
+    can_validate_retention,
+    can_view_retention,
+)
+from cmer.privacy.purge import KIND_LABELS, purge_run
+from cmer.privacy.retention import policy_for
+
+PAGE_SIZE = 50
+ALERT_DAYS = 30
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.console")
+def dpo_home(request: HttpRequest) -> HttpResponse:
+    cell = request.cell  # type: ignore[attr-defined]
+    now = timezone.now()
+    alerts = alerts_for(cell.pk, since=now - dt.timedelta(days=ALERT_DAYS), until=now)
+    context = {
+        "alerts": alerts[:100],
+        "alert_days": ALERT_DAYS,
+        "threshold": case_reads_threshold(),
+        "reports": PurgeReport.objects.filter(cell=cell)[:5],
+        "policy": policy_for(cell.pk),
+        "open_requests": RightsRequest.objects.of_cell(cell.pk).exclude(status=RightsStatus.CLOSED).count(),
+    }
+    return render(request, "privacy/dpo_home.html", context)
+
+
+def _search(cell_id: int, data: dict[str, Any]) -> Any:
+    events = AuditEvent.objects.filter(cell_id=cell_id)
+    if data.get("actor"):
+        events = events.filter(actor_id=data["actor"])
+    action = data.get("action") or ""
+    if action.endswith("."):
+        events = events.filter(action__startswith=action)
+    elif action:
+        events = events.filter(action=action)
+    if data.get("target_type"):
+        events = events.filter(target_type=data["target_type"])
+    if data.get("target_id"):
+        events = events.filter(target_id=data["target_id"])
+    if data.get("outcome"):
+        events = events.filter(outcome=data["outcome"])
+    if data.get("date_from"):
+        events = events.filter(created_at__gte=_day_start(data["date_from"]))
+    if data.get("date_to"):
+        events = events.filter(created_at__lt=_day_start(data["date_to"] + dt.timedelta(days=1)))
+    if data.get("before"):
+        events = events.filter(seq__lt=data["before"])
+    return events.order_by("-seq")
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.audit_search")
+def audit_search(request: HttpRequest) -> HttpResponse:
+    """Keyset pagination on seq: each page costs the same however deep, on millions of events."""
+    cell = request.cell  # type: ignore[attr-defined]
+    form = AuditSearchForm(request.GET or None)
+    events, next_query = [], ""
+    if form.is_bound and not form.is_valid():
+        messages.error(request, _("Filtres invalides : corrigez les champs signalés."))
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        events = list(_search(cell.pk, data)[: PAGE_SIZE + 1])
+        if len(events) > PAGE_SIZE:
+            events = events[:PAGE_SIZE]
+            params = {k: v for k, v in request.GET.items() if k != "before" and v}
+            next_query = urlencode({**params, "before": events[-1].seq})
+    record(action="dpo.audit_search", actor=request.user, cell=cell.pk)
+    return render(
+        request, "privacy/audit_search.html", {"form": form, "events": events, "next_query": next_query}
+    )
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.charters")
+def charter_acceptances(request: HttpRequest) -> HttpResponse:
+    cell = request.cell  # type: ignore[attr-defined]
+    rows = (
+        CharterAcceptance.objects.filter(membership__cell=cell)
+        .select_related("membership__user", "charter")
+        .order_by("-accepted_at")[:500]
+    )
+    record(action="dpo.charters_read", actor=request.user, cell=cell.pk)
+    return render(request, "privacy/charters.html", {"rows": rows})
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.accounts")
+def accounts(request: HttpRequest) -> HttpResponse:
+    cell = request.cell  # type: ignore[attr-defined]
+    rows = (
+        Membership.objects.filter(cell=cell)
+        .select_related("user")
+        .order_by("end_date", "role", "user__last_name")
+    )
+    record(action="dpo.accounts_read", actor=request.user, cell=cell.pk)
+    return render(request, "privacy/accounts.html", {"rows": rows, "today": timezone.localdate()})
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.purge_reports")
+def purge_reports(request: HttpRequest) -> HttpResponse:
+    reports = PurgeReport.objects.filter(cell=request.cell)[:200]  # type: ignore[attr-defined]
+    return render(request, "privacy/purge_reports.html", {"reports": reports})
+
+
+@require_GET
+def purge_report(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_visible_or_404(request, PurgeReport.objects.visible_to(request.membership), pk=pk)  # type: ignore[attr-defined]
+    counts = [(KIND_LABELS.get(code, code), code, n) for code, n in sorted(report.counts.items())]
+    return render(request, "privacy/purge_report.html", {"report": report, "counts": counts})
+
+
+def _document(request: HttpRequest, doc: Document, fmt: str) -> HttpResponse:
+    record(action=f"dpo.document_{doc.slug}", actor=request.user, cell=doc.cell.pk, data={"format": fmt})
+    filename = f"{doc.slug}-{doc.cell.code}-{timezone.localdate():%Y%m%d}"
+    if fmt == "md":
+        text = render_to_string("privacy/document.md", {"doc": doc})
+        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    elif fmt == "pdf":
+        html = render_to_string("privacy/document_pdf.html", {"doc": doc})
+        response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+    else:
+        return render(request, "privacy/document.html", {"doc": doc})
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.register")
+def register(request: HttpRequest) -> HttpResponse:
+    return _document(request, register_document(request.cell), "html")  # type: ignore[attr-defined]
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.register")
+def register_md(request: HttpRequest) -> HttpResponse:
+    return _document(request, register_document(request.cell), "md")  # type: ignore[attr-defined]
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.register")
+def register_pdf(request: HttpRequest) -> HttpResponse:
+    return _document(request, register_document(request.cell), "pdf")  # type: ignore[attr-defined]
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.dpia")
+def dpia(request: HttpRequest) -> HttpResponse:
+    return _document(request, dpia_document(request.cell), "html")  # type: ignore[attr-defined]
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.dpia")
+def dpia_md(request: HttpRequest) -> HttpResponse:
+    return _document(request, dpia_document(request.cell), "md")  # type: ignore[attr-defined]
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.dpia")
+def dpia_pdf(request: HttpRequest) -> HttpResponse:
+    return _document(request, dpia_document(request.cell), "pdf")  # type: ignore[attr-defined]
+
+
+def _rights_page(request: HttpRequest, form: RightsRequestForm, status: int = 200) -> HttpResponse:
+    rows = RightsRequest.objects.of_cell(request.cell.pk)  # type: ignore[attr-defined]
+    context = {"rows": rows, "form": form, "update_form": RightsUpdateForm(), "today": timezone.localdate()}
+    return render(request, "privacy/rights.html", context, status=status)
+
+
+@require_GET
+@requires(can_use_dpo_console, "rights.list")
+def rights(request: HttpRequest) -> HttpResponse:
+    return _rights_page(request, RightsRequestForm())
+
+
+@require_POST
+@requires(can_use_dpo_console, "rights.create")
+def rights_create(request: HttpRequest) -> HttpResponse:
+    form = RightsRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rights_request_create(cell=request.cell, by=request.membership, **form.cleaned_data)  # type: ignore[attr-defined]
+        except services.PrivacyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Demande enregistrée."))
+            return redirect("privacy:rights")
+    return _rights_page(request, form, status=400)
+
+
+@require_POST
+def rights_update(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_visible_or_404(request, RightsRequest.objects.visible_to(request.membership), pk=pk)  # type: ignore[attr-defined]
+    form = RightsUpdateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Mise à jour refusée : indiquez la suite donnée pour clore la demande."))
+        return redirect("privacy:rights")
+    try:
+        services.rights_request_update(request=item, by=request.membership, **form.cleaned_data)  # type: ignore[attr-defined]
+    except services.PrivacyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Demande mise à jour."))
+    return redirect("privacy:rights")
+
+
+@require_GET
+@requires(can_view_retention, "retention.view")
+def retention(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    policy = policy_for(membership.cell_id)
+    context = {
+        "policy": policy,
+        "form": RetentionPolicyForm(instance=policy) if can_edit_retention(membership) else None,
+        "can_validate": can_validate_retention(membership),
+        "purge_form": PurgeForm() if can_run_purge(membership) else None,
+    }
+    return render(request, "privacy/retention.html", context)
+
+
+@require_POST
+@requires(can_edit_retention, "retention.policy_update")
+def retention_edit(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    form = RetentionPolicyForm(request.POST, instance=policy_for(membership.cell_id))
+    if not form.is_valid():
+        context = {"policy": policy_for(membership.cell_id), "form": form, "purge_form": PurgeForm()}
+        return render(request, "privacy/retention.html", context, status=400)
+    services.policy_update(cell=membership.cell, values=form.cleaned_data, by=membership)
+    messages.success(request, _("Politique de conservation enregistrée ; elle doit être validée par le DPO."))
+    return redirect("privacy:retention")
+
+
+@require_POST
+@requires(can_validate_retention, "retention.policy_validate")
+def retention_validate(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    services.policy_validate(cell=membership.cell, by=membership)
+    messages.success(request, _("Politique de conservation validée."))
+    return redirect("privacy:retention")
+
+
+@require_POST
+@requires(can_run_purge, "purge.start")
+def purge_start(request: HttpRequest) -> HttpResponse:
+    """The coordinator previews or runs the cell's purge; the detailed report goes to the DPO."""
+    membership = request.membership  # type: ignore[attr-defined]
+    form = PurgeForm(request.POST)
+    wet = form.is_valid() and form.cleaned_data["wet_run"]
+    report = purge_run(cell=membership.cell, wet_run=wet, trigger="web")
+    record(action="purge.request", actor=request.user, cell=membership.cell_id, target=report)
+    counts = report.counts
+    text = _("%(mode)s : %(destroyed)s situation(s) à détruire ou détruites, %(archived)s archivée(s).") % {
+        "mode": _("Purge exécutée") if wet else _("Simulation"),
+        "destroyed": counts.get("cases.Case", 0),
+        "archived": counts.get("archived", 0),
+    }
+    messages.success(request, text)
+    return redirect("privacy:retention")
+
+
+def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
+    """DPO dashboard: open rights requests and the newest alerts count, counts only."""
+    if not can_use_dpo_console(membership):
+        return None
+    open_count = RightsRequest.objects.of_cell(membership.cell_id).exclude(status=RightsStatus.CLOSED)
+    due = open_count.filter(deadline__lte=timezone.localdate() + dt.timedelta(days=7)).aggregate(
+        n=Count("pk")
+    )["n"]
+    return {
+        "title": _("Protection des données"),
+        "text": _("%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours.")
+        % {"open": open_count.count(), "due": due},
+    }

@@ -1,0 +1,50 @@
+from django.utils import timezone
+
+from tests.factories_privacy import make_report, make_rights_request
+from tests.matrix import Row
+
+DPO = frozenset({"dpo"})
+COORDINATOR = frozenset({"coordinator"})
+POLICY = {
+    "dismissed_days": 60,
+    "archive_years": 3,
+    "young_age_limit": 25,
+    "young_max_age": 25,
+    "adult_cap_years": 5,
+    "audit_months": 12,
+}
+
+ROWS = {
+    "privacy:dpo": Row(allowed=DPO),
+    "privacy:audit_search": Row(allowed=DPO),
+    "privacy:charters": Row(allowed=DPO),
+    "privacy:accounts": Row(allowed=DPO),
+    "privacy:purge_reports": Row(allowed=DPO),
+    "privacy:purge_report": Row(allowed=DPO, kwargs=lambda w, c: {"pk": make_report(c).pk}),
+    "privacy:register": Row(allowed=DPO),
+    "privacy:register_md": Row(allowed=DPO),
+    "privacy:register_pdf": Row(allowed=DPO),
+    "privacy:dpia": Row(allowed=DPO),
+    "privacy:dpia_md": Row(allowed=DPO),
+    "privacy:dpia_pdf": Row(allowed=DPO),
+    "privacy:rights": Row(allowed=DPO),
+    "privacy:rights_create": Row(
+        method="POST",
+        allowed=DPO,
+        data=lambda w, c: {
+            "reference": "C-1",
+            "kind": "erasure",
+            "received_on": timezone.localdate().isoformat(),
+        },
+    ),
+    "privacy:rights_update": Row(
+        method="POST",
+        allowed=DPO,
+        kwargs=lambda w, c: {"pk": make_rights_request(c).pk},
+        data=lambda w, c: {"status": "in_progress", "outcome": ""},
+    ),
+    "privacy:retention": Row(allowed=frozenset({"dpo", "coordinator", "president"})),
+    "privacy:retention_edit": Row(method="POST", allowed=COORDINATOR, data=lambda w, c: POLICY),
+    "privacy:retention_validate": Row(method="POST", allowed=DPO),
+    "privacy:purge_start": Row(method="POST", allowed=COORDINATOR),
+}
