@@ -252,6 +252,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Exchange with the State and e-mail notifications (issue #4).
+CMER_FEEDBACK_DELAY_DAYS = int(env("CMER_FEEDBACK_DELAY_DAYS", "30"))
+CMER_SITE_URL = env("CMER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A worker that claimed an e-mail and died is taken over after this many seconds (at least once).
+CMER_EMAIL_CLAIM_SECONDS = int(env("CMER_EMAIL_CLAIM_SECONDS", "300"))
+EMAIL_TIMEOUT = int(env("CMER_EMAIL_TIMEOUT", "20"))
 
 EMAIL_BACKEND = env("CMER_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("CMER_EMAIL_HOST", "127.0.0.1")

@@ -26,6 +26,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # E-mail delivery state (cmer/core/tasks.py): decided once, when the notice is created, from
+    # the recipient's preference; a claim is a lease so a dead worker's e-mail is taken over.
+    email_due = models.BooleanField(default=False)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,19 +1,49 @@
-"""notify(): the in-app inbox. E-mail delivery (no personal data) is added by the exchange issue."""
+"""notify(): the in-app inbox, plus an e-mail without personal data for those who want one.
+
+The e-mail is a fixed text per kind ("Une action vous attend sur CMER" and a link to the inbox),
+sent by a background task once the caller's transaction commits (cmer/core/tasks.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
+
 from cmer.core.models import Notification
 
 
+def _internal(url: str) -> str:
+    """Only a path of this site may be stored: the inbox redirects to it (no open redirect)."""
+    if url.startswith("/") and not url.startswith("//") and "\\" not in url and len(url) <= 200:
+        return url
+    return ""
+
+
 def notify(*, recipients: Iterable, kind: str, cell=None, url: str = "") -> list[Notification]:  # type: ignore[no-untyped-def]
-    """Create one notification per distinct recipient, in the caller's transaction."""
+    """Create one notification per distinct recipient, in the caller's transaction.
+
+    Recipients with e-mail notifications on get an e-mail, enqueued only if the transaction commits.
+    """
     seen: set[int] = set()
     created = []
+    safe_url = _internal(url)
     for user in recipients:
         if user.pk in seen:
             continue
         seen.add(user.pk)
-        created.append(Notification(recipient=user, cell=cell, kind=kind, url=url))
-    return Notification.objects.bulk_create(created)
+        wants_email = bool(user.is_active and user.email and getattr(user, "email_notifications", False))
+        created.append(
+            Notification(recipient=user, cell=cell, kind=kind, url=safe_url, email_due=wants_email)
+        )
+    notifications = Notification.objects.bulk_create(created)
+    due = [n.pk for n in notifications if n.email_due and n.pk is not None]
+    if due:
+        transaction.on_commit(lambda: _enqueue(due))
+    return notifications
+
+
+def _enqueue(notification_ids: list[int]) -> None:
+    from cmer.core.tasks import deliver_notification_emails
+
+    deliver_notification_emails.enqueue(notification_ids)

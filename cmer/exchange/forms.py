@@ -1,0 +1,122 @@
+"""Forms of the exchange with the State: closed lists, dates; only the declared fields are read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from cmer.cases.models import Case
+from cmer.exchange.models import (
+    Channel,
+    FeedbackOutcome,
+    LegalBasis,
+    PrefectSituation,
+    Purpose,
+    Recipient,
+)
+from cmer.referrals.models import Observation
+
+UNKNOWN_CHOICE = _("Valeur inconnue : choisissez-la dans la liste proposée.")
+
+
+def _date_field(label: Any, **kwargs: Any) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+
+
+def _choice(label: Any, choices: Any, **kwargs: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=choices, error_messages={"invalid_choice": UNKNOWN_CHOICE}, **kwargs
+    )
+
+
+class TransmissionForm(DsfrBaseForm):
+    recipient = _choice(_("Destinataire"), Recipient.choices)
+    recipient_detail = forms.CharField(
+        label=_("Service de l'État destinataire"),
+        help_text=_(
+            "Uniquement pour « autre service de l'État » : le nom du service, jamais d'une personne."
+        ),
+        max_length=120,
+        required=False,
+    )
+    legal_basis = _choice(_("Base légale"), LegalBasis.choices)
+    purpose = _choice(_("Finalité"), Purpose.choices)
+    channel = _choice(
+        _("Canal"),
+        Channel.choices,
+        initial=Channel.PLATFORM,
+        help_text=_(
+            "Une transmission déjà faite par un canal officiel hors plateforme est consignée ici de la même manière."
+        ),
+    )
+    observations = forms.ModelMultipleChoiceField(
+        label=_("Faits observés transmis"),
+        queryset=Observation.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choisissez au moins un fait observé à transmettre."),
+            "invalid_choice": _("Un fait choisi n'appartient pas à cette situation."),
+            "invalid_pk_value": _("Un fait choisi n'appartient pas à cette situation."),
+        },
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["observations"]
+        field.queryset = (  # type: ignore[attr-defined]
+            Observation.objects.filter(referral__case=case).select_related("indicator", "referral")
+        )
+        field.label_from_instance = lambda o: f"{o.observed_on:%d/%m/%Y} — {o.indicator.label} — {o.fact}"  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("recipient") == Recipient.OTHER_STATE and not data.get("recipient_detail", "").strip():
+            self.add_error("recipient_detail", _("Précisez le service de l'État destinataire."))
+        return data
+
+
+class AcknowledgeForm(DsfrBaseForm):
+    on = _date_field(_("Date de l'accusé de réception"))
+
+
+class FeedbackForm(DsfrBaseForm):
+    outcome = _choice(_("Retour de l'État"), FeedbackOutcome.choices, widget=forms.RadioSelect)
+    received_on = _date_field(_("Date du retour"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["received_on"].initial = timezone.localdate()
+
+
+class PrefectInformationForm(DsfrBaseForm):
+    situation = _choice(_("Situation"), PrefectSituation.choices, widget=forms.RadioSelect)
+    received_on = _date_field(_("Date de l'information"))
+    case = forms.ModelChoiceField(
+        label=_("Situation suivie concernée (facultatif)"),
+        queryset=Case.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("Cette situation n'est pas accessible.")},
+    )
+
+    def __init__(self, *args: Any, cases: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = cases  # type: ignore[attr-defined]
+        self.fields["case"].label_from_instance = lambda c: c.reference  # type: ignore[attr-defined]
+
+
+class BriefingForm(DsfrBaseForm):
+    scheduled_on = _date_field(_("Date prévue du point de situation"))
+
+
+class PreferencesForm(DsfrBaseForm):
+    email_notifications = forms.BooleanField(
+        label=_("Recevoir un courriel quand une action m'attend"),
+        help_text=_(
+            "Le courriel ne contient aucune information sur les situations. La boîte de réception reste active."
+        ),
+        required=False,
+    )
