@@ -1,0 +1,278 @@
+"""Raw counts for the statistics, one grouped query per subject, for any number of cells.
+
+Only aggregates leave the database: counts per cell and category, sums of delays. No query here
+reads an identity field (birth year only, never the encrypted birth date), and nothing reads the
+exchange app's information from the préfet: it is never counted (product.md §6).
+The number of queries does not depend on the number of cases or cells (performance.md P2).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Case as When_
+from django.db.models import Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cmer.cases.models import Case, SupportPlan, Transition
+from cmer.cases.states import CloseReason, State
+from cmer.meetings.models import Attendee, Decision, DecisionKind, Meeting
+from cmer.referrals.models import Referral, Source
+
+MONTHS = [
+    _("janvier"),
+    _("février"),
+    _("mars"),
+    _("avril"),
+    _("mai"),
+    _("juin"),
+    _("juillet"),
+    _("août"),
+    _("septembre"),
+    _("octobre"),
+    _("novembre"),
+    _("décembre"),
+]
+PREQUALIFICATION_EXITS = [State.DISMISSED, State.COMMON_LAW, State.URGENT_TRANSMITTED, State.TO_REVIEW]
+# Support durations, in days from the start of the plan to its end.
+DURATIONS = [
+    ("lt3", _("moins de 3 mois"), 91),
+    ("3to6", _("de 3 à 6 mois"), 183),
+    ("6to12", _("de 6 à 12 mois"), 366),
+    ("ge12", _("12 mois et plus"), None),
+]
+# Age at opening = year of opening - birth year; minor or adult is the case's own flag.
+MINOR_AGES = [
+    ("lt13", _("moins de 13 ans"), 13),
+    ("13to15", _("13 à 15 ans"), 16),
+    ("ge16", _("16 ans et plus"), None),
+]
+ADULT_AGES = [
+    ("lt22", _("moins de 22 ans"), 22),
+    ("22to25", _("22 à 25 ans"), 26),
+    ("ge26", _("26 ans et plus"), None),
+]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar year; the current year stops at the last complete month, so figures only move
+    once a month (a daily refresh would reveal each new signalement)."""
+
+    year: int
+    start: datetime
+    end: datetime  # exclusive
+    months: int  # number of complete months covered
+
+    @property
+    def start_date(self) -> date:
+        return timezone.localtime(self.start).date()
+
+    @property
+    def end_date(self) -> date:
+        return timezone.localtime(self.end).date()
+
+
+def period_for(year: int, today: date | None = None) -> Period:
+    today = today or timezone.localdate()
+    tz = timezone.get_current_timezone()
+    start = datetime(year, 1, 1, tzinfo=tz)
+    end = datetime(year + 1, 1, 1, tzinfo=tz)
+    months = 12
+    if year == today.year:
+        end = datetime(year, today.month, 1, tzinfo=tz)
+        months = today.month - 1
+    return Period(year=year, start=start, end=end, months=months)
+
+
+@dataclass
+class Activity:
+    """The cell's working figures for the annual report; no person is counted here but cases."""
+
+    meetings_held: int = 0
+    attendance_present: int = 0
+    attendance_recorded: int = 0
+    qualify_days_sum: float = 0.0
+    qualify_n: int = 0
+    decide_days_sum: float = 0.0
+    decide_n: int = 0
+
+
+@dataclass
+class Counts:
+    """Counts for one cell: values[(table, category)] = n; totals are derived, not queried."""
+
+    values: dict[tuple[str, Any], int] = field(default_factory=lambda: defaultdict(int))
+    activity: Activity = field(default_factory=Activity)
+
+
+def _days(value: Any) -> float:
+    """A summed duration in days; SQLite may hand back microseconds as a number."""
+    if value is None:
+        return 0.0
+    if isinstance(value, timedelta):
+        return value.total_seconds() / 86400
+    return float(value) / 1_000_000 / 86400
+
+
+def _bracket(expr: Any, brackets: list[tuple[str, Any, int | None]], offset: int = 0) -> When_:
+    whens = [
+        When(**{f"{expr}__lt": limit}, then=Value(code)) for code, _l, limit in brackets if limit is not None
+    ]
+    return When_(*whens, default=Value(brackets[-1][0]))
+
+
+def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
+    """Counts per cell for the period: 8 queries whatever the data size."""
+    cell_ids = list(cell_ids)
+    out: dict[int, Counts] = {cid: Counts() for cid in cell_ids}
+    in_period = {"gte": period.start, "lt": period.end}
+    now = timezone.now()
+
+    referrals = (
+        Referral.objects.filter(
+            cell_id__in=cell_ids, received_at__gte=in_period["gte"], received_at__lt=in_period["lt"]
+        )
+        .annotate(month=ExtractMonth("received_at"))
+        .values("cell_id", "source", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in referrals:
+        values = out[row["cell_id"]].values
+        values[("referrals_month", row["month"])] += row["n"]
+        values[("referrals_source", row["source"])] += row["n"]
+
+    delay = ExpressionWrapper(F("at") - F("case__opened_at"), output_field=DurationField())
+    exits = (
+        Transition.objects.filter(
+            case__cell_id__in=cell_ids,
+            from_state=State.PREQUALIFICATION,
+            at__gte=in_period["gte"],
+            at__lt=in_period["lt"],
+        )
+        .values("case__cell_id", "to_state")
+        .annotate(n=Count("pk"), delay=Sum(delay))
+        .order_by()
+    )
+    for row in exits:
+        counts = out[row["case__cell_id"]]
+        counts.values[("prequalification", row["to_state"])] += row["n"]
+        counts.activity.qualify_n += row["n"]
+        counts.activity.qualify_days_sum += _days(row["delay"])
+
+    decide = ExpressionWrapper(F("recorded_at") - F("item__case__opened_at"), output_field=DurationField())
+    decisions = (
+        Decision.objects.filter(
+            item__meeting__cell_id__in=cell_ids,
+            item__meeting__starts_at__gte=in_period["gte"],
+            item__meeting__starts_at__lt=in_period["lt"],
+        )
+        .values("item__meeting__cell_id", "kind")
+        .annotate(n=Count("pk"), delay=Sum(decide))
+        .order_by()
+    )
+    for row in decisions:
+        counts = out[row["item__meeting__cell_id"]]
+        counts.values[("decisions", row["kind"])] += row["n"]
+        counts.activity.decide_n += row["n"]
+        counts.activity.decide_days_sum += _days(row["delay"])
+
+    plans = (
+        SupportPlan.objects.filter(
+            case__cell_id__in=cell_ids,
+            ended_on__gte=period.start_date,
+            ended_on__lt=period.end_date,
+        )
+        .annotate(
+            bracket=When_(
+                *[
+                    When(ended_on__lt=F("started_on") + timedelta(days=limit), then=Value(code))
+                    for code, _l, limit in DURATIONS
+                    if limit is not None
+                ],
+                default=Value(DURATIONS[-1][0]),
+            )
+        )
+        .values("case__cell_id", "bracket")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in plans:
+        out[row["case__cell_id"]].values[("support", row["bracket"])] += row["n"]
+
+    closures = (
+        Case.objects.filter(
+            cell_id__in=cell_ids, closed_at__gte=in_period["gte"], closed_at__lt=in_period["lt"]
+        )
+        .values("cell_id", "close_reason")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in closures:
+        out[row["cell_id"]].values[("closures", row["close_reason"] or CloseReason.OTHER)] += row["n"]
+
+    age = ExpressionWrapper(ExtractYear("opened_at") - F("person__birth_year"), output_field=IntegerField())
+    opened = (
+        Case.objects.filter(
+            cell_id__in=cell_ids, opened_at__gte=in_period["gte"], opened_at__lt=in_period["lt"]
+        )
+        .annotate(age=age)
+        .annotate(
+            minor_bracket=_bracket("age", MINOR_AGES),  # type: ignore[arg-type]
+            adult_bracket=_bracket("age", ADULT_AGES),  # type: ignore[arg-type]
+        )
+        .values("cell_id", "is_minor", "minor_bracket", "adult_bracket")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in opened:
+        if row["is_minor"]:
+            key = ("ages", ("minor", row["minor_bracket"]))
+        else:
+            key = ("ages", ("adult", row["adult_bracket"]))
+        out[row["cell_id"]].values[key] += row["n"]
+
+    held = (
+        Meeting.objects.filter(
+            cell_id__in=cell_ids, starts_at__gte=in_period["gte"], starts_at__lt=min(in_period["lt"], now)
+        )
+        .values("cell_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in held:
+        out[row["cell_id"]].activity.meetings_held = row["n"]
+
+    attendance = (
+        Attendee.objects.filter(
+            meeting__cell_id__in=cell_ids,
+            meeting__starts_at__gte=in_period["gte"],
+            meeting__starts_at__lt=min(in_period["lt"], now),
+            present__isnull=False,
+        )
+        .values("meeting__cell_id")
+        .annotate(present=Count("pk", filter=Q(present=True)), recorded=Count("pk"))
+        .order_by()
+    )
+    for row in attendance:
+        activity = out[row["meeting__cell_id"]].activity
+        activity.attendance_present = row["present"]
+        activity.attendance_recorded = row["recorded"]
+    return out
+
+
+CATEGORIES: dict[str, list[tuple[Any, Any]]] = {
+    "referrals_month": [(i + 1, MONTHS[i]) for i in range(12)],
+    "referrals_source": list(Source.choices),
+    "prequalification": [(s.value, s.label) for s in PREQUALIFICATION_EXITS],
+    "decisions": list(DecisionKind.choices),
+    "support": [(code, label) for code, label, _limit in DURATIONS],
+    "closures": list(CloseReason.choices),
+}
