@@ -266,12 +266,10 @@ def _session_response(
     for item in items:
         decision = getattr(item, "decision", None)
         form = None
-        if can["decide"] and meeting.opened_at and decision is None:
-            form = (
-                bound
-                if bound_item == item.pk
-                else DecisionForm(item_kind=item.kind, services=services_list, auto_id=f"i{item.pk}-%s")
-            )
+        if bound is not None and bound_item == item.pk:
+            form = bound  # a refused decision: shown with its error, whatever the meeting's stage
+        elif can["decide"] and meeting.opened_at and decision is None:
+            form = DecisionForm(item_kind=item.kind, services=services_list, auto_id=f"i{item.pk}-%s")
         rows.append({"item": item, "decision": decision, "name": names.get(item.case_id), "form": form})
     context = {"meeting": meeting, "rows": rows, "can": can}
     return render(request, "meetings/meeting_session.html", context, status=400 if bound else 200)
