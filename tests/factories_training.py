@@ -49,3 +49,16 @@ def make_certification(  # type: ignore[no-untyped-def]
         expires_on=expires_on or issued + timedelta(days=730),
         issued_by=c.members["trainer"],
     )
+
+
+def ensure_draft(c: CellWorld):  # type: ignore[no-untyped-def]
+    """The current draft, created by cell c's trainer as a copy of the current version if needed."""
+    from cmer.training.services import catalogue_draft_create
+
+    return catalogue_draft_create(by=c.members["trainer"])
+
+
+def session_with_attendee(c: CellWorld, role: str = "reporter") -> TrainingSession:
+    session = make_session(c)
+    make_attendance(c, c.user(role), session)
+    return session

@@ -22,3 +22,30 @@ def valid_certification(membership: Any) -> Certification | None:
     if membership is None:
         return None
     return Certification.objects.valid().filter(user_id=membership.user_id).order_by("-expires_on").first()
+
+
+def refusal_context(membership: Any) -> dict[str, Any]:
+    """What the refusal page says: a lapsed certification if any, and whom to contact."""
+    from cmer.accounts.models import Membership
+    from cmer.accounts.roles import Role
+
+    if membership is None:
+        return {"lapsed": None, "contacts": []}
+    lapsed = (
+        Certification.objects.filter(user_id=membership.user_id, revoked_at__isnull=True)
+        .order_by("-expires_on")
+        .first()
+    )
+    contacts = [
+        {
+            "name": m.user.get_full_name(),
+            "role": m.get_role_display(),
+            "email": m.user.email,
+            "provider": getattr(getattr(m, "trainer_profile", None), "provider", None),
+        }
+        for m in Membership.objects.active()
+        .filter(cell_id=membership.cell_id, role__in=[Role.TRAINER, Role.COORDINATOR])
+        .select_related("user", "trainer_profile__provider")
+        .order_by("role", "user__last_name")
+    ]
+    return {"lapsed": lapsed, "contacts": contacts}

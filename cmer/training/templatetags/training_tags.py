@@ -1,0 +1,17 @@
+"""{% gate_refusal %}: the certification-gate explanation, for the intake page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from cmer.training.gate import refusal_context
+
+register = template.Library()
+
+
+@register.inclusion_tag("training/_gate_refusal.html", takes_context=True)
+def gate_refusal(context: Any) -> dict[str, Any]:
+    membership = context.get("current_membership") or getattr(context.get("request"), "membership", None)
+    return {"gate": refusal_context(membership)}

@@ -1,0 +1,432 @@
+"""Training views. The catalogue is installation-wide (no cell): its objects are addressed by a
+query or form parameter, not by a URL path that would pretend to be one cell's object. Sessions and
+certifications belong to cells and follow the usual visible_to → 404 rule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cmer.accounts.models import Membership, User
+from cmer.core.policy import deny, get_visible_or_404, requires
+from cmer.training import quiz, services
+from cmer.training.forms import (
+    ApproveForm,
+    AttendanceForm,
+    CaveatForm,
+    CertificationForm,
+    DomainForm,
+    IndicatorForm,
+    QuizForm,
+    SessionForm,
+)
+from cmer.training.gate import valid_certification
+from cmer.training.lexicon import CATEGORY_LABELS
+from cmer.training.models import (
+    BiasWarningCount,
+    CatalogueStatus,
+    CatalogueVersion,
+    Caveat,
+    Certification,
+    Domain,
+    Indicator,
+    QuizResult,
+    TrainingSession,
+)
+from cmer.training.permissions import (
+    abilities,
+    can_approve_catalogue,
+    can_edit_catalogue_draft,
+    can_manage_sessions,
+    can_view_bias_counts,
+    can_view_catalogue_draft,
+    can_view_sessions,
+)
+
+EXPIRING_WINDOW_DAYS = 60
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _catalogue_context(version: CatalogueVersion) -> dict[str, Any]:
+    domains = version.domains.prefetch_related("indicators")
+    return {"version": version, "domains": domains, "caveats": version.caveats.all()}
+
+
+@require_GET
+def self_study(request: HttpRequest) -> HttpResponse:
+    """The current catalogue (or an older version) with its caveats and examples, for everyone."""
+    membership = request.membership  # type: ignore[attr-defined]
+    versions = CatalogueVersion.objects.exclude(status=CatalogueStatus.DRAFT)
+    number = _int(request.GET.get("version"))
+    version = versions.filter(number=number).first() if number else versions.current()
+    if number and version is None:
+        raise Http404
+    context = {
+        "versions": versions,
+        "certification": valid_certification(membership),
+        "last_quiz": QuizResult.objects.filter(user=request.user).first(),
+        "can": abilities(membership),
+    }
+    if version is not None:
+        context |= _catalogue_context(version)
+    return render(request, "training/self_study.html", context)
+
+
+@require_GET
+@requires(can_view_catalogue_draft, "catalogue.draft_view")
+def draft(request: HttpRequest) -> HttpResponse:
+    version = CatalogueVersion.objects.draft()
+    context: dict[str, Any] = {"draft": version, "can": abilities(request.membership), "form": ApproveForm()}  # type: ignore[attr-defined]
+    if version is not None:
+        context |= _catalogue_context(version)
+    return render(request, "training/draft.html", context)
+
+
+@require_POST
+@requires(can_edit_catalogue_draft, "catalogue.draft_create")
+def draft_create(request: HttpRequest) -> HttpResponse:
+    version = services.catalogue_draft_create(by=request.membership)  # type: ignore[attr-defined]
+    messages.success(
+        request,
+        _("Brouillon v%(n)s prêt : c'est une copie de la version en vigueur.") % {"n": version.number},
+    )
+    return redirect("training:draft")
+
+
+def _draft_or_redirect(request: HttpRequest) -> CatalogueVersion | None:
+    version = CatalogueVersion.objects.draft()
+    if version is None:
+        messages.error(
+            request, _("Aucun brouillon en cours : créez-en un à partir de la version en vigueur.")
+        )
+    return version
+
+
+def _draft_object(request: HttpRequest, model: Any, draft: CatalogueVersion, key: str = "pk") -> Any:
+    """The draft's object named by ?pk= (or the posted pk), None for a new one; 404 otherwise."""
+    raw = request.POST.get(key) or request.GET.get(key)
+    if not raw:
+        return None
+    return get_visible_or_404(request, model.objects.filter(version=draft), pk=_int(raw))
+
+
+def _finish_draft_edit(
+    request: HttpRequest, form: Any, obj: Any, version: CatalogueVersion, save: Any, title: str
+) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(draft=version, values=form.cleaned_data, by=request.membership, obj=obj)  # type: ignore[attr-defined]
+        except services.TrainingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Brouillon enregistré."))
+            return redirect("training:draft")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "training/draft_form.html",
+        {"form": form, "obj": obj, "draft": version, "title": title},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires(can_edit_catalogue_draft, "catalogue.indicator_edit")
+def draft_indicator(request: HttpRequest) -> HttpResponse:
+    version = _draft_or_redirect(request)
+    if version is None:
+        return redirect("training:draft")
+    obj = _draft_object(request, Indicator, version)
+    form = IndicatorForm(request.POST or None, instance=obj, draft=version)
+    return _finish_draft_edit(
+        request,
+        form,
+        obj,
+        version,
+        lambda *, draft, values, by, obj: services.catalogue_indicator_save(
+            draft=draft, indicator=obj, values=values, by=by
+        ),
+        _("Indicateur"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires(can_edit_catalogue_draft, "catalogue.domain_edit")
+def draft_domain(request: HttpRequest) -> HttpResponse:
+    version = _draft_or_redirect(request)
+    if version is None:
+        return redirect("training:draft")
+    obj = _draft_object(request, Domain, version)
+    form = DomainForm(request.POST or None, instance=obj)
+    return _finish_draft_edit(
+        request,
+        form,
+        obj,
+        version,
+        lambda *, draft, values, by, obj: services.catalogue_domain_save(
+            draft=draft, domain=obj, values=values, by=by
+        ),
+        _("Domaine"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires(can_edit_catalogue_draft, "catalogue.caveat_edit")
+def draft_caveat(request: HttpRequest) -> HttpResponse:
+    version = _draft_or_redirect(request)
+    if version is None:
+        return redirect("training:draft")
+    obj = _draft_object(request, Caveat, version)
+    form = CaveatForm(request.POST or None, instance=obj)
+    return _finish_draft_edit(
+        request,
+        form,
+        obj,
+        version,
+        lambda *, draft, values, by, obj: services.catalogue_caveat_save(
+            draft=draft, caveat=obj, values=values, by=by
+        ),
+        _("Mise en garde"),
+    )
+
+
+@require_POST
+@requires(can_edit_catalogue_draft, "catalogue.item_delete")
+def draft_delete(request: HttpRequest) -> HttpResponse:
+    version = _draft_or_redirect(request)
+    if version is None:
+        return redirect("training:draft")
+    is_caveat = request.POST.get("kind") == "caveat"
+    obj = _draft_object(request, Caveat if is_caveat else Indicator, version)
+    if obj is None:
+        raise Http404
+    if is_caveat:
+        services.catalogue_caveat_delete(caveat=obj, by=request.membership)  # type: ignore[attr-defined]
+    else:
+        services.catalogue_indicator_delete(indicator=obj, by=request.membership)  # type: ignore[attr-defined]
+    messages.success(request, _("Élément retiré du brouillon."))
+    return redirect("training:draft")
+
+
+@require_POST
+@requires(can_approve_catalogue, "catalogue.approve")
+def draft_approve(request: HttpRequest) -> HttpResponse:
+    version = CatalogueVersion.objects.draft()
+    form = ApproveForm(request.POST)
+    if version is None:
+        messages.error(request, _("Aucun brouillon à approuver."))
+    elif not form.is_valid():
+        messages.error(request, _("Cochez la case pour confirmer votre relecture avant d'approuver."))
+    else:
+        try:
+            services.catalogue_approve(version=version, by=request.membership)  # type: ignore[attr-defined]
+        except services.TrainingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, _("Version %(n)s approuvée : elle est désormais en vigueur.") % {"n": version.number}
+            )
+            return redirect("training:self_study")
+    return redirect("training:draft")
+
+
+@require_http_methods(["GET", "POST"])
+def quiz_view(request: HttpRequest) -> HttpResponse:
+    version = CatalogueVersion.objects.current()
+    form = QuizForm(request.POST or None)
+    if request.method == "POST" and version is not None and form.is_valid():
+        result = services.quiz_record(user=request.user, version=version, answers=form.cleaned_data)  # type: ignore[arg-type]
+        if result.passed:
+            messages.success(
+                request,
+                _("Quiz réussi : %(c)s bonnes réponses sur %(n)s.")
+                % {"c": result.correct, "n": result.questions},
+            )
+        else:
+            messages.warning(
+                request,
+                _("%(c)s bonnes réponses sur %(n)s : relisez les mises en garde et réessayez.")
+                % {"c": result.correct, "n": result.questions},
+            )
+        return redirect("training:self_study")
+    return render(request, "training/quiz.html", {"form": form, "questions": quiz.QUESTIONS})
+
+
+@require_GET
+@requires(can_view_sessions, "training.session_list")
+def sessions(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    rows = (
+        TrainingSession.objects.visible_to(membership)
+        .select_related("provider")
+        .annotate(
+            attendees=Count("attendances", filter=Q(attendances__cell_id=membership.cell_id), distinct=True)
+        )
+    )
+    form = SessionForm(membership=membership) if can_manage_sessions(membership) else None
+    return render(request, "training/sessions.html", {"rows": rows, "form": form})
+
+
+@require_POST
+@requires(can_manage_sessions, "training.session_create")
+def session_create(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    form = SessionForm(request.POST, membership=membership)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.session_create(
+                provider=data["provider"],
+                title=data["title"],
+                on=data["date"],
+                place=data["place"],
+                programme=data["programme"],
+                audience=data["audience"],
+                by=membership,
+            )
+        except services.TrainingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Session créée."))
+            return redirect("training:session_detail", pk=session.pk)
+    rows = TrainingSession.objects.visible_to(membership)
+    return render(request, "training/sessions.html", {"rows": rows, "form": form}, status=400)
+
+
+def _session_page(
+    request: HttpRequest, session: TrainingSession, status: int = 200, **forms: Any
+) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    attendances = session.attendances.filter(cell_id=membership.cell_id).select_related("user")
+    certified = dict(session.certifications.filter(cell_id=membership.cell_id).values_list("user_id", "pk"))
+    manage = can_manage_sessions(membership)
+    context = {
+        "session": session,
+        "attendances": attendances,
+        "certifications": session.certifications.filter(cell_id=membership.cell_id).select_related("user"),
+        "certified": certified,
+        "manage": manage,
+        "attendance_form": forms.get("attendance_form")
+        or (AttendanceForm(membership=membership) if manage else None),
+        "certification_form": forms.get("certification_form")
+        or (
+            CertificationForm(attendances=[a for a in attendances if a.user_id not in certified])
+            if manage
+            else None
+        ),
+        "today": timezone.localdate(),
+    }
+    return render(request, "training/session_detail.html", context, status=status)
+
+
+@require_GET
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_visible_or_404(request, TrainingSession.objects.visible_to(request.membership), pk=pk)  # type: ignore[attr-defined]
+    return _session_page(request, session)
+
+
+@require_POST
+def attendance_add(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    session = get_visible_or_404(request, TrainingSession.objects.visible_to(membership), pk=pk)
+    if not can_manage_sessions(membership):
+        raise deny(request, "training.attendance_add", session)
+    form = AttendanceForm(request.POST, membership=membership)
+    if form.is_valid():
+        try:
+            services.attendance_record(session=session, attendee=form.cleaned_data["attendee"], by=membership)
+        except services.TrainingError as exc:
+            form.add_error("attendee", str(exc))
+        else:
+            messages.success(request, _("Présence enregistrée."))
+            return redirect("training:session_detail", pk=session.pk)
+    return _session_page(request, session, status=400, attendance_form=form)
+
+
+@require_POST
+def certification_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    session = get_visible_or_404(request, TrainingSession.objects.visible_to(membership), pk=pk)
+    if not can_manage_sessions(membership):
+        raise deny(request, "training.certification_issue", session)
+    attendances = session.attendances.filter(cell_id=membership.cell_id).select_related("user")
+    form = CertificationForm(request.POST, attendances=attendances)
+    if form.is_valid():
+        user = User.objects.get(pk=int(form.cleaned_data["attendee"]))
+        try:
+            services.certification_issue(
+                session=session,
+                user=user,
+                issued_on=form.cleaned_data["issued_on"],
+                expires_on=form.cleaned_data["expires_on"],
+                by=membership,
+            )
+        except services.TrainingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Habilitation délivrée."))
+            return redirect("training:session_detail", pk=session.pk)
+    return _session_page(request, session, status=400, certification_form=form)
+
+
+@require_POST
+def certification_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    certification = get_visible_or_404(request, Certification.objects.visible_to(membership), pk=pk)
+    if not can_manage_sessions(membership):
+        raise deny(request, "training.certification_revoke", certification)
+    try:
+        services.certification_revoke(certification=certification, by=membership)
+    except services.TrainingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Habilitation retirée : la personne ne peut plus signaler."))
+    return redirect("training:session_detail", pk=certification.session_id)
+
+
+@require_GET
+@requires(can_view_sessions, "training.expiring_list")
+def expiring(request: HttpRequest) -> HttpResponse:
+    """Certifications of the cell's active members that expire soon (or lapsed recently)."""
+    membership = request.membership  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    members = Membership.objects.active().filter(cell_id=membership.cell_id).values("user_id")
+    rows = (
+        Certification.objects.filter(user_id__in=members, revoked_at__isnull=True)
+        .filter(
+            expires_on__lte=today + timedelta(days=EXPIRING_WINDOW_DAYS),
+            expires_on__gt=today - timedelta(days=90),
+        )
+        .select_related("user", "session")
+        .order_by("expires_on")
+    )
+    return render(
+        request, "training/expiring.html", {"rows": rows, "today": today, "window": EXPIRING_WINDOW_DAYS}
+    )
+
+
+@require_GET
+@requires(can_view_bias_counts, "training.bias_counts")
+def bias_counts(request: HttpRequest) -> HttpResponse:
+    totals = (
+        BiasWarningCount.objects.values("code")
+        .annotate(shown=Sum("shown"), confirmed=Sum("confirmed"))
+        .order_by("-shown")
+    )
+    rows = [{**row, "label": CATEGORY_LABELS.get(row["code"], row["code"])} for row in totals]
+    months = BiasWarningCount.objects.all()[:60]
+    return render(request, "training/bias_counts.html", {"rows": rows, "months": months})
