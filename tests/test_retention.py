@@ -1,0 +1,316 @@
+"""Retention rules and the purge (security.md #9, #21): time travel by passing `today`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+
+from cmer.audit.models import AuditEvent
+from cmer.cases.models import Case, Person, Transition
+from cmer.cases.states import State
+from cmer.core.models import Notification
+from cmer.meetings.models import AgendaItem, Decision, DecisionKind, Meeting
+from cmer.privacy.models import MinutesEntry, PurgeReport, RetentionPolicy
+from cmer.privacy.purge import purge_run
+from cmer.privacy.retention import Rule, add_years, deletion_due, scheduled_deletion
+from cmer.privacy.services import case_schedule_refresh
+from cmer.referrals.models import Observation, Referral
+from tests.factories import make_case, make_person, make_referral
+from tests.factories_meetings import make_item
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date(2026, 3, 10)  # the day things ended, in the tests' past
+
+
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def adult(cw, **kw) -> Person:
+    return make_person(cw.cell, birth_date=dt.date(1970, 5, 5), **kw)
+
+
+def ended_case(cw, state: str, day: dt.date, *, person: Person | None = None) -> Case:
+    """A case that entered `state` on `day`, with the transition recorded as a human did it."""
+    opened = at(day - dt.timedelta(days=40))
+    extra = {"closed_at": at(day)} if state in (State.CLOSED, State.ARCHIVED) else {}
+    case = make_case(cw, state, person=person or adult(cw), opened_at=opened, **extra)
+    ending = State.CLOSED if state == State.ARCHIVED else state
+    Transition.objects.create(
+        case=case,
+        from_state=State.PREQUALIFICATION,
+        to_state=ending,
+        by=cw.members["coordinator"],
+        at=at(day),
+    )
+    return case
+
+
+def snapshot() -> Counter:
+    """Row counts of every business table: the end state of a purge, for idempotence checks."""
+    labels = ["cases.Case", "cases.Person", "cases.Transition", "referrals.Referral", "referrals.Observation"]
+    labels += ["meetings.AgendaItem", "meetings.Decision", "core.Notification", "privacy.MinutesEntry"]
+    counts = Counter({label: apps.get_model(label).objects.count() for label in labels})
+    counts.update({f"state.{s}": n for s, n in Counter(Case.objects.values_list("state", flat=True)).items()})
+    return counts
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def test_dismissed_case_is_destroyed_90_days_after_dismissal_not_before(world):
+    due = ended_case(world.a, State.DISMISSED, D)
+    referral = make_referral(world.a, case=due, observations=2)
+    later = ended_case(world.a, State.DISMISSED, D + dt.timedelta(days=1))
+    assert scheduled_deletion(due) == D + dt.timedelta(days=90)
+
+    report = purge_run(cell=world.a.cell, today=D + dt.timedelta(days=89), wet_run=True)
+    assert report.counts.get("cases.Case", 0) == 0
+    assert Case.objects.filter(pk=due.pk).exists()
+
+    report = purge_run(cell=world.a.cell, today=D + dt.timedelta(days=90), wet_run=True)
+    assert not Case.objects.filter(pk=due.pk).exists()
+    assert not Person.objects.filter(pk=due.person_id).exists()
+    assert not Referral.objects.filter(pk=referral.pk).exists()
+    assert not Observation.objects.filter(referral_id=referral.pk).exists()
+    assert Case.objects.filter(pk=later.pk).exists()  # one day younger: not due
+    assert report.counts["cases.Case"] == 1
+    assert report.counts["referrals.Observation"] == 2
+    assert report.counts["rule.dismissed"] == 1
+
+
+def test_closed_case_is_archived_at_once_then_destroyed_three_years_after_closure(world):
+    case = ended_case(world.a, State.CLOSED, D)
+    purge_run(cell=world.a.cell, today=D + dt.timedelta(days=1), wet_run=True)
+    case.refresh_from_db()
+    assert case.state == State.ARCHIVED and case.archived_at is not None
+    assert AuditEvent.objects.filter(
+        action="purge.case_archived", target_id=str(case.pk), actor_id=None
+    ).exists()
+
+    end = add_years(D, 3)
+    assert scheduled_deletion(case) == end
+    purge_run(cell=world.a.cell, today=end - dt.timedelta(days=1), wet_run=True)
+    assert Case.objects.filter(pk=case.pk).exists()
+    purge_run(cell=world.a.cell, today=end, wet_run=True)
+    assert not Case.objects.filter(pk=case.pk).exists()
+
+
+def test_common_law_case_follows_the_archive_rule_from_its_orientation_date(world):
+    case = ended_case(world.a, State.COMMON_LAW, D)
+    purge_run(cell=world.a.cell, today=D, wet_run=True)
+    case.refresh_from_db()
+    assert case.state == State.ARCHIVED
+    due = deletion_due(case)
+    assert (due.on, due.rule) == (add_years(D, 3), Rule.ARCHIVE)
+
+
+def test_young_person_is_destroyed_the_year_after_turning_25_even_while_followed(world):
+    person = make_person(world.a.cell, birth_date=dt.date(2001, 6, 1))
+    case = make_case(world.a, State.SUPPORT, person=person, is_minor=False, opened_at=at(dt.date(2020, 9, 1)))
+    other = make_case(world.a, State.WATCH, person=adult(world.a), opened_at=at(dt.date(2024, 1, 5)))
+    assert deletion_due(case).rule == Rule.YOUNG_AGE
+    assert scheduled_deletion(case) == dt.date(2027, 1, 1)
+
+    purge_run(cell=world.a.cell, today=dt.date(2026, 12, 31), wet_run=True)
+    assert Case.objects.filter(pk=case.pk).exists()
+    report = purge_run(cell=world.a.cell, today=dt.date(2027, 1, 1), wet_run=True)
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert not Person.objects.filter(pk=person.pk).exists()
+    assert report.counts["rule.young_age"] == 1
+    assert Case.objects.filter(pk=other.pk).exists()  # an adult opened in 2024: cap in 2030
+
+
+def test_older_adult_is_capped_years_after_opening(world):
+    case = make_case(world.a, State.WATCH, person=adult(world.a), opened_at=at(dt.date(2020, 2, 29)))
+    due = deletion_due(case)
+    assert (due.on, due.rule) == (dt.date(2026, 3, 1), Rule.ADULT_CAP)  # 29 Feb + 6 years
+    purge_run(cell=world.a.cell, today=dt.date(2026, 2, 28), wet_run=True)
+    assert Case.objects.filter(pk=case.pk).exists()
+    purge_run(cell=world.a.cell, today=dt.date(2026, 3, 1), wet_run=True)
+    assert not Case.objects.filter(pk=case.pk).exists()
+
+
+def test_a_shorter_policy_applies(world):
+    RetentionPolicy.objects.create(cell=world.a.cell, dismissed_days=30)
+    case = ended_case(world.a, State.DISMISSED, D)
+    assert scheduled_deletion(case) == D + dt.timedelta(days=30)
+
+
+def test_active_cases_and_other_cells_are_never_touched(world):
+    active = make_case(world.a, State.SUPPORT, person=adult(world.a))
+    other_cell = ended_case(world.b, State.DISMISSED, D)
+    before = snapshot()
+    report = purge_run(cell=world.a.cell, today=D + dt.timedelta(days=400), wet_run=True)
+    assert Case.objects.filter(pk=active.pk, state=State.SUPPORT).exists()
+    assert Case.objects.filter(pk=other_cell.pk).exists()
+    assert report.counts.get("cases.Case", 0) == 0
+    assert snapshot() == before
+
+
+# --- what the destruction takes and keeps ----------------------------------------------------
+
+
+def test_destruction_keeps_only_a_pseudonymous_reference_in_the_minutes(world):
+    item = make_item(world.a, state=State.WATCH, person=adult(world.a), opened_at=at(dt.date(2019, 1, 10)))
+    Decision.objects.create(
+        item=item,
+        kind=DecisionKind.WATCH,
+        responsible_service="CCAS",
+        recorded_by=world.a.members["coordinator"],
+    )
+    meeting, reference = item.meeting, item.case.reference
+    purge_run(cell=world.a.cell, today=dt.date(2025, 1, 10), wet_run=True)
+    assert not AgendaItem.objects.filter(pk=item.pk).exists()
+    assert not Decision.objects.filter(item_id=item.pk).exists()
+    assert Meeting.objects.filter(pk=meeting.pk).exists()
+    entry = MinutesEntry.objects.get(meeting=meeting)
+    assert (entry.case_reference, entry.decision_kind) == (reference, DecisionKind.WATCH)
+
+
+def test_notifications_of_a_destroyed_case_go_and_others_stay(world):
+    case = ended_case(world.a, State.DISMISSED, D)
+    user = world.a.user("coordinator")
+    gone = Notification.objects.create(
+        recipient=user, kind="referral_to_qualify", url=f"/situations/{case.pk}/"
+    )
+    kept = Notification.objects.create(
+        recipient=user, kind="referral_to_qualify", url=f"/situations/{case.pk}0/"
+    )
+    purge_run(cell=world.a.cell, today=D + dt.timedelta(days=90), wet_run=True)
+    assert not Notification.objects.filter(pk=gone.pk).exists()
+    assert Notification.objects.filter(pk=kept.pk).exists()
+
+
+def test_transmissions_do_not_block_the_destruction(world):
+    from tests.factories_exchange import make_transmission
+
+    transmission = make_transmission(world.a, sent=True)
+    case = transmission.case
+    Case.objects.filter(pk=case.pk).update(state=State.CLOSED, closed_at=at(D))
+    purge_run(cell=world.a.cell, today=add_years(D, 3), wet_run=True)
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert not type(transmission).objects.filter(pk=transmission.pk).exists()
+
+
+# --- idempotence, dry run, report, audit ------------------------------------------------------
+
+
+def _populate(world) -> None:
+    for i in range(3):
+        make_referral(world.a, case=ended_case(world.a, State.DISMISSED, D - dt.timedelta(days=i)))
+    ended_case(world.a, State.CLOSED, D)
+    ended_case(world.a, State.CLOSED, D - dt.timedelta(days=4 * 365))
+    make_case(world.a, State.SUPPORT, person=adult(world.a))
+
+
+def test_running_twice_gives_the_same_state_as_once(world):
+    _populate(world)
+    today = D + dt.timedelta(days=120)
+    first = purge_run(cell=world.a.cell, today=today, wet_run=True)
+    after_once = snapshot()
+    second = purge_run(cell=world.a.cell, today=today, wet_run=True)
+    assert snapshot() == after_once
+    assert first.counts["cases.Case"] == 4 and first.counts["archived"] == 2
+    assert second.counts.get("cases.Case", 0) == 0 and second.counts.get("archived", 0) == 0
+
+
+def test_a_run_interrupted_midway_then_rerun_ends_like_one_clean_run(world):
+    """A run killed after two cases leaves those two done (each case is one transaction) and a
+    'running' report; the next run finishes the rest and the end state is a clean run's."""
+    from cmer.privacy.purge import _destroy_one
+
+    _populate(world)
+    today = D + dt.timedelta(days=120)
+    policy = RetentionPolicy(cell=world.a.cell)
+    PurgeReport.objects.create(
+        cell=world.a.cell, as_of=today, dry_run=False, trigger="task", started_at=timezone.now()
+    )
+    first_two = list(
+        Case.objects.filter(state=State.DISMISSED).order_by("pk").values_list("pk", flat=True)[:2]
+    )
+    for pk in first_two:
+        assert _destroy_one(pk, today=today, policy=policy, dry_run=False)["cases.Case"] == 1
+    report = purge_run(cell=world.a.cell, today=today, wet_run=True)
+    assert report.counts["cases.Case"] == 2  # the two the killed run had not reached
+    assert Case.objects.count() == 2  # the support case and the recently closed (archived) one
+    assert set(Case.objects.values_list("state", flat=True)) == {State.SUPPORT, State.ARCHIVED}
+    assert PurgeReport.objects.filter(status="running").count() == 1  # the killed run stays visible
+
+
+def test_dry_run_changes_nothing_and_counts_what_a_wet_run_does(world):
+    _populate(world)
+    today = D + dt.timedelta(days=120)
+    before = snapshot()
+    dry = purge_run(cell=world.a.cell, today=today)
+    assert dry.dry_run
+    assert snapshot() == before
+    assert not AuditEvent.objects.filter(action__in=["purge.case_destroyed", "purge.case_archived"]).exists()
+    wet = purge_run(cell=world.a.cell, today=today, wet_run=True)
+    assert {k: v for k, v in dry.counts.items() if k != "cases.Person"} == {
+        k: v for k, v in wet.counts.items() if k not in ("cases.Person", "schedule_updated")
+    }
+
+
+def test_report_and_audit_hold_counts_and_ids_never_names(world):
+    person = make_person(
+        world.a.cell, last_name="Canaryname", first_name="Zebulon", birth_date=dt.date(1960, 1, 1)
+    )
+    case = ended_case(world.a, State.DISMISSED, D, person=person)
+    report = purge_run(cell=world.a.cell, today=D + dt.timedelta(days=90), wet_run=True)
+    event = AuditEvent.objects.get(action="purge.case_destroyed")
+    assert (event.actor_id, event.target_id, event.data) == (None, str(case.pk), {"rule": "dismissed"})
+    run = AuditEvent.objects.get(action="purge.run", target_id=str(report.pk))
+    assert run.data == {"dry_run": False, "destroyed": 1, "archived": 0}
+    assert report.status == "done" and report.finished_at is not None
+    dumped = str(report.counts) + str(list(AuditEvent.objects.values()))
+    assert "Canaryname" not in dumped and "Zebulon" not in dumped and case.reference not in dumped
+
+
+# --- scheduled deletion date ------------------------------------------------------------------
+
+
+def test_case_schedule_refresh_stores_the_date_and_the_purge_keeps_it_current(world):
+    case = ended_case(world.a, State.CLOSED, D)
+    assert case_schedule_refresh(case=case) == add_years(D, 3)
+    case.refresh_from_db()
+    assert case.scheduled_deletion == add_years(D, 3)
+    RetentionPolicy.objects.create(cell=world.a.cell, archive_years=2)
+    report = purge_run(cell=world.a.cell, today=D + dt.timedelta(days=1), wet_run=True)
+    case.refresh_from_db()
+    assert case.scheduled_deletion == add_years(D, 2)
+    assert report.counts["schedule_updated"] == 1
+
+
+# --- command and task -------------------------------------------------------------------------
+
+
+def test_purge_command_is_a_dry_run_unless_told_otherwise(world):
+    case = ended_case(world.a, State.DISMISSED, D)
+    today = (D + dt.timedelta(days=91)).isoformat()
+    out = StringIO()
+    call_command("purge", "--cell", world.a.cell.code, "--today", today, stdout=out)
+    assert "DRY RUN" in out.getvalue() and "cases.Case: 1" in out.getvalue()
+    assert Case.objects.filter(pk=case.pk).exists()
+    out = StringIO()
+    call_command("purge", "--cell", world.a.cell.code, "--today", today, "--wet-run", stdout=out)
+    assert "WET RUN" in out.getvalue()
+    assert not Case.objects.filter(pk=case.pk).exists()
+
+
+def test_schedule_purges_enqueues_the_daily_jobs_and_the_worker_runs_them(world):
+    from django_tasks_db.models import DBTaskResult
+
+    case = ended_case(world.a, State.DISMISSED, timezone.localdate() - dt.timedelta(days=100))
+    call_command("schedule_purges", stdout=StringIO())
+    assert DBTaskResult.objects.count() == 2
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert PurgeReport.objects.filter(cell=world.a.cell, trigger="task", dry_run=False).exists()
