@@ -275,3 +275,26 @@ def test_reporter_dashboard_query_count_is_pinned(world, django_assert_num_queri
         client.get(reverse("core:dashboard"))
     html = client.get(reverse("core:dashboard")).content.decode()
     assert "Reçus : 50" in html
+
+
+# --- demo data -------------------------------------------------------------------------------
+
+
+def test_demo_seed_fills_every_state_in_both_cells_and_reruns_cleanly(db):
+    from faker import Faker
+
+    from cmer.accounts import demo as accounts_demo
+    from cmer.cases import demo as cases_demo
+
+    faker = Faker("fr_FR")
+    faker.seed_instance(7)
+    accounts_demo.seed(faker)
+    cases_demo.seed(faker)
+    for code in ("MIR", "IST"):
+        states = set(Case.objects.filter(cell__code=code).values_list("state", flat=True))
+        assert states == set(State.values), code
+        assert Referral.objects.filter(cell__code=code, urgent=True).exists()
+    total = Case.objects.count()
+    cases_demo.seed(faker)
+    assert Case.objects.count() == total
+    assert Case.objects.filter(prequalification_due__lt=timezone.localdate(), state="received").exists()
