@@ -170,3 +170,157 @@ def test_suppression_examples():
     assert marks == {"T": Mark.SHOWN, "a": Mark.SMALL, "b": Mark.SMALL, "c": Mark.MASKED}
     with pytest.raises(ValueError):
         suppress({"T": 9, "a": 4, "b": 4, "c": 0}, lines)
+
+
+# --- The page, the CSV, the filters, on the database ---------------------------------------------
+
+import csv  # noqa: E402
+import io  # noqa: E402
+from datetime import date  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from cmer.accounts.roles import Role  # noqa: E402
+from cmer.audit.models import AuditEvent  # noqa: E402
+from cmer.referrals.models import Source  # noqa: E402
+from cmer.stats.aggregates import collect, period_for  # noqa: E402
+from cmer.stats.report import csv_safe, values_and_lines  # noqa: E402
+from tests.factories_stats import Situation, bulk_situations, mixed  # noqa: E402
+from tests.personas import login, make_membership, persona_client  # noqa: E402
+
+YEAR = 2025
+SOURCE_TABLE = "Signalements reçus par origine"
+
+
+def csv_table(response, title: str) -> dict[str, str]:
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    return {r[3]: r[4] for r in rows[1:] if r[2] == title}
+
+
+def marks_from_text(text: str) -> Mark:
+    return {"< 5": Mark.SMALL, "s": Mark.MASKED}.get(text, Mark.SHOWN)
+
+
+@pytest.mark.django_db
+def test_page_and_csv_publish_no_recomputable_small_count(world):
+    """End to end: 12 from schools, 3 from families. The 3 is « < 5 » everywhere, and what the
+    CSV publishes does not let the exhaustive attacker pin it down."""
+    bulk_situations(
+        world.a, YEAR, [Situation(source=Source.SCHOOL)] * 12 + [Situation(source=Source.FAMILY)] * 3
+    )
+    client = persona_client(world, "member")
+    page = client.get("/statistiques/", {"annee": YEAR})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "&lt; 5" in html and "<svg" in html and 'class="fr-table"' in html
+    exported = client.get("/statistiques/export.csv", {"annee": YEAR})
+    sources = csv_table(exported, SOURCE_TABLE)
+    assert sources["famille"] == "< 5"
+    assert not (sources["établissement scolaire"] == "12" and sources["Total"] == "15")
+    # Rebuild the true values and lines, take the marks from the CSV, and attack every table.
+    values, lines = values_and_lines(
+        collect([world.a.cell.pk], period_for(YEAR))[world.a.cell.pk], period_for(YEAR)
+    )
+    text = exported.content.decode("utf-8-sig")
+    published = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
+    assert len(published) == len(values) + 1  # every cell once, the shared total twice
+    from cmer.stats.report import TABLES, _layout
+
+    marks = {}
+    rows = iter(published)
+    for table, _title, _total in TABLES:
+        for key, _label, _kind in _layout(table, period_for(YEAR)):
+            marks[key] = marks_from_text(next(rows)[4])
+    assert exposed_small_counts(values, lines, marks) == []
+    # No number printed for the hidden cells anywhere in the CSV or the charts.
+    assert "Canari" not in text and "Canari" not in html
+
+
+@pytest.mark.django_db
+def test_consolidated_view_only_adds_up_what_each_cell_publishes(world):
+    """A préfecture officer in both cells: a sum is shown only if every cell shows its term."""
+    officer = world.a.members["state_member"]
+    in_b = make_membership(officer.user, world.b.cell, Role.STATE_MEMBER)
+    bulk_situations(
+        world.a, YEAR, [Situation(source=Source.SCHOOL)] * 20 + [Situation(source=Source.FAMILY)] * 2
+    )
+    bulk_situations(
+        world.b, YEAR, [Situation(source=Source.SCHOOL)] * 30 + [Situation(source=Source.FAMILY)] * 9
+    )
+    client = login(persona_client(world, "state_member"), officer.user, officer)
+    sources = csv_table(
+        client.get("/statistiques/export.csv", {"annee": YEAR, "perimetre": "all"}), SOURCE_TABLE
+    )
+    # Family: 2 in A is hidden, so the sum 11 is masked (else 11 - 9 would give A's 2).
+    assert sources["famille"] == "s"
+    assert sources["bailleur"] == "0"
+    # Cell B alone still publishes its own figures.
+    only_b = login(persona_client(world, "state_member"), officer.user, in_b)
+    b_sources = csv_table(only_b.get("/statistiques/export.csv", {"annee": YEAR}), SOURCE_TABLE)
+    assert b_sources["famille"] == "9" and b_sources["Total"] == "39"
+    # A member of only one cell cannot ask for the consolidated view: defaults apply.
+    single = persona_client(world, "member")
+    response = single.get("/statistiques/", {"annee": YEAR, "perimetre": "all"})
+    assert response.status_code == 200
+    assert "Filtre invalide" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", [{"annee": "abc"}, {"annee": "1999"}, {"perimetre": "x" * 500}, {"annee": "2025\x00"}]
+)
+def test_bad_filters_fall_back_to_defaults(world, query):
+    response = persona_client(world, "coordinator").get("/statistiques/", query)
+    assert response.status_code == 200
+    assert "Filtre invalide" in response.content.decode()
+
+
+def test_current_year_stops_at_the_last_complete_month():
+    period = period_for(2026, today=date(2026, 5, 14))
+    assert period.months == 4 and period.end_date == date(2026, 5, 1)
+    assert period_for(2025, today=date(2026, 5, 14)).months == 12
+
+
+@pytest.mark.parametrize(
+    "payload", ["=1+1", "+33612345678", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")']
+)
+def test_csv_safe_neutralises_formulas(payload):
+    assert csv_safe(payload) == "'" + payload
+    assert csv_safe("< 5") == "< 5" and csv_safe("12") == "12"
+
+
+@pytest.mark.django_db
+def test_csv_export_is_formula_safe_and_audited(world):
+    cell = world.a.cell
+    cell.name = '=HYPERLINK("http://evil.example","clic")'
+    cell.save()
+    bulk_situations(world.a, YEAR, mixed(20))
+    response = persona_client(world, "dpo").get("/statistiques/export.csv", {"annee": YEAR})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert all(row[0].startswith("'=") for row in rows[1:])
+    assert not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row)
+    event = AuditEvent.objects.get(action="stats.export_csv")
+    assert event.actor_id == world.a.user("dpo").pk and event.cell_id == cell.pk
+    assert event.data == {"year": YEAR, "scope": "cell"}
+
+
+def _count_queries(client, year):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/statistiques/", {"annee": year}).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_query_count_is_the_same_with_10_and_10000_cases(world, django_assert_num_queries):
+    bulk_situations(world.a, YEAR, mixed(10))
+    client = persona_client(world, "coordinator")
+    _count_queries(client, YEAR)  # warm the session and caches
+    small = _count_queries(client, YEAR)
+    bulk_situations(world.a, YEAR, mixed(9_990))
+    with django_assert_num_queries(small):
+        page = client.get("/statistiques/", {"annee": YEAR})
+    assert "10000" in page.content.decode()  # the total is there: the data really grew
+    assert small <= 20

@@ -234,10 +234,10 @@ def build(counts_by_cell: dict[int, Counts], cells: Sequence[Any], period: Perio
     """The publication for one cell (scope 'cell', first of `cells`) or all of them ('all')."""
     if scope == "cell":
         cell = cells[0]
-        return publish_cell(counts_by_cell[cell.pk], period, str(cell))[0]
+        return publish_cell(counts_by_cell[cell.pk], period, cell.name)[0]
     per_cell = []
     for cell in cells:
-        _pub, values, marks = publish_cell(counts_by_cell[cell.pk], period, str(cell))
+        _pub, values, marks = publish_cell(counts_by_cell[cell.pk], period, cell.name)
         per_cell.append((values, marks, counts_by_cell[cell.pk].activity))
     label_all = _("Ensemble de mes cellules (%(n)s)") % {"n": len(cells)}
     return publish_consolidated(per_cell, period, label_all)

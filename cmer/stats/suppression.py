@@ -119,14 +119,17 @@ def suppress(values: Mapping[Key, int], lines: Sequence[Line]) -> dict[Key, Mark
 def _complement_for(
     leak: Key, values: Mapping[Key, int], lines_of: Mapping[Key, list[Line]], marks: Mapping[Key, Mark]
 ) -> Key | None:
-    """The smallest shown part of a line holding the leak (a 0 costs least); else its total."""
+    """The smallest shown non-zero part of a line holding the leak, else a shown zero part, else
+    that line's total. A non-zero complement keeps the hidden sum from reading as the small count
+    itself (masking a 0 next to a 3 would leave « the hidden cells add up to 3 »)."""
     parts: list[Key] = []
     totals: list[Key] = []
     for line in lines_of.get(leak, []):
         parts += [p for p in line.parts if marks[p] is Mark.SHOWN]
         if marks[line.total] is Mark.SHOWN:
             totals.append(line.total)
-    pool = parts or totals
+    nonzero = [p for p in parts if values[p] > 0]
+    pool = nonzero or parts or totals
     return min(pool, key=lambda k: (values[k], repr(k))) if pool else None
 
 
