@@ -5,12 +5,50 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
+from cmer.audit.models import AuditEvent
+from cmer.cases.models import Case
+from cmer.core.models import Notification, NotificationKind
+from cmer.referrals.models import Referral
+from cmer.training import services
 from cmer.training.gate import has_valid_certification
-from tests.factories_training import make_certification
+from cmer.training.models import (
+    Attendance,
+    BiasWarningCount,
+    CatalogueStatus,
+    CatalogueVersion,
+    Certification,
+    Indicator,
+    QuizResult,
+    TrainingPolicy,
+    TrainingSession,
+)
+from tests.factories import make_referral
+from tests.factories_training import (
+    ensure_draft,
+    make_attendance,
+    make_certification,
+    make_provider,
+    make_session,
+    session_with_attendee,
+)
+from tests.personas import persona_client
 
 pytestmark = pytest.mark.django_db
+
+
+def actions() -> list[str]:
+    return list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+
+
+def page(response) -> str:  # type: ignore[no-untyped-def]
+    return response.content.decode()
+
+
+# --- the gate --------------------------------------------------------------------------------
 
 
 def test_gate_requires_a_current_unrevoked_certification(world):
@@ -23,9 +61,547 @@ def test_gate_requires_a_current_unrevoked_certification(world):
     assert not has_valid_certification(reporter)
 
 
-def test_gate_refuses_an_expired_certification(world):
+def test_gate_refuses_an_expired_or_not_yet_valid_certification(world):
     reporter = world.a.members["reporter"]
     today = timezone.localdate()
     make_certification(world.a, reporter.user, issued_on=today - timedelta(days=800), expires_on=today)
     assert not has_valid_certification(reporter)
+    member = world.a.members["member"]
+    make_certification(world.a, member.user, issued_on=today + timedelta(days=3))
+    assert not has_valid_certification(member)
     assert not has_valid_certification(None)
+
+
+def test_certification_held_in_one_cell_counts_for_the_person(world):
+    # The training qualifies the person: a certification issued through cell A holds in cell B too.
+    from tests.personas import make_membership
+
+    reporter = world.a.members["reporter"]
+    make_certification(world.a, reporter.user)
+    other = make_membership(reporter.user, world.b.cell, "reporter")
+    assert has_valid_certification(other)
+
+
+def test_uncertified_reporter_is_refused_the_intake_then_allowed_once_certified(world):
+    client = persona_client(world, "reporter")
+    url = reverse("referrals:submit")
+    refused = client.get(url)
+    assert refused.status_code == 403
+    make_certification(world.a, world.a.user("reporter"))
+    assert client.get(url).status_code == 200
+
+
+def test_refusal_page_says_why_and_whom_to_contact(world, rf):
+    from cmer.training.gate import refusal_response
+    from cmer.training.models import Trainer
+
+    Trainer.objects.create(
+        membership=world.a.members["trainer"], provider=make_provider("Prévention Conseil")
+    )
+    client = persona_client(world, "reporter")
+    client.get(reverse("core:dashboard"))  # a real request sets membership on the request
+    request = rf.get("/signalements/nouveau/")
+    request.user = world.a.user("reporter")
+    request.membership = world.a.members["reporter"]
+    request.csp_nonce = "n"
+    response = refusal_response(request)
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Habilitation requise" in html
+    assert world.a.user("trainer").email in html and "Prévention Conseil" in html
+    assert world.a.user("coordinator").email in html
+    assert world.b.user("coordinator").email not in html  # only the reporter's own cell
+    assert "appelez le 17" in html
+    assert actions()[-1] == "referral.submit.not_certified"
+
+
+def test_lapsed_certification_is_named_on_the_refusal(world):
+    from cmer.training.gate import refusal_context
+
+    today = timezone.localdate()
+    make_certification(
+        world.a,
+        world.a.user("reporter"),
+        issued_on=today - timedelta(days=731),
+        expires_on=today - timedelta(days=1),
+    )
+    gate = refusal_context(world.a.members["reporter"])
+    assert gate["lapsed"].expires_on == today - timedelta(days=1)
+
+
+# --- catalogue versions ------------------------------------------------------------------------
+
+
+def test_draft_is_a_full_copy_of_the_current_version_and_is_audited(world):
+    v1 = CatalogueVersion.objects.current()
+    draft = ensure_draft(world.a)
+    assert draft.number == v1.number + 1 and draft.status == CatalogueStatus.DRAFT and draft.based_on == v1
+    assert draft.indicators.count() == v1.indicators.count() > 0
+    assert draft.domains.count() == v1.domains.count()
+    assert draft.caveats.count() == v1.caveats.count()
+    assert set(draft.indicators.values_list("code", "label", "signal")) == set(
+        v1.indicators.values_list("code", "label", "signal")
+    )
+    assert not set(draft.indicators.values_list("pk", flat=True)) & set(
+        v1.indicators.values_list("pk", flat=True)
+    )
+    assert ensure_draft(world.a) == draft  # one draft at a time
+    assert actions().count("catalogue.draft_created") == 1
+
+
+def test_trainer_edits_a_draft_item_through_the_page(world):
+    draft = ensure_draft(world.a)
+    item = draft.indicators.get(code="RUP-S4")
+    client = persona_client(world, "trainer")
+    url = reverse("training:draft_indicator")
+    assert client.get(url, {"pk": item.pk}).status_code == 200
+    response = client.post(
+        url,
+        {
+            "pk": item.pk,
+            "domain": item.domain_id,
+            "code": "RUP-S4",
+            "label": "Intérêt soudain et nouveau pour les armes",
+            "signal": "strong",
+            "description": "Recherche ou acquisition d'armes apparue récemment.",
+            "examples": "Demande à un camarade comment se procurer une arme.",
+            "order": 3,
+        },
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.label == "Intérêt soudain et nouveau pour les armes"
+    event = AuditEvent.objects.filter(action="catalogue.indicator_saved").get()
+    assert event.data == {"version": draft.number, "code": "RUP-S4"}
+
+
+@pytest.mark.parametrize(
+    ("label", "description", "shown"),
+    [
+        ("Port du voile", "La personne porte le voile intégral.", "voile"),
+        ("Fréquentation de la mosquée", "Se rend à la mosquée chaque jour.", "mosquée"),
+        ("Famille monoparentale", "Élevé par sa mère seule.", "monoparentale"),
+        ("Origine étrangère", "Personne d'origine tchétchène.", "d&#x27;origine tchétchène"),
+        ("Troubles psychiatriques", "Suivi pour schizophrénie.", "psychiatriques"),
+        ("Militantisme d'extrême gauche", "Se dit anarchiste.", "extrême gauche"),
+    ],
+)
+def test_draft_page_refuses_discriminatory_items_with_the_reason(world, label, description, shown):
+    draft = ensure_draft(world.a)
+    before = draft.indicators.count()
+    client = persona_client(world, "trainer")
+    response = client.post(
+        reverse("training:draft_indicator"),
+        {
+            "domain": draft.domains.first().pk,
+            "code": "RUP-X9",
+            "label": label,
+            "signal": "weak",
+            "description": description,
+            "order": 9,
+        },
+    )
+    assert response.status_code == 400
+    assert "comportement observable" in page(response)
+    assert shown in page(response)
+    assert draft.indicators.count() == before
+
+
+def test_a_behavioural_item_is_added(world):
+    draft = ensure_draft(world.a)
+    client = persona_client(world, "trainer")
+    response = client.post(
+        reverse("training:draft_indicator"),
+        {
+            "domain": draft.domains.get(code="TEC").pk,
+            "code": "TEC-W2",
+            "label": "Usage nouveau de messageries chiffrées éphémères",
+            "signal": "weak",
+            "description": "Passe soudainement à des messageries à messages éphémères.",
+            "examples": "Refuse désormais tout autre moyen de contact.",
+            "order": 30,
+        },
+    )
+    assert response.status_code == 302
+    assert draft.indicators.filter(code="TEC-W2").exists()
+
+
+def test_approved_versions_never_change(world):
+    v1 = CatalogueVersion.objects.current()
+    item = v1.indicators.first()
+    with pytest.raises(services.TrainingError):
+        services.catalogue_indicator_save(
+            draft=v1,
+            indicator=item,
+            values={
+                "domain": item.domain,
+                "code": item.code,
+                "label": "x",
+                "signal": "weak",
+                "description": "y",
+                "examples": "",
+                "order": 0,
+            },
+            by=world.a.members["trainer"],
+        )
+    client = persona_client(world, "trainer")
+    # An approved version's item is not reachable through the draft pages: 404.
+    ensure_draft(world.a)
+    assert client.get(reverse("training:draft_indicator"), {"pk": item.pk}).status_code == 404
+
+
+def test_approving_an_empty_version_is_refused_with_a_clear_message(world):
+    draft = CatalogueVersion.objects.create(number=7, status=CatalogueStatus.DRAFT)
+    client = persona_client(world, "coordinator")
+    response = client.post(reverse("training:draft_approve"), {"reviewed": "on"}, follow=True)
+    assert "Une version vide ne peut pas être approuvée" in page(response)
+    draft.refresh_from_db()
+    assert draft.status == CatalogueStatus.DRAFT
+    assert CatalogueVersion.objects.current().number == 1
+
+
+def test_approval_requires_the_explicit_review(world):
+    ensure_draft(world.a)
+    client = persona_client(world, "coordinator")
+    response = client.post(reverse("training:draft_approve"), {}, follow=True)
+    assert "Cochez la case" in page(response)
+    assert CatalogueVersion.objects.current().number == 1
+
+
+def test_approval_refuses_a_draft_with_a_forbidden_item_added_behind_the_form(world):
+    draft = ensure_draft(world.a)
+    Indicator.objects.create(
+        version=draft,
+        domain=draft.domains.first(),
+        code="BAD-1",
+        label="Conversion à l'islam",
+        signal="weak",
+        description="x",
+    )
+    with pytest.raises(services.TrainingError, match="BAD-1"):
+        services.catalogue_approve(version=draft, by=world.a.members["coordinator"])
+
+
+def test_only_the_coordinator_approves_and_trainers_do_not(world):
+    ensure_draft(world.a)
+    trainer = persona_client(world, "trainer")
+    assert trainer.post(reverse("training:draft_approve"), {"reviewed": "on"}).status_code == 403
+    assert CatalogueVersion.objects.current().number == 1
+
+
+def test_observation_made_under_v1_still_shows_its_indicator_after_v2(world):
+    referral = make_referral(world.a, observations=1)
+    observation = referral.observations.get()
+    v1_item = observation.indicator
+    v1_label = v1_item.label
+    # v2: the same item is reworded, then approved.
+    draft = ensure_draft(world.a)
+    v2_item = draft.indicators.get(code=v1_item.code)
+    services.catalogue_indicator_save(
+        draft=draft,
+        indicator=v2_item,
+        values={
+            "domain": v2_item.domain,
+            "code": v2_item.code,
+            "label": "Libellé reformulé en v2",
+            "signal": v2_item.signal,
+            "description": v2_item.description,
+            "examples": v2_item.examples,
+            "order": v2_item.order,
+        },
+        by=world.a.members["trainer"],
+    )
+    client = persona_client(world, "coordinator")
+    response = client.post(reverse("training:draft_approve"), {"reviewed": "on"})
+    assert response.status_code == 302
+    v1 = CatalogueVersion.objects.get(number=1)
+    assert v1.status == CatalogueStatus.SUPERSEDED
+    assert CatalogueVersion.objects.current() == draft
+    assert {"catalogue.approved", "catalogue.superseded"} <= set(actions())
+
+    observation.refresh_from_db()
+    assert observation.indicator_id == v1_item.pk and observation.indicator.label == v1_label
+    assert observation.indicator.version.number == 1
+    detail = client.get(reverse("cases:detail", kwargs={"pk": referral.case_id}))
+    assert detail.status_code == 200
+    assert v1_label in page(detail) and "Libellé reformulé en v2" not in page(detail)
+    # Older versions stay readable; the current one shows the new wording.
+    old = client.get(reverse("training:self_study"), {"version": 1})
+    assert v1_label in page(old)
+    assert "Libellé reformulé en v2" in page(client.get(reverse("training:self_study")))
+
+
+def test_self_study_shows_caveats_and_examples_to_every_role(world):
+    v1 = CatalogueVersion.objects.current()
+    for role in ("reporter", "guest", "dpo", "state_member"):
+        html = page(persona_client(world, role).get(reverse("training:self_study")))
+        assert "la pratique religieuse" in html.lower()
+        assert "conversion" in html.lower()
+        assert v1.indicators.first().examples.split(" ;")[0] in html
+    assert (
+        persona_client(world, "reporter").get(reverse("training:self_study"), {"version": 99}).status_code
+        == 404
+    )
+
+
+def test_draft_is_not_readable_by_reporters(world):
+    draft = ensure_draft(world.a)
+    client = persona_client(world, "reporter")
+    assert client.get(reverse("training:draft")).status_code == 403
+    assert client.get(reverse("training:self_study"), {"version": draft.number}).status_code == 404
+
+
+# --- sessions, attendance, certifications ----------------------------------------------------
+
+
+def test_trainer_creates_a_session_for_their_cell(world):
+    client = persona_client(world, "trainer")
+    response = client.post(
+        reverse("training:session_create"),
+        {
+            "provider": make_provider().pk,
+            "title": "Repérer sans stigmatiser",
+            "date": timezone.localdate().isoformat(),
+            "place": "Salle des fêtes",
+            "programme": "Faisceau d'indicateurs ; mises en garde ; cas pratiques.",
+            "audience": [world.a.cell.pk],
+        },
+    )
+    assert response.status_code == 302
+    session = TrainingSession.objects.get()
+    assert list(session.audience.all()) == [world.a.cell]
+    assert session.catalogue_version == CatalogueVersion.objects.current()
+    assert "training.session_created" in actions()
+
+
+def test_session_of_another_cell_cannot_be_chosen_as_audience(world):
+    client = persona_client(world, "trainer")
+    response = client.post(
+        reverse("training:session_create"),
+        {
+            "provider": make_provider().pk,
+            "title": "S",
+            "date": "2026-12-01",
+            "place": "P",
+            "programme": "x",
+            "audience": [world.b.cell.pk],
+        },
+    )
+    assert response.status_code == 400
+    assert not TrainingSession.objects.exists()
+
+
+def test_duplicate_attendee_gets_a_clear_message(world):
+    session = make_session(world.a)
+    client = persona_client(world, "trainer")
+    url = reverse("training:attendance_add", kwargs={"pk": session.pk})
+    reporter = world.a.members["reporter"]
+    assert client.post(url, {"attendee": reporter.pk}).status_code == 302
+    again = client.post(url, {"attendee": reporter.pk})
+    assert again.status_code == 400
+    assert "déjà inscrite comme présente" in page(again)
+    assert Attendance.objects.filter(session=session).count() == 1
+    assert actions().count("training.attendance_recorded") == 1
+
+
+def test_attendee_from_another_cell_is_not_offered(world):
+    session = make_session(world.a)
+    client = persona_client(world, "trainer")
+    response = client.post(
+        reverse("training:attendance_add", kwargs={"pk": session.pk}),
+        {"attendee": world.b.members["reporter"].pk},
+    )
+    assert response.status_code == 400
+    assert not Attendance.objects.exists()
+
+
+def test_certification_defaults_to_two_years_and_is_audited(world):
+    session = session_with_attendee(world.a)
+    client = persona_client(world, "trainer")
+    today = timezone.localdate()
+    response = client.post(
+        reverse("training:certification_issue", kwargs={"pk": session.pk}),
+        {"attendee": world.a.user("reporter").pk, "issued_on": today.isoformat()},
+    )
+    assert response.status_code == 302
+    cert = Certification.objects.get()
+    assert cert.issued_on == today
+    assert cert.expires_on == services.default_expiry(today)
+    assert (cert.expires_on - today).days in (730, 731)
+    assert cert.issued_by == world.a.members["trainer"]
+    event = AuditEvent.objects.get(action="training.certification_issued")
+    assert event.data == {"user": world.a.user("reporter").pk, "session": session.pk}
+    assert has_valid_certification(world.a.members["reporter"])
+
+
+@pytest.mark.parametrize(
+    ("issued", "expires", "message"),
+    [
+        (-1, None, "ne peut pas être antidatée"),
+        (0, -1, "La date d&#x27;expiration doit être postérieure"),
+        (0, 0, "La date d&#x27;expiration doit être postérieure"),
+    ],
+)
+def test_certification_in_the_past_is_refused_with_a_clear_message(world, issued, expires, message):
+    session = session_with_attendee(world.a)
+    session.date = timezone.localdate() - timedelta(days=5)
+    session.save()
+    today = timezone.localdate()
+    data = {
+        "attendee": world.a.user("reporter").pk,
+        "issued_on": (today + timedelta(days=issued)).isoformat(),
+    }
+    if expires is not None:
+        data["expires_on"] = (today + timedelta(days=expires)).isoformat()
+    client = persona_client(world, "trainer")
+    response = client.post(reverse("training:certification_issue", kwargs={"pk": session.pk}), data)
+    assert response.status_code == 400
+    assert message in page(response)
+    assert not Certification.objects.exists()
+
+
+def test_certification_before_the_session_or_without_attendance_is_refused(world):
+    trainer = world.a.members["trainer"]
+    future = make_session(world.a, on=timezone.localdate() + timedelta(days=10))
+    make_attendance(world.a, world.a.user("reporter"), future)
+    with pytest.raises(services.TrainingError, match="précéder la session"):
+        services.certification_issue(
+            session=future,
+            user=world.a.user("reporter"),
+            issued_on=timezone.localdate(),
+            expires_on=None,
+            by=trainer,
+        )
+    with pytest.raises(services.TrainingError, match="présente à la session"):
+        services.certification_issue(
+            session=make_session(world.a),
+            user=world.a.user("member"),
+            issued_on=timezone.localdate(),
+            expires_on=None,
+            by=trainer,
+        )
+
+
+def test_quiz_required_setting_gates_certification(world):
+    TrainingPolicy.objects.create(quiz_required=True, quiz_pass_mark=5)
+    session = session_with_attendee(world.a)
+    reporter = world.a.user("reporter")
+    issue = {
+        "session": session,
+        "user": reporter,
+        "issued_on": timezone.localdate(),
+        "expires_on": None,
+        "by": world.a.members["trainer"],
+    }
+    with pytest.raises(services.TrainingError, match="quiz"):
+        services.certification_issue(**issue)
+    client = persona_client(world, "reporter")
+    from cmer.training.quiz import QUESTIONS
+
+    client.post(reverse("training:quiz"), {q.key: q.answer for q in QUESTIONS})
+    assert QuizResult.objects.get(user=reporter).passed
+    assert services.certification_issue(**issue).pk
+
+
+def test_a_failed_quiz_is_recorded_as_not_passed(world):
+    client = persona_client(world, "member")
+    from cmer.training.quiz import QUESTIONS
+
+    answers = {q.key: q.choices[0][0] for q in QUESTIONS}  # "yes" / first choice: mostly wrong
+    response = client.post(reverse("training:quiz"), answers, follow=True)
+    result = QuizResult.objects.get(user=world.a.user("member"))
+    assert not result.passed and result.correct < result.questions
+    assert "relisez les mises en garde" in page(response)
+
+
+def test_trainer_revokes_a_certification(world):
+    cert = make_certification(world.a, world.a.user("reporter"))
+    client = persona_client(world, "trainer")
+    assert client.post(reverse("training:certification_revoke", kwargs={"pk": cert.pk})).status_code == 302
+    assert not has_valid_certification(world.a.members["reporter"])
+    assert "training.certification_revoked" in actions()
+
+
+# --- expiry: notifications and the list ------------------------------------------------------
+
+
+def test_expiry_notification_30_days_before_is_idempotent(world):
+    today = timezone.localdate()
+    soon = make_certification(
+        world.a,
+        world.a.user("reporter"),
+        issued_on=today - timedelta(days=700),
+        expires_on=today + timedelta(days=20),
+    )
+    make_certification(
+        world.a,
+        world.a.user("member"),
+        issued_on=today - timedelta(days=100),
+        expires_on=today + timedelta(days=200),
+    )
+    call_command("notify_expiring_certifications")
+    call_command("notify_expiring_certifications")
+    notes = Notification.objects.filter(kind=NotificationKind.CERTIFICATION_EXPIRING)
+    assert [n.recipient_id for n in notes] == [world.a.user("reporter").pk]
+    assert "reporter" not in notes.get().url and str(soon.user_id) not in notes.get().url
+    soon.refresh_from_db()
+    assert soon.expiry_notified_at is not None
+
+
+def test_no_expiry_notice_when_already_renewed(world):
+    today = timezone.localdate()
+    user = world.a.user("reporter")
+    make_certification(
+        world.a, user, issued_on=today - timedelta(days=700), expires_on=today + timedelta(days=10)
+    )
+    make_certification(world.a, user)  # a new session: renewed for two years
+    assert services.expiring_certifications_notify() == 0
+    assert not Notification.objects.exists()
+
+
+def test_expiring_list_for_coordinator_and_trainer(world):
+    today = timezone.localdate()
+    make_certification(
+        world.a,
+        world.a.user("reporter"),
+        issued_on=today - timedelta(days=700),
+        expires_on=today + timedelta(days=15),
+    )
+    make_certification(world.a, world.a.user("member"))  # not expiring soon
+    make_certification(
+        world.b,
+        world.b.user("reporter"),
+        issued_on=today - timedelta(days=700),
+        expires_on=today + timedelta(days=15),
+    )
+    for role in ("coordinator", "trainer"):
+        html = page(persona_client(world, role).get(reverse("training:expiring")))
+        assert "Reporter AAA" in html
+        assert "Member AAA" not in html
+        assert "Reporter BBB" not in html
+
+
+# --- bias counts and the trainer's need-to-know ----------------------------------------------
+
+
+def test_bias_counts_are_shown_to_trainers_without_text(world):
+    services.bias_warnings_count(codes=["judgement", "religion", "judgement"], confirmed=False)
+    services.bias_warnings_count(codes=["judgement"], confirmed=True)
+    row = BiasWarningCount.objects.get(code="judgement")
+    assert (row.shown, row.confirmed) == (1, 1)
+    html = page(persona_client(world, "trainer").get(reverse("training:bias_counts")))
+    assert "un jugement sur la personne" in html and "une religion" in html
+
+
+def test_trainer_sees_no_personal_case_data(world):
+    referral = make_referral(world.a)
+    trainer = world.a.members["trainer"]
+    assert not Case.objects.visible_to(trainer).exists()
+    assert not Referral.objects.visible_to(trainer).exists()
+    client = persona_client(world, "trainer")
+    assert client.get(reverse("cases:detail", kwargs={"pk": referral.case_id})).status_code == 404
+    assert client.get(reverse("cases:list")).status_code in (403, 404)
+    # The trainer's own pages never show people of the cases.
+    for name in ("training:sessions", "training:expiring", "training:bias_counts", "training:draft"):
+        html = page(client.get(reverse(name)))
+        assert referral.reference not in html

@@ -49,3 +49,14 @@ def refusal_context(membership: Any) -> dict[str, Any]:
         .order_by("role", "user__last_name")
     ]
     return {"lapsed": lapsed, "contacts": contacts}
+
+
+def refusal_response(request: Any) -> Any:
+    """The page an uncertified member or reporter sees instead of the intake form (403, audited)."""
+    from django.shortcuts import render
+
+    from cmer.audit.services import record_denial
+
+    record_denial(request, action="referral.submit.not_certified")
+    membership = getattr(request, "membership", None)
+    return render(request, "training/gate_refused.html", {"gate": refusal_context(membership)}, status=403)
