@@ -605,3 +605,26 @@ def test_trainer_sees_no_personal_case_data(world):
     for name in ("training:sessions", "training:expiring", "training:bias_counts", "training:draft"):
         html = page(client.get(reverse(name)))
         assert referral.reference not in html
+
+
+def test_demo_training_data_is_idempotent_and_shows_the_gate():
+    from faker import Faker
+
+    from cmer.accounts import demo as accounts_demo
+    from cmer.accounts.models import Membership
+    from cmer.training import demo
+
+    faker = Faker("fr_FR")
+    accounts_demo.seed(faker)
+    demo.seed(faker)
+    demo.seed(faker)
+    assert TrainingSession.objects.count() == 2
+    assert Certification.objects.count() == 3
+
+    def member(role, code):  # type: ignore[no-untyped-def]
+        return Membership.objects.get(role=role, cell__code=code)
+
+    assert has_valid_certification(member("reporter", "MIR"))
+    assert has_valid_certification(member("member", "MIR"))
+    assert not has_valid_certification(member("member", "IST"))
+    assert services.expiring_certifications_notify() == 1  # Istres' reporter, three weeks left
