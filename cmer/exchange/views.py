@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cmer.accounts.models import User
 from cmer.audit.services import record
 from cmer.cases.models import Case
 from cmer.core.models import Notification
@@ -260,11 +261,15 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = PreferencesForm(request.POST or None, initial={"email_notifications": user.email_notifications})  # type: ignore[union-attr]
+    # An unchecked box posts nothing: bind on the method, not on the (empty) data.
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email_notifications": user.email_notifications},
+    )  # type: ignore[union-attr]
     if request.method == "POST" and form.is_valid():
         value = form.cleaned_data["email_notifications"]
         with transaction.atomic():
-            type(user).objects.filter(pk=user.pk).update(email_notifications=value)
+            User.objects.filter(pk=user.pk).update(email_notifications=value)
             record(action="notifications.preferences", actor=user, target=user, data={"email": value})  # type: ignore[arg-type]
         messages.success(request, _("Préférences enregistrées."))
         return redirect("exchange:preferences")

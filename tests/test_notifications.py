@@ -1,0 +1,214 @@
+"""Notifications: per-user inbox, e-mail preference, delivery claims, retries, idempotence."""
+
+from __future__ import annotations
+
+import html
+import socket
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from cmer.core.models import Notification, NotificationKind
+from cmer.core.notifications import notify
+from cmer.core.tasks import SUBJECT, deliver_notification_emails, deliver_one, pending_ids, sweep
+from tests.factories_exchange import make_notification
+from tests.personas import login, persona_client
+
+pytestmark = pytest.mark.django_db
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_notify_creates_one_inbox_entry_per_user_and_an_email_only_for_those_who_want_it(world):
+    coordinator, president = world.a.user("coordinator"), world.a.user("president")
+    president.email_notifications = False
+    president.save()
+    created = notify(
+        recipients=[coordinator, coordinator, president],
+        kind=NotificationKind.ACTION_DUE,
+        cell=world.a.cell,
+        url="/echanges/transmissions/",
+    )
+    assert len(created) == 2
+    assert Notification.objects.get(recipient=coordinator).email_due is True
+    assert Notification.objects.get(recipient=president).email_due is False
+
+
+def test_notify_enqueues_the_email_task_only_when_the_transaction_commits(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        created = notify(recipients=[world.a.user("coordinator")], kind=NotificationKind.MEETING_CONVENED)
+        assert not DBTaskResult.objects.exists()
+    row = DBTaskResult.objects.get()
+    assert row.task_path == "cmer.core.tasks.deliver_notification_emails"
+    assert row.args_kwargs["args"] == [[created[0].pk]]
+
+
+def test_no_email_task_when_the_transaction_rolls_back(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                notify(recipients=[world.a.user("coordinator")], kind=NotificationKind.MEETING_CONVENED)
+                raise RuntimeError("the caller failed")
+        except RuntimeError:
+            pass
+    assert not DBTaskResult.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_an_external_url_is_never_stored(world):
+    for url in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
+        (n,) = notify(recipients=[world.a.user("member")], kind=NotificationKind.ACTION_DUE, url=url)
+        assert n.url == ""
+
+
+def test_inbox_lists_only_my_notifications_of_the_current_cell(world):
+    mine = make_notification(world.a, "member")
+    make_notification(world.a, "coordinator")
+    body = persona_client(world, "member").get(reverse("exchange:inbox")).content.decode()
+    assert reverse("exchange:notification_open", kwargs={"pk": mine.pk}) in body
+    assert body.count("/ouvrir/") == 1
+
+
+def test_inbox_get_never_marks_anything_read(world):
+    n = make_notification(world.a, "member")
+    persona_client(world, "member").get(reverse("exchange:inbox"))
+    n.refresh_from_db()
+    assert n.read_at is None
+
+
+def test_open_marks_read_and_redirects_to_the_stored_internal_url(world):
+    n = make_notification(world.a, "member", url="/echanges/notifications/preferences/")
+    response = persona_client(world, "member").post(
+        reverse("exchange:notification_open", kwargs={"pk": n.pk})
+    )
+    assert response.status_code == 302 and response["Location"] == "/echanges/notifications/preferences/"
+    n.refresh_from_db()
+    assert n.read_at is not None
+
+
+def test_open_of_someone_elses_notification_is_404_and_unchanged(world):
+    n = make_notification(world.a, "coordinator")
+    response = persona_client(world, "member").post(
+        reverse("exchange:notification_open", kwargs={"pk": n.pk})
+    )
+    assert response.status_code == 404
+    n.refresh_from_db()
+    assert n.read_at is None
+
+
+def test_a_tampered_url_in_the_database_does_not_redirect_outside(world):
+    n = make_notification(world.a, "member")
+    Notification.objects.filter(pk=n.pk).update(url="//evil.example/")
+    response = persona_client(world, "member").post(
+        reverse("exchange:notification_open", kwargs={"pk": n.pk})
+    )
+    assert response["Location"] == reverse("exchange:inbox")
+
+
+def test_email_preference_turns_off_email_but_not_the_inbox(world):
+    client = persona_client(world, "member")
+    user = world.a.user("member")
+    response = client.post(reverse("exchange:preferences"), {})  # unchecked box
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email_notifications is False
+    (n,) = notify(recipients=[user], kind=NotificationKind.ACTION_DUE, cell=world.a.cell)
+    assert n.email_due is False
+    assert "Action arrivant" in html.unescape(client.get(reverse("exchange:inbox")).content.decode())
+    client.post(reverse("exchange:preferences"), {"email_notifications": "on"})
+    user.refresh_from_db()
+    assert user.email_notifications is True
+
+
+def _due(world, role="coordinator", kind=NotificationKind.ACTION_DUE):
+    (n,) = notify(recipients=[world.a.user(role)], kind=kind, cell=world.a.cell, url="/")
+    return n
+
+
+def test_delivery_sends_once_and_marks(world):
+    n = _due(world)
+    assert deliver_notification_emails.call([n.pk]) == {"sent": 1, "skipped": 0, "retry": 0}
+    assert deliver_notification_emails.call([n.pk]) == {"sent": 0, "skipped": 1, "retry": 0}
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.subject == SUBJECT
+    assert message.to == [world.a.user("coordinator").email]
+    assert "/echanges/notifications/" in message.body
+    assert message.extra_headers["Message-ID"].startswith(f"<notification-{n.pk}@")
+    n.refresh_from_db()
+    assert n.emailed_at is not None and n.email_attempts == 1
+
+
+def test_a_claim_held_by_a_live_worker_is_not_taken(world):
+    n = _due(world)
+    Notification.objects.filter(pk=n.pk).update(email_claimed_at=timezone.now())
+    assert deliver_one(n.pk) == "skipped"
+    assert pending_ids() == []
+    assert mail.outbox == []
+
+
+def test_a_dead_workers_claim_is_taken_over_after_its_lease(world, settings):
+    settings.CMER_EMAIL_CLAIM_SECONDS = 60
+    n = _due(world)
+    Notification.objects.filter(pk=n.pk).update(
+        email_claimed_at=timezone.now() - timedelta(seconds=61), email_attempts=1
+    )
+    call_command("send_pending_emails")
+    n.refresh_from_db()
+    assert n.emailed_at is not None and n.email_attempts == 2
+    assert len(mail.outbox) == 1
+
+
+def test_preference_turned_off_after_the_notice_is_respected(world):
+    n = _due(world)
+    user = world.a.user("coordinator")
+    user.email_notifications = False
+    user.save()
+    assert deliver_one(n.pk) == "skipped"
+    n.refresh_from_db()
+    assert n.email_due is False and n.emailed_at is None
+    assert mail.outbox == []
+
+
+def test_a_failed_send_releases_the_claim_and_schedules_a_retry(world, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
+    n = _due(world)
+    assert deliver_notification_emails.call([n.pk]) == {"sent": 0, "skipped": 0, "retry": 1}
+    n.refresh_from_db()
+    assert n.emailed_at is None and n.email_claimed_at is None and n.email_attempts == 1
+    retry = DBTaskResult.objects.get(task_path="cmer.core.tasks.deliver_notification_emails")
+    assert retry.args_kwargs["args"] == [[n.pk]]
+    assert retry.run_after > timezone.now() + timedelta(seconds=30)
+    # The server is back: the retry (or the sweep) delivers it.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert sweep() == {"sent": 1, "skipped": 0, "retry": 0}
+    assert len(mail.outbox) == 1
+
+
+def test_gives_up_after_max_attempts_but_keeps_the_inbox(world):
+    n = _due(world)
+    Notification.objects.filter(pk=n.pk).update(email_attempts=5)
+    assert deliver_one(n.pk) == "skipped"
+    assert Notification.objects.filter(pk=n.pk, read_at__isnull=True).exists()
+
+
+def test_inbox_is_reachable_without_email(world):
+    user = world.a.user("reporter")
+    user.email_notifications = False
+    user.save()
+    _due(world, "reporter")
+    client = login(persona_client(world, "reporter"), user, world.a.members["reporter"])
+    assert client.get(reverse("exchange:inbox")).status_code == 200
