@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cmer.core import crypto
+from cmer.privacy.keys import KeyRotationError, pending_by_key, rotate_keys
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt personal fields under the current key of CMER_FIELD_KEYS (the first id) and "
+        "rebuild blind indexes, in atomic batches; resumable; verified at the end. Dry run unless "
+        "--wet-run. Keep the old key in CMER_FIELD_KEYS until this has finished."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--wet-run", action="store_true", help="really re-encrypt (default: count)")
+        parser.add_argument("--batch-size", type=int, default=200)
+        parser.add_argument(
+            "--max-batches",
+            type=int,
+            default=None,
+            help="stop after this many batches (spread the work; the next run continues)",
+        )
+
+    def handle(
+        self, *args: Any, wet_run: bool, batch_size: int, max_batches: int | None, **options: Any
+    ) -> None:
+        current = crypto.current_key_id()
+        pending = pending_by_key()
+        if not wet_run:
+            detail = ", ".join(f"{kid}: {n}" for kid, n in pending.items()) or "none"
+            self.stdout.write(
+                f"DRY RUN: current key id {current}; records under another key: {detail}. "
+                "Use --wet-run to re-encrypt."
+            )
+            return
+        try:
+            report = rotate_keys(batch_size=batch_size, max_batches=max_batches)
+        except (KeyRotationError, ValueError) as exc:
+            raise CommandError(f"Key rotation stopped: {exc} (completed batches are kept)") from exc
+        self.stdout.write(
+            f"Re-encrypted {report.rotated} records in {report.batches} batches under {current}."
+        )
+        if not report.finished:
+            self.stdout.write("Not finished: run the command again to continue.")
+            return
+        if report.verify is None or not report.verify.ok:
+            failed = report.verify.failed if report.verify else "?"
+            raise CommandError(
+                f"Verification FAILED: {failed} records not readable under {current}, "
+                f"e.g. ids {report.verify.bad[:10] if report.verify else []}."
+            )
+        self.stdout.write(f"Verified: all {report.verify.checked} records decrypt under key id {current}.")
