@@ -58,7 +58,7 @@ SCENARIOS: list[tuple[int, str, list[str], bool, str | None]] = [
     (400, State.ARCHIVED, ["ENV-C3"], False, Source.SCHOOL),
 ]
 
-PATHS = {
+PATHS: dict[str, list[str]] = {
     State.RECEIVED: [],
     State.PREQUALIFICATION: [State.PREQUALIFICATION],
     State.DISMISSED: [State.PREQUALIFICATION, State.DISMISSED],
@@ -72,7 +72,7 @@ PATHS = {
     State.CLOSED: [State.PREQUALIFICATION, State.TO_REVIEW, State.REVIEWED],
     State.ARCHIVED: [State.PREQUALIFICATION, State.DISMISSED, State.ARCHIVED],
 }
-NOTES = {
+NOTES: dict[str, str] = {
     State.DISMISSED: "Un seul élément de contexte, aucun fait du catalogue : classement.",
     State.COMMON_LAW: "Décrochage scolaire seul : orientation vers la mission locale.",
     State.URGENT_TRANSMITTED: "Intérêt pour les armes et contenus violents : transmis en urgence.",
@@ -86,9 +86,9 @@ def _member(cell: Cell, role: str) -> Membership | None:
 
 def _seed_cell(cell: Cell, faker: Any, version: CatalogueVersion) -> None:
     coordinator = _member(cell, Role.COORDINATOR)
-    reporter = _member(cell, Role.REPORTER) or coordinator
     if coordinator is None:
         return
+    reporter: Membership = _member(cell, Role.REPORTER) or coordinator
     indicators = {i.code: i.pk for i in version.indicators.all()}
     now = timezone.now()
     first_identity: Identity | None = None

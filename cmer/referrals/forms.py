@@ -148,3 +148,9 @@ ObservationFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=10,
 )
+
+
+def observation_formset(data: Any, version: CatalogueVersion | None) -> BaseObservationFormSet:
+    """The facts' formset, bound to the indicators of `version`."""
+    # formset_factory's return type does not carry the custom __init__ for type checkers.
+    return ObservationFormSet(data, version=version, prefix="obs")  # type: ignore[call-arg, return-value]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cmer.core.policy import get_visible_or_404, requires
-from cmer.referrals.forms import ObservationFormSet, ReferralForm, new_submission_key
+from cmer.referrals.forms import ReferralForm, new_submission_key, observation_formset
 from cmer.referrals.models import Referral
 from cmer.referrals.permissions import can_choose_source, can_follow_own_referrals, can_submit_referral
 from cmer.referrals.services import Identity, ReferralError, coarse_status, referral_submit_once
@@ -26,7 +26,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     source_fixed = not can_choose_source(membership)
     data = request.POST if request.method == "POST" else None
     form = ReferralForm(data, source_fixed=source_fixed, initial={"submission_key": new_submission_key()})
-    formset = ObservationFormSet(data, version=version, prefix="obs")
+    formset = observation_formset(data, version)
     if data is not None and form.is_valid() & formset.is_valid():
         cd = form.cleaned_data
         try:
