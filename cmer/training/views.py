@@ -321,10 +321,12 @@ def _session_page(
         "certified": certified,
         "manage": manage,
         "attendance_form": forms.get("attendance_form")
-        or (AttendanceForm(membership=membership) if manage else None),
+        or (AttendanceForm(membership=membership, auto_id="att-%s") if manage else None),
         "certification_form": forms.get("certification_form")
         or (
-            CertificationForm(attendances=[a for a in attendances if a.user_id not in certified])
+            CertificationForm(
+                attendances=[a for a in attendances if a.user_id not in certified], auto_id="cert-%s"
+            )
             if manage
             else None
         ),
@@ -345,7 +347,7 @@ def attendance_add(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_visible_or_404(request, TrainingSession.objects.visible_to(membership), pk=pk)
     if not can_manage_sessions(membership):
         raise deny(request, "training.attendance_add", session)
-    form = AttendanceForm(request.POST, membership=membership)
+    form = AttendanceForm(request.POST, membership=membership, auto_id="att-%s")
     if form.is_valid():
         try:
             services.attendance_record(session=session, attendee=form.cleaned_data["attendee"], by=membership)
@@ -364,7 +366,7 @@ def certification_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_manage_sessions(membership):
         raise deny(request, "training.certification_issue", session)
     attendances = session.attendances.filter(cell_id=membership.cell_id).select_related("user")
-    form = CertificationForm(request.POST, attendances=attendances)
+    form = CertificationForm(request.POST, attendances=attendances, auto_id="cert-%s")
     if form.is_valid():
         user = User.objects.get(pk=int(form.cleaned_data["attendee"]))
         try:
