@@ -24,7 +24,9 @@ UNKNOWN_CHOICE = _("Valeur inconnue : choisissez-la dans la liste proposée.")
 
 
 def _date_field(label: Any, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+    # A date input only accepts ISO values, whatever the page's locale.
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return forms.DateField(label=label, widget=widget, **kwargs)
 
 
 def _choice(label: Any, choices: Any, **kwargs: Any) -> forms.ChoiceField:

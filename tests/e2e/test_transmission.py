@@ -1,0 +1,124 @@
+"""Transmission journey in the browser (issue #4, "Must show").
+
+The coordinator prepares a transmission (it is not sent, and she has no approve button), the
+president approves it from his inbox, a State member records the State's feedback. axe-core runs
+on every page; screenshots go to artifacts/screenshots/exchange-*.png.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from cmer.exchange.models import StateFeedback, Transmission, TransmissionStatus
+from cmer.training import catalogue_v1
+from cmer.training.models import CatalogueVersion, Caveat, Domain, Indicator
+from tests.factories_exchange import make_case_with_facts, make_prefect_info
+from tests.personas import login
+
+SHOTS = Path("artifacts/screenshots")
+BLOCKING = {"serious", "critical"}
+
+
+class Browser:
+    def __init__(self, browser, live_server) -> None:  # type: ignore[no-untyped-def]
+        self.browser, self.base = browser, live_server.url
+        self.step = 0
+        self.problems: list[str] = []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def page_for(self, membership):  # type: ignore[no-untyped-def]
+        client = login(Client(), membership.user, membership)
+        context = self.browser.new_context(base_url=self.base, locale="fr-FR")
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.base}])
+        return context.new_page()
+
+    def check(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
+        self.step += 1
+        assert page.locator("h1").count() >= 1, f"{name}: no heading (error page?)"
+        page.screenshot(path=str(SHOTS / f"exchange-{self.step:02d}-{name}.png"), full_page=True)
+        for violation in Axe().run(page).response["violations"]:
+            if violation["impact"] in BLOCKING:
+                targets = [n["target"] for n in violation["nodes"]][:3]
+                self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
+
+    def goto(self, page, path: str, name: str):  # type: ignore[no-untyped-def]
+        response = page.goto(path)
+        assert response is not None and response.status == 200, f"{name}: {response and response.status}"
+        self.check(page, name)
+        return page
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_prepare_approve_feedback(live_server, browser, world):
+    if CatalogueVersion.objects.current() is None:  # a transactional test before us flushed it
+        catalogue_v1.load(CatalogueVersion, Domain, Indicator, Caveat)
+    case = make_case_with_facts(world.a, facts=2)
+    make_prefect_info(world.a, case=case)
+    b = Browser(browser, live_server)
+
+    # 1. The coordinator prepares it: a draft, not sent, and no way for her to approve it.
+    coord = b.page_for(world.a.members["coordinator"])
+    b.goto(coord, f"/echanges/situations/{case.pk}/transmission/", "prepare-form")
+    coord.select_option("select[name=recipient]", "prefecture_ged")
+    coord.select_option("select[name=legal_basis]", "protocol")
+    coord.select_option("select[name=purpose]", "evaluation")
+    boxes = coord.locator("input[name=observations]")
+    assert boxes.count() == 2
+    boxes.nth(0).check(force=True)
+    boxes.nth(1).check(force=True)
+    coord.get_by_role("button", name="Préparer la transmission").click()
+    coord.wait_for_load_state()
+    assert coord.get_by_text("sera envoyée après approbation du président").is_visible()
+    assert coord.get_by_role("button", name="Approuver et envoyer").count() == 0
+    b.check(coord, "draft-seen-by-preparer")
+    t = Transmission.objects.get(case=case)
+    assert t.status == TransmissionStatus.DRAFT and t.approved_at is None
+
+    # 2. The president finds it in his inbox and approves it.
+    president = b.page_for(world.a.members["president"])
+    b.goto(president, "/echanges/notifications/", "president-inbox")
+    president.get_by_role("button", name="Ouvrir").first.click()
+    president.wait_for_load_state()
+    assert president.url.endswith(f"/echanges/transmissions/{t.pk}/")
+    b.check(president, "to-approve")
+    president.get_by_role("button", name="Approuver et envoyer").click()
+    president.wait_for_load_state()
+    assert president.get_by_text("compte désormais comme envoyée").is_visible()
+    b.check(president, "approved")
+    t.refresh_from_db()
+    assert t.status == TransmissionStatus.SENT and t.approved_by == world.a.members["president"]
+
+    # 3. A State member records the feedback from the closed list.
+    state = b.page_for(world.a.members["state_member"])
+    b.goto(state, "/echanges/transmissions/", "register-state-member")
+    state.get_by_role("link", name=f"Enregistrer le retour {t.reference}").click()
+    state.wait_for_load_state()
+    b.check(state, "feedback-form")
+    state.locator("input[name=outcome][value=taken_into_account]").check(force=True)
+    state.fill("input[name=received_on]", timezone.localdate().isoformat())
+    state.get_by_role("button", name="Enregistrer le retour").click()
+    state.wait_for_load_state()
+    assert state.get_by_text("Retour de l'État enregistré.").is_visible()
+    b.check(state, "register-with-feedback")
+    assert StateFeedback.objects.get(transmission=t).outcome == "taken_into_account"
+    # The State member (not its author) does not see the préfet information compartment's entry.
+    state.goto("/echanges/informations-prefet/")
+    assert state.get_by_text("Demande ou versement de subvention").count() == 0
+
+    # 4. The other pages of the issue, for accessibility.
+    b.goto(coord, "/echanges/transmissions/", "register-coordinator")
+    b.goto(coord, "/echanges/informations-prefet/", "prefect-info-list")
+    b.goto(coord, "/echanges/informations-prefet/nouvelle/", "prefect-info-form")
+    b.goto(president, "/echanges/points-menace/", "briefings")
+    b.goto(president, "/echanges/notifications/preferences/", "preferences")
+    b.goto(president, "/", "dashboard")
+
+    assert not b.problems, "axe serious/critical violations:\n" + "\n".join(b.problems)
