@@ -34,7 +34,12 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = _("événement d'audit")
         verbose_name_plural = _("événements d'audit")
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            # The DPO console lists one cell's events newest first (keyset on seq): 0.6 ms instead
+            # of 630 ms for a first page over 1M events on SQLite (bench/bench_dpo_search.py).
+            models.Index(fields=["cell_id", "seq"], name="audit_cell_seq_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
