@@ -73,6 +73,7 @@ def test_form_shows_caveats_grouped_indicators_and_the_17_instruction(world, rep
     assert "La conversion n&#x27;est pas, en soi, un signe de radicalisation." in html
     assert '<optgroup label="Ruptures">' in html
     assert "(signal fort)" in html
+    assert "Change de numéro plusieurs fois en un mois" in html  # an indicator's example
     assert 'name="source"' not in html  # fixed for a reporter
     coordinator_html = persona_client(world, "coordinator").get(SUBMIT).content.decode()
     assert 'name="source"' in coordinator_html

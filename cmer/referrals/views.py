@@ -44,14 +44,14 @@ def submit(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Signalement enregistré."))
             return redirect("referrals:acknowledgement", pk=referral.pk)
-    caveats = version.caveats.all() if version else []
-    status = 400 if data is not None else 200
-    return render(
-        request,
-        "referrals/submit.html",
-        {"form": form, "formset": formset, "caveats": caveats, "version": version},
-        status=status,
-    )
+    context = {
+        "form": form,
+        "formset": formset,
+        "version": version,
+        "caveats": version.caveats.all() if version else [],
+        "indicators": version.indicators.select_related("domain") if version else [],
+    }
+    return render(request, "referrals/submit.html", context, status=400 if data is not None else 200)
 
 
 @require_GET
