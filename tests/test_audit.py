@@ -258,3 +258,30 @@ def test_no_false_alarm_on_intact_10k_chains():
     for extra in range(5):
         record(action="test.append", actor=extra + 1)
         assert _detect() == (False, None)
+
+
+def test_fast_hmac_equals_the_standard_one():
+    import hmac
+    import os as _os
+
+    from cmer.audit.chain import keyed_digest
+
+    for key_len in (0, 1, 32, 63, 64, 65, 200):
+        key = _os.urandom(key_len)
+        for msg_len in (0, 1, 55, 64, 240, 1000):
+            message = _os.urandom(msg_len)
+            assert keyed_digest(key, message) == hmac.new(key, message, "sha256").hexdigest()
+
+
+def test_stamp_of_reads_every_stored_form_the_same():
+    from datetime import UTC, datetime, timezone
+
+    from cmer.audit.chain import _stamp, stamp_of
+
+    moment = datetime(2026, 3, 4, 5, 6, 7, 89, tzinfo=UTC)
+    expected = _stamp(moment)
+    paris = moment.astimezone(timezone(timedelta(hours=1)))
+    assert stamp_of(moment) == stamp_of(paris) == stamp_of(moment.replace(tzinfo=None)) == expected
+    assert stamp_of("2026-03-04 05:06:07.000089") == expected
+    whole = moment.replace(microsecond=0)
+    assert stamp_of("2026-03-04 05:06:07") == _stamp(whole) == stamp_of(whole)

@@ -10,11 +10,13 @@ prev_hash, itself keyed); verification starts there.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -75,9 +77,32 @@ def canonical(
     return "\x1f".join(parts).encode()
 
 
+@lru_cache(maxsize=8)
+def _pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256 (RFC 2104) with the key's inner and outer pad blocks hashed once.
+
+    Identical output to hmac.digest(key, msg, "sha256") (a test pins it), but each message then
+    costs its own blocks plus one, instead of re-hashing both pads: ~2.5x faster on audit rows.
+    """
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    return inner, outer
+
+
+def keyed_digest(key: bytes, message: bytes) -> str:
+    inner_pad, outer_pad = _pads(key)
+    inner = inner_pad.copy()
+    inner.update(message)
+    outer = outer_pad.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
 def compute_hash(prev_hash: str, payload: bytes, key: bytes | None = None) -> str:
-    # hmac.digest is the one-shot C path: same value as hmac.new(...).hexdigest(), much faster.
-    return hmac.digest(key or _key(), prev_hash.encode() + b"\x1e" + payload, "sha256").hex()
+    return keyed_digest(key or _key(), prev_hash.encode() + b"\x1e" + payload)
 
 
 def anchor_mac(*, first_seq: int, prev_hash: str, deleted: int, created_at: datetime) -> str:
@@ -111,6 +136,65 @@ def iter_rows(batch: int = 5000) -> Iterator[tuple[Any, ...]]:
             return
         yield from rows
         last_id = rows[-1][0]
+
+
+_COLUMNS = ", ".join(("id", *FIELDS))
+
+
+def iter_raw_rows(batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """Like iter_rows, but straight from the database cursor, without the ORM's per-value
+    converters: verification spends its time hashing, not building Python objects (P5)."""
+    from django.db import connection
+
+    columns = _COLUMNS
+    if connection.vendor == "sqlite":
+        # An expression has no declared type, so SQLite hands back the stored text and Django's
+        # datetime converter (a parse per row) is skipped; stamp_of() reads the text directly.
+        columns = columns.replace("created_at", "created_at || '' AS created_at", 1)
+    sql = f"SELECT {columns} FROM audit_auditevent WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608  # nosec B608 - constant identifiers
+    last_id = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last_id, batch])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1][0]
+
+
+def stamp_of(value: Any) -> str:
+    """The canonical UTC stamp ("%Y-%m-%dT%H:%M:%S.%fZ") of a stored created_at.
+
+    The database gives an aware datetime (PostgreSQL), a naive UTC one (SQLite through Django's
+    converters) or SQLite's text "YYYY-MM-DD HH:MM:SS[.ffffff]"; isoformat() is the fast C path.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds") + "Z"
+    if len(value) == 26 and value[10] == " " and value[19] == ".":
+        return f"{value[:10]}T{value[11:]}Z"
+    if len(value) == 19 and value[10] == " ":
+        return f"{value[:10]}T{value[11:]}.000000Z"
+    from django.utils.dateparse import parse_datetime
+
+    parsed = parse_datetime(value)
+    return value if parsed is None else stamp_of(parsed)
+
+
+@lru_cache(maxsize=4096)
+def _json_text(text: str) -> str:
+    return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def data_json(value: Any) -> str:
+    """Canonical JSON of the stored `data` (text, cached: audit data repeats a lot; or decoded)."""
+    if isinstance(value, str):
+        return "{}" if value == "{}" else _json_text(value)
+    if isinstance(value, bytes):
+        return _json_text(value.decode())
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def latest_anchor() -> Any:
@@ -151,7 +235,8 @@ def verify(
     checked = 0
     head_seq: int | None = None
     head_hash = expected_prev
-    for row in iter_rows(batch):
+    inner_pad, outer_pad = _pads(key)
+    for row in iter_raw_rows(batch):
         (
             pk,
             seq,
@@ -168,27 +253,34 @@ def verify(
             prev_hash,
             stored_hash,
         ) = row
-        reason = ""
         if seq != expected_seq:
             reason = f"sequence gap or reordering: expected {expected_seq}, found {seq}"
-        elif prev_hash != expected_prev:
-            reason = "previous-hash link does not match the preceding event"
-        if reason:
             return VerifyResult(False, checked, head_seq, head_hash, seq, pk, reason, anchor_seq)
-        payload = canonical(
-            seq=seq,
-            created_at=created_at,
-            actor_id=actor_id,
-            cell_id=cell_id,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            outcome=outcome,
-            request_id=request_id,
-            ip=ip,
-            data=data if isinstance(data, dict) else json.loads(data),
+        if prev_hash != expected_prev:
+            reason = "previous-hash link does not match the preceding event"
+            return VerifyResult(False, checked, head_seq, head_hash, seq, pk, reason, anchor_seq)
+        # Same bytes as canonical(), built inline: this loop is the verification's hot path.
+        message = "\x1f".join(
+            (
+                str(seq),
+                stamp_of(created_at),
+                "" if actor_id is None else str(actor_id),
+                "" if cell_id is None else str(cell_id),
+                action,
+                target_type,
+                target_id,
+                outcome,
+                request_id,
+                "" if ip is None else str(ip),
+                data_json(data),
+            )
         )
-        if not hmac.compare_digest(compute_hash(prev_hash, payload, key), stored_hash):
+        inner = inner_pad.copy()
+        inner.update(f"{prev_hash}\x1e{message}".encode())
+        outer = outer_pad.copy()
+        outer.update(inner.digest())
+        computed = outer.hexdigest()
+        if not hmac.compare_digest(computed, stored_hash):
             return VerifyResult(
                 False, checked, head_seq, head_hash, seq, pk, "content does not match its hash", anchor_seq
             )
