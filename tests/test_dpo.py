@@ -135,6 +135,19 @@ def test_audit_search_filters_and_stays_in_the_dpos_cell(world):
     assert targets(f"?actor={world.b.user('coordinator').pk}") == set()
 
 
+def test_audit_search_period_is_inclusive_local_days(world):
+    cell, actor = world.a.cell.pk, world.a.user("coordinator").pk
+    day = timezone.localdate() - dt.timedelta(days=10)
+    for offset, hour in ((0, 23), (1, 0), (1, 23), (2, 0)):
+        when = paris(day + dt.timedelta(days=offset), hour, 30)
+        event_at(when, actor_id=actor, cell_id=cell, target_type="cases.case", target_id=f"{offset}-{hour}")
+    middle = day + dt.timedelta(days=1)
+    response = persona_client(world, "dpo").get(
+        reverse("privacy:audit_search") + f"?date_from={middle}&date_to={middle}&target_type=cases.case"
+    )
+    assert [e.target_id for e in response.context["events"]] == ["1-23", "1-0"]
+
+
 def test_audit_search_refuses_bad_filters_without_error(world):
     client = persona_client(world, "dpo")
     for query in (

@@ -1,14 +1,17 @@
-"""Unusual access, for the DPO (product.md §9): computed from the audit trail, ids and counts only."""
+"""Unusual access, for the DPO (product.md §9): computed from the audit trail, ids and counts only.
+
+The window's events are read once (ids, time, action, outcome) and counted in Python: the same
+result on SQLite and PostgreSQL, without per-row time-zone functions in the database.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q
-from django.db.models.functions import ExtractHour, TruncDate
 
 from cmer.audit.models import AuditEvent, Outcome
 
@@ -37,34 +40,31 @@ def case_reads_threshold() -> int:
 
 def alerts_for(cell_id: int, *, since: dt.datetime, until: dt.datetime) -> list[Alert]:
     """Per account and local day: more than N distinct cases read, any activity at night, ≥10 refusals."""
-    events = AuditEvent.objects.filter(
-        cell_id=cell_id, created_at__gte=since, created_at__lt=until, actor_id__isnull=False
-    ).annotate(day=TruncDate("created_at", tzinfo=PARIS))
-    many = (
-        events.filter(target_type="cases.case", action__endswith=".read")
-        .values("actor_id", "day")
-        .annotate(n=Count("target_id", distinct=True))
-        .filter(n__gt=case_reads_threshold())
-    )
-    night = (
-        events.annotate(hour=ExtractHour("created_at", tzinfo=PARIS))
-        .filter(Q(hour__gte=NIGHT_START) | Q(hour__lt=NIGHT_END))
-        .values("actor_id", "day")
-        .annotate(n=Count("pk"))
-    )
-    denials = (
-        events.filter(outcome=Outcome.DENIED)
-        .values("actor_id", "day")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=DENIALS_PER_DAY)
-    )
-    alerts = [
-        Alert(kind, row["actor_id"], row["day"], row["n"])
-        for kind, rows in (
-            (AlertKind.MANY_CASES, many),
-            (AlertKind.NIGHT, night),
-            (AlertKind.DENIALS, denials),
+    rows = (
+        AuditEvent.objects.filter(
+            cell_id=cell_id, created_at__gte=since, created_at__lt=until, actor_id__isnull=False
         )
-        for row in rows
+        .values_list("actor_id", "created_at", "action", "target_type", "target_id", "outcome")
+        .iterator(chunk_size=5000)
+    )
+    cases_read: dict[tuple[int, dt.date], set[str]] = defaultdict(set)
+    night: Counter = Counter()
+    denials: Counter = Counter()
+    for actor_id, created_at, action, target_type, target_id, outcome in rows:
+        local = created_at.astimezone(PARIS)
+        key = (actor_id, local.date())
+        if target_type == "cases.case" and action.endswith(".read"):
+            cases_read[key].add(target_id)
+        if local.hour >= NIGHT_START or local.hour < NIGHT_END:
+            night[key] += 1
+        if outcome == Outcome.DENIED:
+            denials[key] += 1
+    threshold = case_reads_threshold()
+    alerts = [
+        Alert(AlertKind.MANY_CASES, a, d, len(ids))
+        for (a, d), ids in cases_read.items()
+        if len(ids) > threshold
     ]
+    alerts += [Alert(AlertKind.NIGHT, a, d, n) for (a, d), n in night.items()]
+    alerts += [Alert(AlertKind.DENIALS, a, d, n) for (a, d), n in denials.items() if n >= DENIALS_PER_DAY]
     return sorted(alerts, key=lambda a: (a.day, a.kind, a.actor_id), reverse=True)

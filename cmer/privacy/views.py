@@ -66,6 +66,16 @@ def dpo_home(request: HttpRequest) -> HttpResponse:
     return render(request, "privacy/dpo_home.html", context)
 
 
+def _first_seq_at(moment: dt.datetime) -> int | None:
+    """The first event at or after `moment`, found through the created_at index."""
+    return (
+        AuditEvent.objects.filter(created_at__gte=moment)
+        .order_by("created_at", "seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+
+
 def _search(cell_id: int, data: dict[str, Any]) -> Any:
     events = AuditEvent.objects.filter(cell_id=cell_id)
     if data.get("actor"):
@@ -81,10 +91,15 @@ def _search(cell_id: int, data: dict[str, Any]) -> Any:
         events = events.filter(target_id=data["target_id"])
     if data.get("outcome"):
         events = events.filter(outcome=data["outcome"])
+    # A period becomes a seq range (record() stamps the time under the chain lock, so seq order is
+    # time order): the search then stays on the (cell_id, seq) index whatever the filters.
     if data.get("date_from"):
-        events = events.filter(created_at__gte=_day_start(data["date_from"]))
+        first = _first_seq_at(_day_start(data["date_from"]))
+        events = events.filter(seq__gte=first) if first else events.none()
     if data.get("date_to"):
-        events = events.filter(created_at__lt=_day_start(data["date_to"] + dt.timedelta(days=1)))
+        after = _first_seq_at(_day_start(data["date_to"] + dt.timedelta(days=1)))
+        if after:
+            events = events.filter(seq__lt=after)
     if data.get("before"):
         events = events.filter(seq__lt=data["before"])
     return events.order_by("-seq")
