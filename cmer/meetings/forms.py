@@ -111,7 +111,11 @@ class DecisionForm(DsfrBaseForm):
     def __init__(self, *args: Any, item_kind: str, services: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = ALLOWED_DECISIONS[item_kind]  # type: ignore[index]
-        self.fields["kind"].choices = [(v, label) for v, label in DecisionKind.choices if v in allowed]  # type: ignore[attr-defined]
+        # No preselected decision: the meeting chooses deliberately.
+        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+            ("", _("— choisir —")),
+            *((v, label) for v, label in DecisionKind.choices if v in allowed),
+        ]
         self.fields["responsible_service"].choices = [("", _("— choisir —")), *((s, s) for s in services)]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
