@@ -22,6 +22,7 @@ class DomainForm(DsfrBaseForm, forms.ModelForm):
     class Meta:
         model = Domain
         fields = ["code", "name", "description", "order"]
+        labels = {"order": _("Ordre d'affichage")}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -39,6 +40,7 @@ class IndicatorForm(DsfrBaseForm, forms.ModelForm):
     class Meta:
         model = Indicator
         fields = ["domain", "code", "label", "signal", "description", "examples", "order"]
+        labels = {"domain": _("Domaine"), "order": _("Ordre d'affichage")}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "examples": forms.Textarea(attrs={"rows": 3}),
@@ -63,6 +65,7 @@ class CaveatForm(DsfrBaseForm, forms.ModelForm):
     class Meta:
         model = Caveat
         fields = ["text", "source", "order"]
+        labels = {"order": _("Ordre d'affichage")}
 
 
 class ApproveForm(DsfrBaseForm):
@@ -81,7 +84,7 @@ class SessionForm(DsfrBaseForm):
         label=_("Organisme de formation"), queryset=Provider.objects.filter(is_active=True), empty_label=None
     )
     title = forms.CharField(label=_("Intitulé"), max_length=160)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     place = forms.CharField(label=_("Lieu"), max_length=200)
     programme = forms.CharField(
         label=_("Programme"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
@@ -120,13 +123,13 @@ class AttendanceForm(DsfrBaseForm):
 class CertificationForm(DsfrBaseForm):
     attendee = forms.ChoiceField(label=_("Personne présente"))
     issued_on = forms.DateField(
-        label=_("Délivrée le"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("Délivrée le"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), initial=timezone.localdate
     )
     expires_on = forms.DateField(
         label=_("Expire le"),
         required=False,
         help_text=_("Laissez vide pour la durée par défaut (deux ans)."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: Any, attendances: Any, **kwargs: Any) -> None:
