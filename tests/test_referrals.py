@@ -15,7 +15,7 @@ from cmer.cases.models import Case, Person
 from cmer.core.models import Notification, NotificationKind
 from cmer.referrals.models import Observation, Referral
 from cmer.training.models import Indicator
-from tests.factories import certify, make_case, make_person, make_referral
+from tests.factories import certify, current_indicators, make_case, make_person, make_referral
 from tests.matrix_referrals import referral_post_data, submit_data
 from tests.personas import login, persona_client
 
@@ -235,3 +235,72 @@ def test_other_cell_user_login_sees_no_referral(world):
     client = login(Client(), world.b.user("reporter"), world.b.members["reporter"])
     html = client.get(reverse("referrals:mine")).content.decode()
     assert "AR-AAA" not in html
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_intakes_get_distinct_references_and_one_referral_per_key(world):
+    """Threads racing: the locked counter hands out each number once; a shared key makes one referral."""
+    import threading
+
+    from django.db import connection as default_connection
+
+    from cmer.referrals.services import Identity, referral_submit_once
+
+    indicator = current_indicators()[0].pk
+    by = world.a.members["coordinator"]
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def submit_with_retry(key: str) -> None:
+        import time
+
+        from django.db import OperationalError
+
+        # The in-memory SQLite test database uses shared-cache table locks, which fail at once
+        # instead of waiting like the file database (IMMEDIATE, 20 s timeout) or PostgreSQL's
+        # row lock: retrying stands in for that wait, the outcome checked below is the same.
+        for _attempt in range(200):
+            try:
+                referral_submit_once(
+                    by=by,
+                    identity=Identity(last_name="Course", first_name="Concur", birth_date=date(2005, 5, 5)),
+                    source="school",
+                    description="Faits.",
+                    urgent=False,
+                    observations=[
+                        {
+                            "indicator": indicator,
+                            "observed_on": date(2026, 1, 2),
+                            "mode": "direct",
+                            "fact": "Fait.",
+                        }
+                    ],
+                    submission_key=key,
+                )
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                time.sleep(0.01)
+        raise AssertionError("still locked after 200 attempts")
+
+    def submit(key: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            submit_with_retry(key)
+        except BaseException as exc:  # reported to the main thread below
+            errors.append(exc)
+        finally:
+            default_connection.close()
+
+    keys = [f"distinct-key-{i:04d}-xxxxxx" for i in range(4)] + ["shared-key-0000-xxxxxx"] * 2
+    threads = [threading.Thread(target=submit, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert Referral.objects.count() == 5
+    references = sorted(Case.objects.values_list("reference", flat=True))
+    year = timezone.localdate().year
+    assert references == [f"AAA-{year}-{n:04d}" for n in range(1, 6)]
