@@ -121,6 +121,7 @@ def main() -> None:
     }
     for label, with_index in (("without (cell_id, seq) index", False), ("with (cell_id, seq) index", True)):
         with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS audit_cell_seq_bench_idx")  # left by an older run
             cursor.execute(f"DROP INDEX IF EXISTS {INDEX}")
             if with_index:
                 cursor.execute(f"CREATE INDEX {INDEX} ON audit_auditevent (cell_id, seq)")  # as migrated
