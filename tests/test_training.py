@@ -628,3 +628,108 @@ def test_demo_training_data_is_idempotent_and_shows_the_gate():
     assert has_valid_certification(member("member", "MIR"))
     assert not has_valid_certification(member("member", "IST"))
     assert services.expiring_certifications_notify() == 1  # Istres' reporter, three weeks left
+
+
+# --- robustness: query counts, mass assignment, bad input ----------------------------------
+
+
+def _sessions_queries(world, n):  # type: ignore[no-untyped-def]
+    for _ in range(n):
+        session_with_attendee(world.a)
+    client = persona_client(world, "trainer")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("training:sessions")).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_session_list_query_count_does_not_grow_with_sessions(world):
+    few = _sessions_queries(world, 1)
+    many = _sessions_queries(world, 6)
+    assert many == few
+
+
+def test_expiring_list_query_count_is_constant(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    today = timezone.localdate()
+    client = persona_client(world, "coordinator")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("training:expiring"))
+        return len(ctx.captured_queries)
+
+    make_certification(
+        world.a, world.a.user("reporter"), issued_on=today, expires_on=today + timedelta(days=9)
+    )
+    one = count()
+    for role in ("member", "president", "guest"):
+        make_certification(world.a, world.a.user(role), issued_on=today, expires_on=today + timedelta(days=9))
+    assert count() == one
+
+
+def test_extra_posted_fields_change_nothing(world):
+    draft = ensure_draft(world.a)
+    item = draft.indicators.get(code="RUP-S1")
+    v1 = CatalogueVersion.objects.get(number=1)
+    client = persona_client(world, "trainer")
+    client.post(
+        reverse("training:draft_indicator"),
+        {
+            "pk": item.pk,
+            "domain": item.domain_id,
+            "code": item.code,
+            "label": item.label,
+            "signal": item.signal,
+            "description": item.description,
+            "order": 0,
+            "version": v1.pk,
+            "status": "approved",
+            "approved_by": world.a.user("trainer").pk,
+        },
+    )
+    item.refresh_from_db()
+    draft.refresh_from_db()
+    assert item.version == draft and draft.status == CatalogueStatus.DRAFT and draft.approved_by is None
+    session = make_session(world.a)
+    client.post(
+        reverse("training:certification_issue", kwargs={"pk": session.pk}),
+        {
+            "attendee": world.a.user("trainer").pk,
+            "issued_on": timezone.localdate().isoformat(),
+            "cell": world.b.cell.pk,
+        },
+    )
+    assert not Certification.objects.exists()  # the trainer did not attend: not offered
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("title", "Session\x00piégée"), ("title", "x" * 500), ("date", "31/02/2026"), ("programme", "")],
+)
+def test_bad_session_input_gets_a_message_not_a_500(world, field, value):
+    data = {
+        "provider": make_provider().pk,
+        "title": "S",
+        "date": "2026-12-01",
+        "place": "P",
+        "programme": "x",
+        "audience": [world.a.cell.pk],
+    }
+    data[field] = value
+    response = persona_client(world, "trainer").post(reverse("training:session_create"), data)
+    assert response.status_code == 400
+    assert "fr-error-text" in page(response) or "fr-message--error" in page(response)
+    assert not TrainingSession.objects.exists()
+
+
+def test_unknown_ids_in_draft_pages_are_404_not_500(world):
+    ensure_draft(world.a)
+    client = persona_client(world, "trainer")
+    assert client.get(reverse("training:draft_indicator"), {"pk": "abc"}).status_code == 404
+    assert client.get(reverse("training:draft_caveat"), {"pk": "999999"}).status_code == 404
+    assert client.post(reverse("training:draft_delete"), {"kind": "indicator"}).status_code == 404
