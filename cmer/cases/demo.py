@@ -118,7 +118,11 @@ def _seed_cell(cell: Cell, faker: Any, version: CatalogueVersion) -> None:
             by=coordinator if source else reporter,
             identity=identity,
             source=source or Source.TRAINED_AGENT,
-            description="Faits constatés lors des activités du service, rapportés par l'agent.",
+            description=(
+                "Faits rapportés à la coordination par le partenaire."
+                if source
+                else "Faits constatés lors des activités du service municipal."
+            ),
             urgent=urgent,
             observations=observations,
             submission_key=f"demo-{cell.code}-{n:03d}-seed",

@@ -35,7 +35,6 @@ class ReferralForm(DsfrBaseForm):
     first_name = forms.CharField(label=_("Prénom"), max_length=100)
     birth_date = forms.DateField(
         label=_("Date de naissance"),
-        help_text=_("Format JJ/MM/AAAA"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     sex = forms.ChoiceField(label=_("Sexe"), choices=Sex.choices, initial=Sex.UNSPECIFIED)
