@@ -305,6 +305,7 @@ def test_purge_command_is_a_dry_run_unless_told_otherwise(world):
     assert not Case.objects.filter(pk=case.pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection after each task
 def test_schedule_purges_enqueues_the_daily_jobs_and_the_worker_runs_them(world):
     from django_tasks_db.models import DBTaskResult
 
