@@ -304,3 +304,41 @@ def test_concurrent_intakes_get_distinct_references_and_one_referral_per_key(wor
     references = sorted(Case.objects.values_list("reference", flat=True))
     year = timezone.localdate().year
     assert references == [f"AAA-{year}-{n:04d}" for n in range(1, 6)]
+
+
+def test_canary_seeded_through_the_ui_is_not_in_the_database_in_clear(world, reporter):
+    """security.md #17 and #6: no plaintext identity at rest, nor in the audit trail or notices."""
+    from django.db import connection
+
+    canary = "Quokkalamanche"
+    data = submit_data(world, world.a)
+    data.update(last_name=canary, first_name="Xanthippe", address="7 impasse Quokka", phone="0611223344")
+    assert _post(reporter, data).status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM cases_person")
+        rows = cursor.fetchall()
+    dump = " ".join(str(v) for row in rows for v in row).lower()
+    for secret in (canary, "xanthippe", "quokka", "0611223344", "2009-04-01"):
+        assert secret.lower() not in dump
+    events = " ".join(f"{e.action} {e.target_id} {e.data}" for e in AuditEvent.objects.all())
+    notices = " ".join(n.url for n in Notification.objects.all())
+    assert canary.lower() not in (events + notices).lower()
+    assert Person.objects.get().last_name == canary
+
+
+def test_extra_posted_fields_change_nothing(world, reporter):
+    """security.md #4: the owner, the cell and the state come from the session and the service."""
+    data = submit_data(world, world.a)
+    data.update(
+        cell=str(world.b.cell.pk),
+        submitted_by=str(world.a.members["coordinator"].pk),
+        state="support",
+        reference="AR-FAKE",
+        urgent="",
+    )
+    _post(reporter, data)
+    referral = Referral.objects.get()
+    assert referral.cell == world.a.cell
+    assert referral.submitted_by == world.a.members["reporter"]
+    assert referral.case.state == "received"
+    assert referral.reference != "AR-FAKE"
