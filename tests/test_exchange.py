@@ -407,3 +407,19 @@ def test_future_briefing_cannot_be_logged_as_held(world):
     )
     b.refresh_from_db()
     assert b.held is None and "dans le futur" in text(response)
+
+
+def test_register_query_count_does_not_grow_with_rows(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = persona_client(world, "coordinator")
+    make_transmission(world.a, sent=True)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("exchange:transmissions"))
+    for _ in range(4):
+        make_transmission(world.a, sent=True)
+    with CaptureQueriesContext(connection) as five:
+        assert client.get(reverse("exchange:transmissions")).status_code == 200
+    assert len(five) == len(one)
+    assert len(one) <= 25

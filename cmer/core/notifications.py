@@ -39,7 +39,9 @@ def notify(*, recipients: Iterable, kind: str, cell=None, url: str = "") -> list
     notifications = Notification.objects.bulk_create(created)
     due = [n.pk for n in notifications if n.email_due and n.pk is not None]
     if due:
-        transaction.on_commit(lambda: _enqueue(due))
+        # robust: a failed enqueue must not fail the user's committed action; the periodic sweep
+        # (send_pending_emails) still finds these notifications, so the e-mail is late, never lost.
+        transaction.on_commit(lambda: _enqueue(due), robust=True)
     return notifications
 
 
