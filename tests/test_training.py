@@ -733,3 +733,29 @@ def test_unknown_ids_in_draft_pages_are_404_not_500(world):
     assert client.get(reverse("training:draft_indicator"), {"pk": "abc"}).status_code == 404
     assert client.get(reverse("training:draft_caveat"), {"pk": "999999"}).status_code == 404
     assert client.post(reverse("training:draft_delete"), {"kind": "indicator"}).status_code == 404
+
+
+def test_gate_decorator_explains_and_never_lets_through(world, rf):
+    from django.http import HttpResponse
+
+    from cmer.training.gate import explain_certification_gate
+
+    calls = []
+
+    @explain_certification_gate
+    def view(request):  # type: ignore[no-untyped-def]
+        calls.append(request.membership.role)
+        return HttpResponse("form")
+
+    def request_for(role):  # type: ignore[no-untyped-def]
+        request = rf.get("/signalements/nouveau/")
+        request.user, request.membership, request.csp_nonce = world.a.user(role), world.a.members[role], "n"
+        return request
+
+    refused = view(request_for("reporter"))
+    assert refused.status_code == 403 and "Habilitation requise" in refused.content.decode()
+    assert calls == []
+    assert view(request_for("coordinator")).content == b"form"  # no certification needed
+    make_certification(world.a, world.a.user("reporter"))
+    assert view(request_for("reporter")).content == b"form"
+    assert calls == ["coordinator", "reporter"]

@@ -60,3 +60,27 @@ def refusal_response(request: Any) -> Any:
     record_denial(request, action="referral.submit.not_certified")
     membership = getattr(request, "membership", None)
     return render(request, "training/gate_refused.html", {"gate": refusal_context(membership)}, status=403)
+
+
+def explain_certification_gate(view: Any) -> Any:
+    """View decorator for the intake: an uncertified member or reporter gets the refusal page.
+
+    Placed above the view's own permission check, it only replaces a bare 403 with an answer that
+    says why and whom to contact; it never lets anyone through.
+    """
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
+        from cmer.referrals.permissions import NEEDS_CERTIFICATION
+
+        membership = getattr(request, "membership", None)
+        if (
+            membership is not None
+            and membership.role in NEEDS_CERTIFICATION
+            and not has_valid_certification(membership)
+        ):
+            return refusal_response(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
