@@ -342,3 +342,28 @@ def test_extra_posted_fields_change_nothing(world, reporter):
     assert referral.submitted_by == world.a.members["reporter"]
     assert referral.case.state == "received"
     assert referral.reference != "AR-FAKE"
+
+
+def test_biased_wording_warns_then_is_accepted_once_confirmed(world, reporter):
+    """The bias guard: a special category or a judgement in free text is explained, never silently kept."""
+    data = submit_data(world, world.a)
+    data["description"] = "Il est devenu musulman récemment."
+    first = _post(reporter, data)
+    assert first.status_code == 400
+    html = first.content.decode()
+    assert "désigne une religion" in html
+    assert "Je confirme que ce texte décrit un fait observé" in html
+    assert Referral.objects.count() == 0
+    data["bias_confirmed"] = "on"
+    assert _post(reporter, data).status_code == 302
+    assert Referral.objects.count() == 1
+
+
+def test_biased_wording_in_an_observed_fact_is_flagged_on_that_fact(world, reporter):
+    data = submit_data(world, world.a)
+    data["obs-0-fact"] = "Porte le voile depuis septembre."
+    response = _post(reporter, data)
+    assert response.status_code == 400
+    assert Referral.objects.count() == 0
+    data["obs-0-fact"] = "Absent aux cours de sport trois fois en septembre."
+    assert _post(reporter, data).status_code == 302

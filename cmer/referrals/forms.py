@@ -14,6 +14,7 @@ from dsfr.forms import DsfrBaseForm
 
 from cmer.cases.models import Sex
 from cmer.referrals.models import ObservationMode, Source
+from cmer.training.bias import BiasGuardMixin
 from cmer.training.models import CatalogueVersion, Indicator
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,48}$")
@@ -30,7 +31,10 @@ def _not_future(value: date) -> date:
     return value
 
 
-class ReferralForm(DsfrBaseForm):
+class ReferralForm(BiasGuardMixin, DsfrBaseForm):
+    # Free text that could carry an opinion or a special category: warn the writer (product.md §4).
+    bias_fields = ("description", "situation")
+
     last_name = forms.CharField(label=_("Nom"), max_length=100)
     first_name = forms.CharField(label=_("Prénom"), max_length=100)
     birth_date = forms.DateField(
@@ -99,7 +103,9 @@ def indicator_choices(version: CatalogueVersion | None) -> list[Any]:
     return choices
 
 
-class ObservationForm(DsfrBaseForm):
+class ObservationForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("fact",)
+
     indicator = forms.TypedChoiceField(label=_("Indicateur"), coerce=int, choices=())
     observed_on = forms.DateField(
         label=_("Date des faits"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
