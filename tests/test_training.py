@@ -759,3 +759,17 @@ def test_gate_decorator_explains_and_never_lets_through(world, rf):
     make_certification(world.a, world.a.user("reporter"))
     assert view(request_for("reporter")).content == b"form"
     assert calls == ["coordinator", "reporter"]
+
+
+def test_dashboard_widgets(world):
+    today = timezone.localdate()
+    make_certification(
+        world.a, world.a.user("member"), issued_on=today, expires_on=today + timedelta(days=10)
+    )
+    coordinator = page(persona_client(world, "coordinator").get(reverse("core:dashboard")))
+    assert "1 habilitation expire dans les 60 prochains jours." in coordinator
+    reporter = page(persona_client(world, "reporter").get(reverse("core:dashboard")))
+    assert "pas d&#x27;habilitation en cours" in reporter
+    member = page(persona_client(world, "member").get(reverse("core:dashboard")))
+    assert "Habilitation à signaler valable jusqu" in member
+    assert "habilitations expirent" not in page(persona_client(world, "guest").get(reverse("core:dashboard")))

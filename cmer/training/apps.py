@@ -9,7 +9,7 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         from cmer.accounts.roles import Role
         from cmer.core import dashboard, navigation
-        from cmer.training.widgets import certification_widget
+        from cmer.training.widgets import certification_widget, expiring_widget
 
         navigation.register("training:self_study", _("Formation"), set(Role.values), order=80)
         navigation.register(
@@ -22,3 +22,4 @@ class TrainingConfig(AppConfig):
             "training:bias_counts", _("Vigilance de rédaction"), {Role.TRAINER, Role.COORDINATOR}, order=83
         )
         dashboard.register(certification_widget, order=80)
+        dashboard.register(expiring_widget, order=81)

@@ -27,3 +27,31 @@ def certification_widget(request: HttpRequest, membership: Any) -> dict[str, Any
             "date": date_format(certification.expires_on, "j F Y")
         }
     return {"title": _("Habilitation"), "text": text}
+
+
+def expiring_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
+    """For the coordinator and trainers: how many certifications of the cell expire soon."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from cmer.accounts.models import Membership
+    from cmer.training.models import Certification
+    from cmer.training.permissions import can_view_sessions
+
+    if not can_view_sessions(membership):
+        return None
+    today = timezone.localdate()
+    members = Membership.objects.active().filter(cell_id=membership.cell_id).values("user_id")
+    count = (
+        Certification.objects.valid(today)
+        .filter(user_id__in=members, expires_on__lte=today + timedelta(days=60))
+        .count()
+    )
+    return {
+        "title": _("Habilitations"),
+        "template": "training/_widget_expiring.html",
+        "count": count,
+        "url": reverse("training:expiring"),
+    }
