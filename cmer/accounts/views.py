@@ -54,7 +54,8 @@ def _next_url(request: HttpRequest) -> str:
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("core:dashboard")
-    form = LoginForm(request.POST or None)
+    # Bound on every POST, even an empty one: an unbound form cannot carry the error below.
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import resolve
 from django.utils.cache import add_never_cache_headers
@@ -17,6 +17,8 @@ from cmer.core import context
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
+# Debugging and proxy methods: never served (security.md #22).
+REFUSED_METHODS = {"TRACE", "TRACK", "CONNECT"}
 # URL names a signed-in user may reach before the second factor is verified.
 SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout"}
 # URL names reachable before the current cell's charter is accepted.
@@ -44,7 +46,11 @@ def request_id(get_response: Handler) -> Handler:
             context.RequestContext(request_id=rid, ip=request.META.get("REMOTE_ADDR"))
         )
         try:
-            response = get_response(request)
+            if request.method in REFUSED_METHODS:
+                # Refused before any other layer answers (the login redirect would echo the path).
+                response = HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+            else:
+                response = get_response(request)
         finally:
             context.reset(token)
         response["X-Request-ID"] = rid
