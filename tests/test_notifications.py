@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import socket
 from datetime import timedelta
 
@@ -212,3 +213,72 @@ def test_inbox_is_reachable_without_email(world):
     _due(world, "reporter")
     client = login(persona_client(world, "reporter"), user, world.a.members["reporter"])
     assert client.get(reverse("exchange:inbox")).status_code == 200
+
+
+# --- Scheduled reminders (action due, charter to accept) ------------------------------------------
+
+
+def _action(world, *, service="svc-member", due_in_days=3, result="planned"):
+    from cmer.cases.models import Action, SupportPlan
+    from tests.factories import make_case
+
+    today = timezone.localdate()
+    case = make_case(world.a, "support")
+    plan = SupportPlan.objects.create(case=case, started_on=today, consent_on=today)
+    return Action.objects.create(
+        case=case,
+        plan=plan,
+        service=service,
+        title="Rendez-vous mission locale",
+        start_on=today,
+        end_on=today + timedelta(days=due_in_days),
+        result=result,
+    )
+
+
+def test_action_due_reminds_the_service_once(world):
+    from cmer.exchange.reminders import action_due_notify
+
+    due = _action(world)
+    _action(world, due_in_days=30)  # not yet
+    _action(world, result="done")  # finished
+    assert action_due_notify() == 1
+    assert action_due_notify() == 0
+    n = Notification.objects.get(kind=NotificationKind.ACTION_DUE)
+    assert n.recipient == world.a.user("member")
+    assert n.url == reverse("support:action", kwargs={"pk": due.pk})
+
+
+def test_action_of_a_service_without_member_reminds_the_coordinator(world):
+    from cmer.exchange.reminders import action_due_notify
+
+    _action(world, service="Mission locale")
+    assert action_due_notify() == 1
+    assert Notification.objects.get(kind=NotificationKind.ACTION_DUE).recipient == world.a.user("coordinator")
+
+
+def test_charter_to_accept_reminds_once_per_version(world):
+    from cmer.accounts.models import Charter, CharterAcceptance
+    from cmer.exchange.reminders import charter_to_accept_notify
+
+    assert charter_to_accept_notify() == 0  # everyone accepted v1
+    Charter.objects.create(
+        cell=world.a.cell, version=2, text="Charte v2", effective_date=timezone.localdate()
+    )
+    CharterAcceptance.objects.create(
+        membership=world.a.members["president"], charter=world.a.cell.current_charter()
+    )
+    sent = charter_to_accept_notify()
+    assert sent == len(world.a.members) - 1
+    assert charter_to_accept_notify() == 0
+    assert not Notification.objects.filter(recipient=world.a.user("president")).exists()
+    assert not Notification.objects.filter(cell=world.b.cell).exists()
+
+
+def test_notify_reminders_command_runs_all_and_is_idempotent(world):
+    _action(world)
+    out1, out2 = io.StringIO(), io.StringIO()
+    call_command("notify_reminders", stdout=out1)
+    call_command("notify_reminders", stdout=out2)
+    assert "action_due=1" in out1.getvalue()
+    assert out2.getvalue().strip() == "feedback_overdue=0 action_due=0 charter_to_accept=0"

@@ -14,6 +14,7 @@ class NotificationKind(models.TextChoices):
     ACTION_DUE = "action_due", _("Action arrivant à échéance")
     CHARTER_TO_ACCEPT = "charter_to_accept", _("Charte à accepter")
     CERTIFICATION_EXPIRING = "certification_expiring", _("Habilitation bientôt expirée")
+    RIGHTS_REQUEST_DUE = "rights_request_due", _("Demande d'exercice de droits à traiter")
 
 
 class Notification(models.Model):

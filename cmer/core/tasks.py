@@ -45,6 +45,7 @@ KIND_LINES: dict[str, str] = {
     NotificationKind.ACTION_DUE: "Une action de suivi arrive à échéance.",
     NotificationKind.CHARTER_TO_ACCEPT: "Une charte de confidentialité attend votre acceptation.",
     NotificationKind.CERTIFICATION_EXPIRING: "Votre habilitation arrive bientôt à expiration.",
+    NotificationKind.RIGHTS_REQUEST_DUE: "Une demande d'exercice de droits arrive à échéance.",
 }
 GENERIC_LINE = "Un élément demande votre attention."
 
