@@ -210,3 +210,70 @@ def test_mixin_accepts_a_rephrased_factual_text_without_confirmation():
     assert form.is_valid()
     assert 'type="hidden"' in str(form)  # no checkbox shown to a writer with nothing to confirm
     assert not BiasWarningCount.objects.exists()
+
+
+# --- compatibility with the intake forms (cmer.referrals.forms) -----------------------------
+
+
+def _referral_data(description: str) -> dict:
+    from cmer.referrals.forms import new_submission_key
+
+    return {
+        "last_name": "Testeur",
+        "first_name": "Camille",
+        "birth_date": "2008-05-04",
+        "sex": "X",
+        "description": description,
+        "submission_key": new_submission_key(),
+    }
+
+
+@pytest.mark.django_db
+def test_intake_referral_form_is_guarded():
+    from cmer.referrals.forms import ReferralForm
+
+    assert issubclass(ReferralForm, BiasGuardMixin)
+    biased = _referral_data("Jeune fanatique, d'origine tchétchène.")
+    form = ReferralForm(biased, source_fixed=True)
+    assert not form.is_valid()
+    assert "fanatique" in " ".join(form.errors["description"])
+    accepted = ReferralForm({**biased, CONFIRM_FIELD: "on"}, source_fixed=True)
+    assert accepted.is_valid(), accepted.errors
+    assert accepted.cleaned_data["source"] == "trained_agent"  # the intake's own clean still runs
+    assert ReferralForm(_referral_data("Absent du club depuis un mois."), source_fixed=True).is_valid()
+
+
+@pytest.mark.django_db
+def test_intake_observation_formset_is_guarded():
+    from django.utils import timezone
+
+    from cmer.referrals.forms import observation_formset
+    from cmer.training.models import CatalogueVersion
+
+    version = CatalogueVersion.objects.current()
+    indicator = version.indicators.first()
+
+    def data(fact: str, **extra: str) -> dict:
+        return {
+            "obs-TOTAL_FORMS": "3",
+            "obs-INITIAL_FORMS": "0",
+            "obs-0-indicator": str(indicator.pk),
+            "obs-0-observed_on": timezone.localdate().isoformat(),
+            "obs-0-mode": "direct",
+            "obs-0-fact": fact,
+            # What the browser sends for the untouched extra forms: the select's initial value
+            # and the mixin's hidden field.
+            **{f"obs-{i}-mode": "direct" for i in (1, 2)},
+            **{f"obs-{i}-{CONFIRM_FIELD}": "False" for i in (0, 1, 2)},
+            **extra,
+        }
+
+    biased = observation_formset(data("Il porte la barbe et le qamis."), version)
+    assert not biased.is_valid()
+    assert "barbe" in " ".join(biased.forms[0].errors["fact"])
+    assert not biased.forms[1].errors  # the empty extra forms stay optional
+    confirmed = observation_formset(
+        data("Il porte la barbe et le qamis.", **{f"obs-0-{CONFIRM_FIELD}": "on"}), version
+    )
+    assert confirmed.is_valid(), confirmed.errors
+    assert len(confirmed.observations()) == 1
