@@ -341,20 +341,25 @@ def _count(client, url):
     return len(ctx.captured_queries)
 
 
-def test_agenda_query_count_does_not_grow_with_cases(world):
+# 9 queries are the request shell (session, user, device, membership, charter, session save);
+# the agenda itself takes 6 whatever the number of items, candidates, attendees and guests.
+AGENDA_QUERIES = 15
+
+
+def test_agenda_query_count_is_pinned_and_does_not_grow_with_cases(world, django_assert_num_queries):
     client = persona_client(world, "coordinator")
-    counts = []
     for n in (10, 200):
         meeting = make_meeting(world.a)
         for _ in range(n):
             make_item(world.a, meeting)
         make_case(world.a, State.TO_REVIEW)  # a candidate for the "add" form
-        counts.append(_count(client, reverse("meetings:detail", kwargs={"pk": meeting.pk})))
-    assert counts[0] == counts[1], counts
-    assert counts[1] <= 25, counts
+        url = reverse("meetings:detail", kwargs={"pk": meeting.pk})
+        with django_assert_num_queries(AGENDA_QUERIES):
+            assert client.get(url).status_code == 200
 
 
-def test_member_dashboard_query_count_does_not_grow_with_cases(world):
+def test_member_dashboard_query_count_does_not_grow_with_cases(world, django_assert_max_num_queries):
+    """Other apps add widgets to the same dashboard: the pin is 'same count at both scales, <= 15'."""
     client = persona_client(world, "member")
     counts = []
     for n in (10, 190):
@@ -362,7 +367,8 @@ def test_member_dashboard_query_count_does_not_grow_with_cases(world):
             make_action(world.a, "svc-member")
         meeting = make_meeting(world.a, in_window=False)
         make_item(world.a, meeting)
-        counts.append(_count(client, reverse("core:dashboard")))
+        with django_assert_max_num_queries(15):
+            counts.append(_count(client, reverse("core:dashboard")))
     assert counts[0] == counts[1], counts
     page = client.get(reverse("core:dashboard")).content.decode()
     assert "Mes actions à échéance" in page and "Prochaine réunion" in page

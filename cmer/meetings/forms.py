@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from cmer.accounts.models import Membership
-from cmer.accounts.roles import Role
 from cmer.cases.states import CloseReason, State
 from cmer.meetings.models import DecisionKind, Meeting
 from cmer.meetings.services import ALLOWED_DECISIONS
@@ -43,18 +42,21 @@ def _member_label(m: Membership) -> str:
 
 
 class ConveneForm(DsfrBaseForm):
-    attendees = forms.ModelMultipleChoiceField(
+    attendees = forms.TypedMultipleChoiceField(
         label=_("Participants à convoquer"),
-        queryset=Membership.objects.none(),
+        coerce=int,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Seuls les membres ayant accepté la charte en vigueur peuvent être convoqués."),
     )
 
     def __init__(self, *args: Any, eligible: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["attendees"]
-        field.queryset = Membership.objects.filter(pk__in=[m.pk for m in eligible]).select_related("user")  # type: ignore[attr-defined]
-        field.label_from_instance = _member_label  # type: ignore[attr-defined]
+        # Choices from the list already loaded by the view: no second query.
+        self._by_pk = {m.pk: m for m in eligible}
+        self.fields["attendees"].choices = [(m.pk, _member_label(m)) for m in eligible]  # type: ignore[attr-defined]
+
+    def memberships(self) -> list[Membership]:
+        return [self._by_pk[pk] for pk in self.cleaned_data["attendees"]]
 
 
 class AgendaAddForm(DsfrBaseForm):
@@ -74,17 +76,15 @@ class MoveForm(DsfrBaseForm):
 
 
 class GuestForm(DsfrBaseForm):
-    guest = forms.ModelChoiceField(
-        label=_("Intervenant ponctuel"), queryset=None, empty_label=_("— choisir —")
-    )  # type: ignore[arg-type]
+    guest = forms.TypedChoiceField(label=_("Intervenant ponctuel"), coerce=int)
 
-    def __init__(self, *args: Any, cell_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, guests: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["guest"]
-        field.queryset = (  # type: ignore[attr-defined]
-            Membership.objects.active().filter(cell_id=cell_id, role=Role.GUEST).select_related("user")
-        )
-        field.label_from_instance = _member_label  # type: ignore[attr-defined]
+        self._by_pk = {m.pk: m for m in guests}
+        self.fields["guest"].choices = [("", _("— choisir —")), *((m.pk, _member_label(m)) for m in guests)]  # type: ignore[attr-defined]
+
+    def membership(self) -> Membership:
+        return self._by_pk[self.cleaned_data["guest"]]
 
 
 class DecisionForm(DsfrBaseForm):

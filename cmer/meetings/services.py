@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone
 
-from cmer.accounts.models import Cell, CharterAcceptance, Membership
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
 from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.cases.models import Case
@@ -19,7 +19,7 @@ from cmer.cases.support_services import SupportError, check_consent, support_pla
 from cmer.core.models import NotificationKind
 from cmer.core.notifications import notify
 from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
-from cmer.meetings.permissions import CONVENABLE
+from cmer.meetings.permissions import CONVENABLE, PARTICIPANTS
 
 
 class MeetingError(Exception):
@@ -78,25 +78,38 @@ class Convenable:
     reason: str  # empty when the membership may be convened
 
 
-def convenable_memberships(cell: Cell) -> list[Convenable]:
-    """Active memberships of the cell that may attend, each with why it cannot be convened (if so)."""
-    charter = cell.current_charter()
-    accepted = set(
-        CharterAcceptance.objects.filter(charter=charter).values_list("membership_id", flat=True)
-        if charter
-        else []
+def cell_participants(cell: Cell) -> list[Convenable]:
+    """Active members, state members, managers and guests of the cell, each with why they cannot be
+    convened or invited (no acceptance of the charter in force). One query."""
+    current = (
+        Charter.objects.filter(cell=cell, effective_date__lte=timezone.localdate())
+        .order_by("-version")
+        .values("pk")[:1]
     )
+    accepted = CharterAcceptance.objects.filter(membership=OuterRef("pk"), charter=Subquery(current))
     rows = (
         Membership.objects.active()
-        .filter(cell=cell, role__in=CONVENABLE)
+        .filter(cell=cell, role__in=PARTICIPANTS)
+        .annotate(accepted=Exists(accepted))
         .select_related("user")
         .order_by("role", "user__last_name", "pk")
     )
-    out = []
-    for m in rows:
-        reason = "" if m.pk in accepted else "n'a pas accepté la charte de confidentialité en vigueur"
-        out.append(Convenable(m, reason))
-    return out
+    reason = "n'a pas accepté la charte de confidentialité en vigueur"
+    return [Convenable(m, "" if m.accepted else reason) for m in rows]
+
+
+def convenable_memberships(cell: Cell, participants: list[Convenable] | None = None) -> list[Convenable]:
+    """Those who may be convened as attendees (guests are invited to an item instead)."""
+    return [c for c in (participants or cell_participants(cell)) if c.membership.role in CONVENABLE]
+
+
+def invitable_guests(cell: Cell, participants: list[Convenable] | None = None) -> list[Membership]:
+    """Guests of the cell who accepted the charter and so may be invited to an item."""
+    return [
+        c.membership
+        for c in (participants or cell_participants(cell))
+        if c.membership.role == Role.GUEST and not c.reason
+    ]
 
 
 def _check_open_for_changes(meeting: Meeting) -> None:

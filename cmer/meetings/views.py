@@ -108,13 +108,14 @@ def _agenda_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dic
         "can": can,
     }
     if can["manage"]:
-        convenable = services.convenable_memberships(meeting.cell)
+        participants = services.cell_participants(meeting.cell)
+        convenable = services.convenable_memberships(meeting.cell, participants)
         eligible = [c.membership for c in convenable if not c.reason]
         context.update(
             ineligible=[c for c in convenable if c.reason],
             convene_form=forms.get("convene_form") or ConveneForm(eligible=eligible),
             add_form=forms.get("add_form") or AgendaAddForm(candidates=services.agenda_candidates(meeting)),
-            guest_choices=list(GuestForm(cell_id=meeting.cell_id).fields["guest"].queryset),  # type: ignore[attr-defined]
+            guest_choices=services.invitable_guests(meeting.cell, participants),
         )
     return context
 
@@ -135,9 +136,7 @@ def meeting_convene(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConveneForm(request.POST, eligible=eligible)
     if form.is_valid():
         try:
-            added = services.meeting_convene(
-                meeting=meeting, memberships=list(form.cleaned_data["attendees"]), by=membership
-            )
+            added = services.meeting_convene(meeting=meeting, memberships=form.memberships(), by=membership)
         except services.MeetingError as exc:
             messages.error(request, str(exc))
         else:
@@ -205,12 +204,12 @@ def item_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def item_guest(request: HttpRequest, pk: int) -> HttpResponse:
     item, membership = _item_change(request, pk, "meeting.guest_invite")
-    form = GuestForm(request.POST, cell_id=item.meeting.cell_id)
+    form = GuestForm(request.POST, guests=services.invitable_guests(item.meeting.cell))
     if not form.is_valid():
         messages.error(request, _("Choisissez un intervenant ponctuel de la cellule."))
         return redirect("meetings:detail", pk=item.meeting_id)
     try:
-        services.guest_invite(item=item, guest=form.cleaned_data["guest"], by=membership)
+        services.guest_invite(item=item, guest=form.membership(), by=membership)
     except services.MeetingError as exc:
         messages.error(request, str(exc))
     else:
