@@ -423,3 +423,19 @@ def test_register_query_count_does_not_grow_with_rows(world):
         assert client.get(reverse("exchange:transmissions")).status_code == 200
     assert len(five) == len(one)
     assert len(one) <= 25
+
+
+def test_register_lists_cases_decided_for_transmission(world):
+    from tests.factories import make_case, make_referral
+
+    decided = make_case(world.a, "transmitted")
+    urgent = make_case(world.a, "urgent_transmitted")
+    done = make_case(world.a, "transmitted")
+    make_referral(world.a, case=done)
+    make_transmission(world.a, case=done)
+    body = text(persona_client(world, "coordinator").get(reverse("exchange:transmissions")))
+    for case in (decided, urgent):
+        assert reverse("exchange:transmission_create", kwargs={"case_pk": case.pk}) in body
+    assert reverse("exchange:transmission_create", kwargs={"case_pk": done.pk}) not in body
+    state_body = text(persona_client(world, "state_member").get(reverse("exchange:transmissions")))
+    assert "Transmissions à préparer" not in state_body

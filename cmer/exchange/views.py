@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cmer.accounts.models import User
 from cmer.audit.services import record
 from cmer.cases.models import Case
+from cmer.cases.states import State
 from cmer.core.models import Notification
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.exchange import permissions as perms
@@ -47,10 +48,23 @@ def transmission_register(request: HttpRequest) -> HttpResponse:
         .prefetch_related("observations")
     )
     _audit_read(request, "transmission.register_read", count=len(rows))
+    # Cases the cell decided to transmit (in a meeting, or urgently) and not yet transmitted.
+    to_prepare = []
+    if perms.can_prepare_transmission(m):
+        to_prepare = list(
+            Case.objects.visible_to(m)
+            .filter(state__in=[State.TRANSMITTED, State.URGENT_TRANSMITTED], transmissions__isnull=True)
+            .order_by("opened_at")[:50]
+        )
     return render(
         request,
         "exchange/transmission_register.html",
-        {"rows": rows, "now": timezone.now(), "can_read": perms.can_read_transmission(m)},
+        {
+            "rows": rows,
+            "now": timezone.now(),
+            "can_read": perms.can_read_transmission(m),
+            "to_prepare": to_prepare,
+        },
     )
 
 
