@@ -298,3 +298,32 @@ def test_demo_seed_fills_every_state_in_both_cells_and_reruns_cleanly(db):
     cases_demo.seed(faker)
     assert Case.objects.count() == total
     assert Case.objects.filter(prequalification_due__lt=timezone.localdate(), state="received").exists()
+
+
+@pytest.mark.parametrize(
+    ("note", "message"),
+    [
+        ("x" * 5000, "au plus 300 caractères"),
+        ("Motif\x00nul", "Le caractère nul"),
+        ("", "Ce champ est obligatoire"),
+    ],
+)
+def test_qualify_bad_note_gets_a_message_and_changes_nothing(world, note, message):
+    case = make_case(world.a, State.RECEIVED)
+    url = reverse("cases:qualify", kwargs={"pk": case.pk})
+    response = persona_client(world, "coordinator").post(url, {"decision": "to_review", "note": note})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == State.RECEIVED
+    assert not case.transitions.exists()
+
+
+def test_note_with_markup_is_escaped_in_the_history(world):
+    case = make_case(world.a, State.PREQUALIFICATION)
+    client = persona_client(world, "coordinator")
+    url = reverse("cases:qualify", kwargs={"pk": case.pk})
+    client.post(url, {"decision": "to_review", "note": "<script>alert(2)</script>"})
+    html = client.get(_detail(case)).content.decode()
+    assert "<script>alert(2)</script>" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
