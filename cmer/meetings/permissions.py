@@ -50,4 +50,6 @@ def abilities(membership: Membership | None, meeting: Meeting) -> dict[str, Any]
         "decide": can_record_decisions(membership) and meeting.minutes_validated_at is None,
         "validate": can_validate_minutes(membership, meeting) and meeting.minutes_validated_at is None,
         "minutes": can_read_minutes(membership),
+        # The relevé PDF (stats' exports) is for the managers only.
+        "minutes_pdf": can_manage_meetings(membership),
     }

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
@@ -155,7 +156,7 @@ def meeting_convene(*, meeting: Meeting, memberships: list[Membership], by: Memb
         recipients=users,
         kind=NotificationKind.MEETING_CONVENED,
         cell=meeting.cell,
-        url=f"/reunions/{meeting.pk}/",
+        url=reverse("meetings:detail", kwargs={"pk": meeting.pk}),
     )
     record(
         action="meeting.convened",
@@ -255,7 +256,7 @@ def guest_invite(*, item: AgendaItem, guest: Membership, by: Membership) -> None
             recipients=[guest.user],
             kind=NotificationKind.MEETING_CONVENED,
             cell=meeting.cell,
-            url=f"/reunions/{meeting.pk}/",
+            url=reverse("meetings:detail", kwargs={"pk": meeting.pk}),
         )
     record(
         action="meeting.guest_invited",
