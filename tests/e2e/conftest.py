@@ -1,0 +1,91 @@
+"""Helpers shared by the browser journeys: real sign-in, signed-in pages, axe-core + screenshots.
+
+    page = login_in_browser(page, live_server, user)          # password + real TOTP, via the UI
+    page = signed_in_page(browser, live_server, membership)   # session cookie, no login screens
+    check_a11y(page, "referral-form")                         # screenshot + 0 serious/critical
+
+Screenshots go to artifacts/screenshots/<name>.png (git-ignored): look at them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.personas import PASSWORD, login
+
+SHOTS = Path("artifacts/screenshots")
+BLOCKING_IMPACTS = {"serious", "critical"}
+_axe = Axe()
+
+
+def totp_code(device: TOTPDevice, drift: int = 0) -> str:
+    """The 6 digits the person's authenticator app shows now (or `drift` steps later)."""
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
+
+
+def login_in_browser(page: Any, live_server: Any, user: Any, password: str = PASSWORD) -> Any:
+    """Sign in through the real screens: e-mail and password, then a TOTP code from the device key.
+
+    Leaves the page where the application sends the person next (charter, cell choice, dashboard).
+    """
+    page.goto(f"{live_server.url}/connexion/")
+    page.get_by_label("Adresse électronique").fill(user.email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r"/connexion/second-facteur/$"))
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    # A code already used in this 30-second window is refused (anti-replay): try the next step.
+    for drift in (0, 1):
+        page.get_by_label("Code à usage unique").fill(totp_code(device, drift))
+        page.get_by_role("button", name="Valider").click()
+        page.wait_for_load_state()
+        if "/second-facteur/" not in page.url:
+            return page
+    raise AssertionError("second factor refused in the browser")
+
+
+def signed_in_page(browser: Any, live_server: Any, membership: Any) -> Any:
+    """A new browser context already signed in (password and second factor done) for a membership."""
+    client = login(Client(), membership.user, membership)
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    return context.new_page()
+
+
+def blocking_violations(page: Any) -> list[str]:
+    """axe-core violations of impact serious or critical on the current page, one line each."""
+    response = _axe.run(page).response
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in response["violations"]
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):  # type: ignore[no-untyped-def]
+    """French browser (as the users'): dates and numbers then follow French formats."""
+    return {**browser_context_args, "locale": "fr-FR"}
+
+
+def page_width_overflow(page: Any) -> int:
+    """How many pixels the page is wider than the window (0 when nothing sticks out)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def check_a11y(page: Any, name: str) -> None:
+    """Full-page screenshot to artifacts/screenshots/<name>.png, then 0 serious/critical axe findings."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    problems = blocking_violations(page)
+    assert not problems, f"{name} ({page.url}): " + "; ".join(problems)
