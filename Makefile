@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://cmer:cmer@127.0.0.1:5432/cmer
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k auth"`.
+PYTEST_ARGS ?=
 export CMER_DEBUG ?= 1
 
-.PHONY: demo test test-pg test-e2e lint venv serve clean
+.PHONY: demo test test-pg test-e2e test-fast lint venv ci clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +27,22 @@ demo: venv
 
 # The whole suite on the embedded SQLite database (browser tests included).
 test: venv
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The same suite on PostgreSQL (DATABASE_URL overrides PG_URL).
+# The same suite on PostgreSQL (DATABASE_URL overrides PG_URL; see scripts/setup-postgres.sh).
 test-pg: venv
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest $(PYTEST_ARGS)
 
+# Browser tests only / everything but the browser tests.
 test-e2e: venv
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
+test-fast: venv
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+# What CI runs: system packages, PostgreSQL, lint, both suites.
+ci:
+	bash .ci/run
 
 lint: venv
 	$(BIN)/ruff check .

@@ -39,7 +39,8 @@ from cmer.audit.services import record
 from cmer.core.policy import deny, get_visible_or_404, requires
 
 LOGIN_FAILED = _("Adresse électronique ou mot de passe incorrect.")
-DEMO_TOKEN = "000000"
+# Demo-only code: refused unless DEBUG and CMER_DEMO are both on (tests/test_auth.py).
+DEMO_TOKEN = "000000"  # nosec B105
 
 
 def _next_url(request: HttpRequest) -> str:
