@@ -773,3 +773,22 @@ def test_dashboard_widgets(world):
     member = page(persona_client(world, "member").get(reverse("core:dashboard")))
     assert "Habilitation à signaler valable jusqu" in member
     assert "habilitations expirent" not in page(persona_client(world, "guest").get(reverse("core:dashboard")))
+
+
+def test_draft_page_shows_the_approver_what_changed(world):
+    draft = ensure_draft(world.a)
+    item = draft.indicators.get(code="RUP-S3")
+    item.label = "Changement brutal des centres d'intérêt"
+    item.save()
+    draft.indicators.get(code="RUP-W6").delete()
+    Indicator.objects.create(
+        version=draft,
+        domain=draft.domains.get(code="TEC"),
+        code="TEC-W9",
+        label="Nouvel item",
+        signal="weak",
+        description="Comportement observable.",
+    )
+    html = page(persona_client(world, "coordinator").get(reverse("training:draft")))
+    assert html.count(">modifié<") == 1 and html.count(">nouveau<") == 1
+    assert "Indicateurs retirés" in html and "RUP-W6 — Privation de sommeil" in html

@@ -92,8 +92,27 @@ def draft(request: HttpRequest) -> HttpResponse:
     version = CatalogueVersion.objects.draft()
     context: dict[str, Any] = {"draft": version, "can": abilities(request.membership), "form": ApproveForm()}  # type: ignore[attr-defined]
     if version is not None:
-        context |= _catalogue_context(version)
+        context |= _catalogue_context(version) | _changes(version)
     return render(request, "training/draft.html", context)
+
+
+def _item_key(item: Indicator) -> tuple[str, ...]:
+    return (item.domain.code, item.label, item.signal, item.description, item.examples)
+
+
+def _changes(version: CatalogueVersion) -> dict[str, Any]:
+    """What the draft changes against the version it copies, for the approver's review."""
+    if version.based_on is None:
+        return {"changes": {}, "removed": []}
+    base = {i.code: i for i in version.based_on.indicators.select_related("domain")}
+    changes = {}
+    for item in version.indicators.select_related("domain"):
+        old = base.pop(item.code, None)
+        if old is None:
+            changes[item.pk] = "new"
+        elif _item_key(old) != _item_key(item):
+            changes[item.pk] = "changed"
+    return {"changes": changes, "removed": sorted(base.values(), key=lambda i: i.code)}
 
 
 @require_POST

@@ -15,3 +15,9 @@ register = template.Library()
 def gate_refusal(context: Any) -> dict[str, Any]:
     membership = context.get("current_membership") or getattr(context.get("request"), "membership", None)
     return {"gate": refusal_context(membership)}
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """mapping[key] or None, for dictionaries built by the views (e.g. the draft's changes)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
