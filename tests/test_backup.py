@@ -117,7 +117,6 @@ def _pg_admin(*argv: str) -> None:
 
 def _copy_rows_pg(name: str, tables: list[str]) -> tuple[list[str], dict[str, list[tuple]]]:
     import psycopg
-
     from psycopg.types.string import TextLoader
 
     with psycopg.connect(_pg_url(name)) as copy:
