@@ -83,6 +83,7 @@ class BiasGuardMixin:
     """
 
     bias_fields: tuple[str, ...] = ()
+    fields: dict[str, forms.Field]  # provided by the form class the mixin is combined with
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

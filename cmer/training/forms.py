@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -25,7 +25,7 @@ class DomainForm(DsfrBaseForm, forms.ModelForm):
         labels = {"order": _("Ordre d'affichage")}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for problem in item_problems(cleaned.get("name", ""), cleaned.get("description", "")):
             self.add_error(None, problem)
         return cleaned
@@ -48,11 +48,12 @@ class IndicatorForm(DsfrBaseForm, forms.ModelForm):
 
     def __init__(self, *args: Any, draft: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domain"].queryset = Domain.objects.filter(version=draft)
-        self.fields["domain"].empty_label = None
+        domain = cast(forms.ModelChoiceField, self.fields["domain"])
+        domain.queryset = Domain.objects.filter(version=draft)
+        domain.empty_label = None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         problems = item_problems(
             cleaned.get("label", ""), cleaned.get("description", ""), cleaned.get("examples", "")
         )
@@ -123,7 +124,9 @@ class AttendanceForm(DsfrBaseForm):
 class CertificationForm(DsfrBaseForm):
     attendee = forms.ChoiceField(label=_("Personne présente"))
     issued_on = forms.DateField(
-        label=_("Délivrée le"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), initial=timezone.localdate
+        label=_("Délivrée le"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
     )
     expires_on = forms.DateField(
         label=_("Expire le"),

@@ -6,19 +6,22 @@ The questions are in code (reviewed like the rest) so a result always refers to 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Question(NamedTuple):
     key: str
-    text: str
-    choices: list[tuple[str, str]]
+    text: StrOrPromise
+    choices: list[tuple[str, StrOrPromise]]
     answer: str
 
 
-YES_NO = [("yes", _("Oui")), ("no", _("Non"))]
+YES_NO: list[tuple[str, StrOrPromise]] = [("yes", _("Oui")), ("no", _("Non"))]
 
 QUESTIONS: list[Question] = [
     Question(

@@ -5,7 +5,7 @@ certifications belong to cells and follow the usual visible_to → 404 rule."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
@@ -78,7 +78,7 @@ def self_study(request: HttpRequest) -> HttpResponse:
     context = {
         "versions": versions,
         "certification": valid_certification(membership),
-        "last_quiz": QuizResult.objects.filter(user=request.user).first(),
+        "last_quiz": QuizResult.objects.filter(user=cast(User, request.user)).first(),
         "can": abilities(membership),
     }
     if version is not None:
