@@ -22,7 +22,7 @@ from cmer.accounts import demo as accounts_demo
 from cmer.accounts.models import Cell, Membership
 from cmer.cases.models import Action, ActionUpdate, Case, SupportPlan
 from cmer.cases.states import State
-from cmer.meetings import demo as meetings_demo
+from cmer.core.management.commands.seed_demo import demo_loaders
 from cmer.meetings.models import Decision, Meeting
 from tests.factories import current_indicators
 from tests.factories_training import make_certification
@@ -91,8 +91,10 @@ def _accept_charter(journey: Journey, role: str) -> None:
 def test_life_of_a_situation(browser, live_server):
     faker = Faker("fr_FR")
     faker.seed_instance(2026)
+    # The same loaders as `manage.py seed_demo` (accounts first, then every app's demo).
     accounts_demo.seed(faker)
-    meetings_demo.seed(faker)
+    for loader in demo_loaders():
+        loader(faker)
     cell = Cell.objects.get(code="MIR")
     j = Journey(browser, live_server, cell)
     members = {m.role: m for m in Membership.objects.filter(cell=cell)}
