@@ -476,3 +476,12 @@ def test_register_lists_cases_decided_for_transmission(world):
     assert reverse("exchange:transmission_create", kwargs={"case_pk": done.pk}) not in body
     state_body = text(persona_client(world, "state_member").get(reverse("exchange:transmissions")))
     assert "Transmissions à préparer" not in state_body
+
+
+def test_dashboard_widget_tells_the_president_what_awaits_approval(world):
+    make_transmission(world.a)  # prepared by the coordinator
+    make_transmission(world.a, by_role="president")  # his own: not for him to approve
+    body = text(persona_client(world, "president").get(reverse("core:dashboard")))
+    assert "1 transmission à approuver" in body
+    member = text(persona_client(world, "member").get(reverse("core:dashboard")))
+    assert "Échanges avec l'État" not in member

@@ -115,6 +115,17 @@ def test_prepare_approve_feedback(live_server, browser, world):
 
     # 4. The other pages of the issue, for accessibility.
     b.goto(coord, "/echanges/transmissions/", "register-coordinator")
+    # The printed register: print CSS hides the shell and the buttons, keeps the table.
+    coord.emulate_media(media="print")
+    assert coord.locator("header.fr-header").is_hidden()
+    assert coord.get_by_role("button", name="Imprimer le registre").is_hidden()
+    assert coord.get_by_text(t.reference).first.is_visible()
+    # Paper cannot scroll: the last column must lie inside the page width.
+    last = coord.locator("table thead th").last.bounding_box()
+    assert last is not None and last["x"] + last["width"] <= coord.viewport_size["width"]
+    coord.screenshot(path=str(SHOTS / "exchange-register-print.png"), full_page=True)
+    coord.pdf(path=str(SHOTS / "exchange-register-print.pdf"), landscape=True, format="A4")
+    coord.emulate_media(media="screen")
     b.goto(coord, "/echanges/informations-prefet/", "prefect-info-list")
     b.goto(coord, "/echanges/informations-prefet/nouvelle/", "prefect-info-form")
     b.goto(president, "/echanges/points-menace/", "briefings")
