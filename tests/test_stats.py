@@ -323,4 +323,62 @@ def test_query_count_is_the_same_with_10_and_10000_cases(world, django_assert_nu
     with django_assert_num_queries(small):
         page = client.get("/statistiques/", {"annee": YEAR})
     assert "10000" in page.content.decode()  # the total is there: the data really grew
+    print(f"statistics page: {small} queries with 10 cases and with 10,000")
     assert small <= 20
+
+
+@pytest.mark.django_db
+def test_information_from_the_prefet_is_never_counted(world):
+    """product.md §6: the préfet's information stays in its compartment, out of every figure."""
+    from cmer.exchange.models import PrefectInformation, PrefectSituation
+
+    cases = bulk_situations(world.a, YEAR, mixed(30))
+    client = persona_client(world, "coordinator")
+    before = client.get("/statistiques/export.csv", {"annee": YEAR}).content
+    for case in cases[:6]:
+        PrefectInformation.objects.create(
+            cell=world.a.cell,
+            situation=PrefectSituation.SUPPORTED_PERSON,
+            received_on=date(YEAR, 4, 2),
+            case=case,
+            recorded_by=world.a.members["coordinator"],
+        )
+    assert client.get("/statistiques/export.csv", {"annee": YEAR}).content == before
+
+
+@pytest.mark.django_db
+def test_collect_counts_every_table(world):
+    from cmer.cases.states import CloseReason, State
+    from cmer.meetings.models import DecisionKind
+
+    minor = Situation(
+        source=Source.SCHOOL,
+        age=16,
+        exit=State.TO_REVIEW,
+        decision=DecisionKind.PROPOSE_SUPPORT,
+        closed=CloseReason.END_OF_SUPPORT,
+        support_days=40,
+    )
+    adult = Situation(source=Source.FAMILY, age=23, exit=State.DISMISSED, month=7)
+    bulk_situations(world.a, YEAR, [minor] * 6 + [adult] * 7)
+    bulk_situations(world.b, YEAR, [adult] * 9)  # another cell: never mixed in
+    bulk_situations(world.a, YEAR - 1, [adult] * 5)  # another year: never mixed in
+    counts = collect([world.a.cell.pk], period_for(YEAR))[world.a.cell.pk]
+    assert {k: v for k, v in counts.values.items() if v} == {
+        ("referrals_month", 3): 6,
+        ("referrals_month", 7): 7,
+        ("referrals_source", "school"): 6,
+        ("referrals_source", "family"): 7,
+        ("prequalification", "to_review"): 6,
+        ("prequalification", "dismissed"): 7,
+        ("decisions", "propose_support"): 6,
+        ("support", "lt3"): 6,
+        ("closures", "end_of_support"): 6,
+        ("ages", ("minor", "ge16")): 6,
+        ("ages", ("adult", "22to25")): 7,
+    }
+    activity = counts.activity
+    assert activity.meetings_held == 1
+    assert (activity.attendance_present, activity.attendance_recorded) == (3, 4)
+    assert activity.qualify_n == 13 and round(activity.qualify_days_sum / 13) == 7
+    assert activity.decide_n == 6
