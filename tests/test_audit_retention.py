@@ -289,3 +289,29 @@ def test_latest_line_is_used(checkpoint_file):
     call_command("audit_checkpoint")
     latest = checkpoints.read_latest(checkpoint_file)
     assert latest is not None and latest.seq == 6
+
+
+def test_truncate_or_bulk_delete_refused():
+    """PostgreSQL: TRUNCATE bypasses row triggers, so a statement trigger refuses it; SQLite has
+    no TRUNCATE (its DELETE without WHERE goes through the row trigger)."""
+    _old_then_recent(old=3, recent=1)
+    statement = (
+        "TRUNCATE audit_auditevent" if connection.vendor == "postgresql" else "DELETE FROM audit_auditevent"
+    )
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        _raw(statement)
+    assert AuditEvent.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_still_empties_everything_and_puts_the_triggers_back():
+    _old_then_recent(old=5, recent=1)
+    audit_purge(retention_days=365, wet_run=True)
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEvent.objects.exists() and not AuditAnchor.objects.exists()
+    record(action="test.after_flush")
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        _raw("DELETE FROM audit_auditevent")
+    with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
+        _raw("UPDATE audit_auditevent SET action = 'x'")
+    assert verify().ok
