@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -231,7 +233,9 @@ def briefings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def briefing_log(request: HttpRequest, pk: int) -> HttpResponse:
     m = request.membership  # type: ignore[attr-defined]
-    scope = ThreatBriefing.objects.filter(cell_id=m.cell_id if perms.can_manage_briefings(m) else None)
+    scope = ThreatBriefing.objects.filter(cell_id=m.cell_id)
+    if not perms.can_manage_briefings(m):
+        scope = scope.none()  # 404 like another cell's briefing, before any refusal
     briefing = get_visible_or_404(request, scope, pk=pk)
     held = request.POST.get("held")
     if held not in ("yes", "no"):
@@ -251,7 +255,8 @@ def briefing_log(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _inbox(request: HttpRequest) -> QuerySet[Notification]:
     cell = getattr(request, "cell", None)
-    return Notification.objects.filter(Q(cell=cell) | Q(cell__isnull=True), recipient=request.user)
+    user = cast(User, request.user)
+    return Notification.objects.filter(Q(cell=cell) | Q(cell__isnull=True), recipient=user)
 
 
 @require_GET
@@ -274,17 +279,17 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = cast(User, request.user)
     # An unchecked box posts nothing: bind on the method, not on the (empty) data.
     form = PreferencesForm(
         request.POST if request.method == "POST" else None,
         initial={"email_notifications": user.email_notifications},
-    )  # type: ignore[union-attr]
+    )
     if request.method == "POST" and form.is_valid():
         value = form.cleaned_data["email_notifications"]
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(email_notifications=value)
-            record(action="notifications.preferences", actor=user, target=user, data={"email": value})  # type: ignore[arg-type]
+            record(action="notifications.preferences", actor=user, target=user, data={"email": value})
         messages.success(request, _("Préférences enregistrées."))
         return redirect("exchange:preferences")
     return render(request, "core/notifications_preferences.html", {"form": form})
