@@ -22,7 +22,8 @@ BIASED = [
     ("Elle s'est convertie l'an dernier.", Category.RELIGION, "s'est convertie"),
     ("Très religieuse depuis la rentrée.", Category.RELIGION, "religieuse"),
     ("Adepte d'un courant salafiste.", Category.RELIGION, "salafiste"),
-    ("Elle porte le voile depuis septembre.", Category.RELIGIOUS_PRACTICE, "voile"),
+    ("Elle porte le voile depuis septembre.", Category.RELIGIOUS_PRACTICE, "porte le voile"),
+    ("Elles portent un voile intégral.", Category.RELIGIOUS_PRACTICE, "portent un voile"),
     ("Elle est voilée.", Category.RELIGIOUS_PRACTICE, "voilée"),
     ("Il fait ses prières au travail.", Category.RELIGIOUS_PRACTICE, "prières"),
     ("Il s'est laissé pousser la barbe.", Category.RELIGIOUS_PRACTICE, "barbe"),
@@ -80,6 +81,7 @@ FACTUAL = [
     "Pratique un sport de combat tous les jours depuis janvier.",
     "Refuse depuis octobre de participer aux cours d'histoire sur la Shoah.",
     "Porte un pull de couleur sombre et une casquette.",
+    "Fait de la voile au club nautique le samedi.",
     "Organise des collectes d'argent auprès de ses camarades sans dire pour qui.",
     "Conteste systématiquement les consignes de l'animatrice.",
     "A fait la voiture-balai de la sortie vélo, puis a quitté le groupe.",
@@ -136,7 +138,7 @@ def test_nested_match_is_not_repeated():
 # --- catalogue validation ------------------------------------------------------------------
 
 DISCRIMINATORY_ITEMS = [
-    ("Port du voile", "La personne porte le voile.", "voile"),
+    ("Port du voile", "La personne porte le voile.", "Port du voile"),
     ("Pratique religieuse assidue", "Fréquente la mosquée plusieurs fois par semaine.", "religieuse"),
     ("Conversion récente à l'islam", "S'est convertie à l'Islam.", "islam"),
     ("Origine maghrébine", "Personne d'origine maghrébine.", "d'origine maghrébine"),

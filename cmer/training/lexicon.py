@@ -105,7 +105,10 @@ TERMS: dict[str, list[str]] = {
         r"prieres?",
         r"prier",
         r"tapis de priere",
-        r"voile(?:e|es|s)?",
+        # "voile" alone is also sailing ("fait de la voile"): only the worn veil is listed.
+        r"(?:porte|portent|portait|portaient|porter|met|mettre|mis|port|portee?) (?:le|un|du|son|d un) voile",
+        r"voiles? (?:integral|islamique)s?",
+        r"voilees?",
         r"foulards?",
         r"(?:hijab|niqab|burqa|burka|jilbab|qamis|djellaba|kippa|kippot)s?",
         r"barbe(?:s)?",
