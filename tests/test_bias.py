@@ -279,3 +279,9 @@ def test_intake_observation_formset_is_guarded():
     )
     assert confirmed.is_valid(), confirmed.errors
     assert len(confirmed.observations()) == 1
+
+
+@pytest.mark.parametrize("item", INDICATORS, ids=[i[1] for i in INDICATORS])
+def test_catalogue_examples_are_models_of_factual_writing(item):
+    # The examples trainers give must pass the guard they teach.
+    assert warnings_for(item[5]) == []
