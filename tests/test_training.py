@@ -792,3 +792,21 @@ def test_draft_page_shows_the_approver_what_changed(world):
     html = page(persona_client(world, "coordinator").get(reverse("training:draft")))
     assert html.count(">modifié<") == 1 and html.count(">nouveau<") == 1
     assert "Indicateurs retirés" in html and "RUP-W6 — Privation de sommeil" in html
+
+
+def test_expiry_command_time_travel_and_task(world):
+    from io import StringIO
+
+    from cmer.training.tasks import notify_expiring_certifications
+
+    today = timezone.localdate()
+    make_certification(
+        world.a, world.a.user("reporter"), issued_on=today, expires_on=today + timedelta(days=100)
+    )
+    out = StringIO()
+    call_command("notify_expiring_certifications", stdout=out)
+    assert out.getvalue().strip() == "0 notification(s)"
+    later = (today + timedelta(days=75)).isoformat()
+    call_command("notify_expiring_certifications", today=later, stdout=out)
+    assert Notification.objects.filter(recipient=world.a.user("reporter")).count() == 1
+    assert notify_expiring_certifications.call(today=later) == 0  # the task reruns safely
