@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404 - fixed argv to pg_dump/pg_restore, no shell
+
+# Only pg_dump/pg_restore, with a fixed argv and no shell.
+import subprocess  # nosec B404
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +73,8 @@ def _pg_args(settings_dict: dict[str, Any]) -> list[str]:
 def _run(argv: list[str], env: dict[str, str]) -> None:
     if shutil.which(argv[0]) is None:
         raise BackupError(f"{argv[0]} is not installed (apt-get install postgresql-client)")
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603 - argv is fixed, no shell
+    # argv is built here from settings, never from user input; no shell.
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603
     if done.returncode != 0:
         # pg_* messages name objects and options, not row values.
         raise BackupError(f"{argv[0]} failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
