@@ -140,6 +140,38 @@ def test_single_table_with_total(parts):
         assert set(marks.values()) == {Mark.SHOWN}  # nothing to protect: nothing hidden
 
 
+SMALL_ITEMS = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 1), st.integers(0, 2)), max_size=14
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(SMALL_ITEMS, min_size=2, max_size=3))
+def test_consolidated_view_cannot_be_subtracted_from_cell_pages(cells):
+    """A user of several cells sees each cell's page and the consolidated one: together, with
+    every relation between them (sum over cells), they still pin no small count of any cell."""
+    from cmer.stats.report import consolidate
+
+    values: dict = {}
+    marks: dict = {}
+    lines: list[Line] = []
+    per_cell = []
+    for c, items in enumerate(cells):
+        v, ls = publication(items)
+        m = suppress(v, ls)
+        per_cell.append((v, m))
+        values |= {(c, k): x for k, x in v.items()}
+        marks |= {(c, k): x for k, x in m.items()}
+        lines += [Line((c, ln.total), tuple((c, p) for p in ln.parts)) for ln in ls]
+    all_values, all_marks = consolidate(per_cell)
+    values |= {("all", k): x for k, x in all_values.items()}
+    marks |= {("all", k): x for k, x in all_marks.items()}
+    _v, template_lines = publication([])
+    lines += [Line(("all", ln.total), tuple(("all", p) for p in ln.parts)) for ln in template_lines]
+    lines += [Line(("all", k), tuple((c, k) for c in range(len(cells)))) for k in all_values]
+    assert exposed_small_counts(values, lines, marks) == []
+
+
 def test_attacker_is_not_toothless():
     """The checker finds the classic leak: one hidden cell beside a published total."""
     values = {"T": 20, "a": 3, "b": 17}

@@ -203,22 +203,28 @@ def publish_cell(counts: Counts, period: Period, scope_label: str) -> tuple[Publ
     return publication, values, marks
 
 
-def publish_consolidated(
-    per_cell: Sequence[tuple[dict[Any, int], dict[Any, Mark], Activity]], period: Period, scope_label: str
-) -> Publication:
+def consolidate(
+    per_cell: Sequence[tuple[dict[Any, int], dict[Any, Mark]]],
+) -> tuple[dict[Any, int], dict[Any, Mark]]:
     """Sums over several cells, built only from what each cell publishes: a sum is shown when
     every term is shown, otherwise masked. So the consolidated view teaches nothing that the
     per-cell pages (each safe) do not, and no difference between the two can expose a cell."""
     values: dict[Any, int] = {}
     marks: dict[Any, Mark] = {}
-    activity = Activity()
-    for cell_values, cell_marks, cell_activity in per_cell:
+    for cell_values, cell_marks in per_cell:
         for key, value in cell_values.items():
             values[key] = values.get(key, 0) + value
-            if cell_marks[key] is not Mark.SHOWN or marks.get(key, Mark.SHOWN) is not Mark.SHOWN:
-                marks[key] = Mark.MASKED
-            else:
-                marks[key] = Mark.SHOWN
+            both_shown = cell_marks[key] is Mark.SHOWN and marks.get(key, Mark.SHOWN) is Mark.SHOWN
+            marks[key] = Mark.SHOWN if both_shown else Mark.MASKED
+    return values, marks
+
+
+def publish_consolidated(
+    per_cell: Sequence[tuple[dict[Any, int], dict[Any, Mark], Activity]], period: Period, scope_label: str
+) -> Publication:
+    values, marks = consolidate([(v, m) for v, m, _a in per_cell])
+    activity = Activity()
+    for _v, _m, cell_activity in per_cell:
         for name in vars(activity):
             setattr(activity, name, getattr(activity, name) + getattr(cell_activity, name))
     return Publication(
