@@ -144,10 +144,10 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in referrals:
-        values = out[row["cell_id"]].values
-        values[("referrals_month", row["month"])] += row["n"]
-        values[("referrals_source", row["source"])] += row["n"]
+    for ref in referrals:
+        values = out[ref["cell_id"]].values
+        values[("referrals_month", ref["month"])] += ref["n"]
+        values[("referrals_source", ref["source"])] += ref["n"]
 
     delay = ExpressionWrapper(F("at") - F("case__opened_at"), output_field=DurationField())
     exits = (
@@ -161,11 +161,11 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         .annotate(n=Count("pk"), delay=Sum(delay))
         .order_by()
     )
-    for row in exits:
-        counts = out[row["case__cell_id"]]
-        counts.values[("prequalification", row["to_state"])] += row["n"]
-        counts.activity.qualify_n += row["n"]
-        counts.activity.qualify_days_sum += _days(row["delay"])
+    for ex in exits:
+        counts = out[ex["case__cell_id"]]
+        counts.values[("prequalification", ex["to_state"])] += ex["n"]
+        counts.activity.qualify_n += ex["n"]
+        counts.activity.qualify_days_sum += _days(ex["delay"])
 
     decide = ExpressionWrapper(F("recorded_at") - F("item__case__opened_at"), output_field=DurationField())
     decisions = (
@@ -178,11 +178,11 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         .annotate(n=Count("pk"), delay=Sum(decide))
         .order_by()
     )
-    for row in decisions:
-        counts = out[row["item__meeting__cell_id"]]
-        counts.values[("decisions", row["kind"])] += row["n"]
-        counts.activity.decide_n += row["n"]
-        counts.activity.decide_days_sum += _days(row["delay"])
+    for dec in decisions:
+        counts = out[dec["item__meeting__cell_id"]]
+        counts.values[("decisions", dec["kind"])] += dec["n"]
+        counts.activity.decide_n += dec["n"]
+        counts.activity.decide_days_sum += _days(dec["delay"])
 
     plans = (
         SupportPlan.objects.filter(
@@ -204,8 +204,8 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in plans:
-        out[row["case__cell_id"]].values[("support", row["bracket"])] += row["n"]
+    for plan in plans:
+        out[plan["case__cell_id"]].values[("support", plan["bracket"])] += plan["n"]
 
     # Closures and ages at opening in one pass over the cases (conditional counts).
     opened_in = Q(opened_at__gte=in_period["gte"], opened_at__lt=in_period["lt"])
@@ -219,15 +219,17 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         .annotate(opened=Count("pk", filter=opened_in), closed=Count("pk", filter=closed_in))
         .order_by()
     )
-    for row in cases:
-        values = out[row["cell_id"]].values
-        if row["closed"]:
-            values[("closures", row["close_reason"] or CloseReason.OTHER)] += row["closed"]
-        if row["opened"]:
+    for case_row in cases:
+        values = out[case_row["cell_id"]].values
+        if case_row["closed"]:
+            values[("closures", case_row["close_reason"] or CloseReason.OTHER)] += case_row["closed"]
+        if case_row["opened"]:
             group, bracket = (
-                ("minor", row["minor_bracket"]) if row["is_minor"] else ("adult", row["adult_bracket"])
+                ("minor", case_row["minor_bracket"])
+                if case_row["is_minor"]
+                else ("adult", case_row["adult_bracket"])
             )
-            values[("ages", (group, bracket))] += row["opened"]
+            values[("ages", (group, bracket))] += case_row["opened"]
 
     # Meetings held and attendance in one query (attendees joined, meetings counted once).
     held = (
@@ -242,11 +244,11 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         )
         .order_by()
     )
-    for row in held:
-        activity = out[row["cell_id"]].activity
-        activity.meetings_held = row["n"]
-        activity.attendance_present = row["present"]
-        activity.attendance_recorded = row["recorded"]
+    for meet in held:
+        activity = out[meet["cell_id"]].activity
+        activity.meetings_held = meet["n"]
+        activity.attendance_present = meet["present"]
+        activity.attendance_recorded = meet["recorded"]
     return out
 
 
