@@ -361,3 +361,47 @@ def test_dry_run_from_purge_command_is_visible_to_the_dpo_only_as_counts(world):
     report = PurgeReport.objects.get(cell=world.a.cell)
     response = persona_client(world, "dpo").get(reverse("privacy:purge_report", kwargs={"pk": report.pk}))
     assert "simulation" in response.content.decode()
+
+
+# --- in a browser -------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_dpo_console_in_a_browser_is_accessible(live_server, browser, world):
+    from axe_playwright_python.sync_playwright import Axe
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.personas import login
+
+    shots = ARTIFACTS / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    make_report(world.a)
+    make_rights_request(world.a, received_on=timezone.localdate() - dt.timedelta(days=40))
+    event_at(
+        timezone.now() - dt.timedelta(days=1), actor_id=world.a.user("member").pk, cell_id=world.a.cell.pk
+    )
+    client = login(Client(), world.a.user("dpo"), world.a.members["dpo"])
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    page = context.new_page()
+    problems = []
+    for name in ("dpo", "audit_search", "rights", "register", "retention", "purge_reports"):
+        response = page.goto(reverse(f"privacy:{name}"))
+        assert response is not None and response.status == 200, name
+        page.screenshot(path=str(shots / f"dpo-{name}.png"), full_page=True)
+        problems += [
+            f"{name}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"
+            for v in Axe().run(page).response["violations"]
+            if v["impact"] in {"serious", "critical"}
+        ]
+    page.goto(reverse("privacy:rights"))
+    page.get_by_label("Référence du courrier").fill("COUR-E2E-1")
+    page.get_by_label("Droit exercé").select_option("erasure")
+    page.get_by_label("Reçue le").fill(timezone.localdate().isoformat())
+    page.get_by_role("button", name="Enregistrer").last.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("COUR-E2E-1").count() == 1
+    assert problems == [], problems

@@ -77,6 +77,12 @@ class PurgeStatus(models.TextChoices):
     FAILED = "failed", _("interrompue")
 
 
+class PurgeTrigger(models.TextChoices):
+    COMMAND = "command", _("commande d'administration")
+    TASK = "task", _("tâche quotidienne")
+    WEB = "web", _("coordonnateur")
+
+
 class PurgeReportQuerySet(models.QuerySet["PurgeReport"]):
     def visible_to(self, membership: Membership | None) -> PurgeReportQuerySet:
         """Purge reports are for the cell's DPO only."""
@@ -91,7 +97,7 @@ class PurgeReport(models.Model):
     cell = models.ForeignKey("accounts.Cell", on_delete=models.CASCADE, related_name="purge_reports")
     as_of = models.DateField(_("date de référence"))
     dry_run = models.BooleanField(_("simulation"))
-    trigger = models.CharField(_("déclenchement"), max_length=16)  # command, task, web
+    trigger = models.CharField(_("déclenchement"), max_length=16, choices=PurgeTrigger.choices)
     started_at = models.DateTimeField(_("début"))
     finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
     status = models.CharField(max_length=8, choices=PurgeStatus.choices, default=PurgeStatus.RUNNING)

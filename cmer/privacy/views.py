@@ -219,8 +219,13 @@ def dpia_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def _rights_page(request: HttpRequest, form: RightsRequestForm, status: int = 200) -> HttpResponse:
-    rows = RightsRequest.objects.of_cell(request.cell.pk)  # type: ignore[attr-defined]
-    context = {"rows": rows, "form": form, "update_form": RightsUpdateForm(), "today": timezone.localdate()}
+    requests = RightsRequest.objects.of_cell(request.cell.pk)  # type: ignore[attr-defined]
+    # One small form per open request; distinct ids keep the page valid (RGAA: unique ids).
+    rows = [
+        (item, RightsUpdateForm(auto_id=f"req{item.pk}_%s", initial={"status": item.status}))
+        for item in requests
+    ]
+    context = {"rows": rows, "form": form, "today": timezone.localdate()}
     return render(request, "privacy/rights.html", context, status=status)
 
 
