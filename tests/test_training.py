@@ -810,3 +810,32 @@ def test_expiry_command_time_travel_and_task(world):
     call_command("notify_expiring_certifications", today=later, stdout=out)
     assert Notification.objects.filter(recipient=world.a.user("reporter")).count() == 1
     assert notify_expiring_certifications.call(today=later) == 0  # the task reruns safely
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "with_pk"),
+    [
+        ("reporter", "training:self_study", False),
+        ("trainer", "training:draft", False),
+        ("coordinator", "training:draft", False),
+        ("trainer", "training:sessions", False),
+        ("trainer", "training:session_detail", True),
+        ("coordinator", "training:expiring", False),
+        ("trainer", "training:bias_counts", False),
+        ("trainer", "training:draft_indicator", False),
+    ],
+)
+def test_training_pages_stay_within_15_queries(world, role, name, with_pk):
+    """performance.md P2: at most 15 queries per page (middleware, audit and menu included)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    session = session_with_attendee(world.a)
+    make_certification(world.a, world.a.user("member"))
+    ensure_draft(world.a)
+    client = persona_client(world, role)
+    client.get(reverse("core:healthz"))
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(name, kwargs={"pk": session.pk} if with_pk else None))
+    assert response.status_code == 200
+    assert len(ctx.captured_queries) <= 15, [q["sql"][:80] for q in ctx.captured_queries]

@@ -62,7 +62,7 @@ def _int(value: Any) -> int | None:
 
 
 def _catalogue_context(version: CatalogueVersion) -> dict[str, Any]:
-    domains = version.domains.prefetch_related("indicators")
+    domains = list(version.domains.prefetch_related("indicators"))
     return {"version": version, "domains": domains, "caveats": version.caveats.all()}
 
 
@@ -70,9 +70,11 @@ def _catalogue_context(version: CatalogueVersion) -> dict[str, Any]:
 def self_study(request: HttpRequest) -> HttpResponse:
     """The current catalogue (or an older version) with its caveats and examples, for everyone."""
     membership = request.membership  # type: ignore[attr-defined]
-    versions = CatalogueVersion.objects.exclude(status=CatalogueStatus.DRAFT)
+    # One query for the list and the version shown: there are a handful of versions, ever.
+    versions = list(CatalogueVersion.objects.exclude(status=CatalogueStatus.DRAFT).order_by("-number"))
     number = _int(request.GET.get("version"))
-    version = versions.filter(number=number).first() if number else versions.current()
+    wanted = (lambda v: v.number == number) if number else (lambda v: v.status == CatalogueStatus.APPROVED)
+    version = next((v for v in versions if wanted(v)), None)
     if number and version is None:
         raise Http404
     context = {
@@ -89,10 +91,11 @@ def self_study(request: HttpRequest) -> HttpResponse:
 @require_GET
 @requires(can_view_catalogue_draft, "catalogue.draft_view")
 def draft(request: HttpRequest) -> HttpResponse:
-    version = CatalogueVersion.objects.draft()
+    version = CatalogueVersion.objects.filter(status=CatalogueStatus.DRAFT).select_related("based_on").first()
     context: dict[str, Any] = {"draft": version, "can": abilities(request.membership), "form": ApproveForm()}  # type: ignore[attr-defined]
     if version is not None:
-        context |= _catalogue_context(version) | _changes(version)
+        context |= _catalogue_context(version)
+        context |= _changes(version, [i for d in context["domains"] for i in d.indicators.all()])
     return render(request, "training/draft.html", context)
 
 
@@ -100,13 +103,13 @@ def _item_key(item: Indicator) -> tuple[str, ...]:
     return (item.domain.code, item.label, item.signal, item.description, item.examples)
 
 
-def _changes(version: CatalogueVersion) -> dict[str, Any]:
+def _changes(version: CatalogueVersion, items: list[Indicator]) -> dict[str, Any]:
     """What the draft changes against the version it copies, for the approver's review."""
     if version.based_on is None:
         return {"changes": {}, "removed": []}
     base = {i.code: i for i in version.based_on.indicators.select_related("domain")}
     changes = {}
-    for item in version.indicators.select_related("domain"):
+    for item in items:
         old = base.pop(item.code, None)
         if old is None:
             changes[item.pk] = "new"
@@ -330,13 +333,14 @@ def _session_page(
     request: HttpRequest, session: TrainingSession, status: int = 200, **forms: Any
 ) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    attendances = session.attendances.filter(cell_id=membership.cell_id).select_related("user")
-    certified = dict(session.certifications.filter(cell_id=membership.cell_id).values_list("user_id", "pk"))
+    attendances = list(session.attendances.filter(cell_id=membership.cell_id).select_related("user"))
+    certifications = list(session.certifications.filter(cell_id=membership.cell_id).select_related("user"))
+    certified = {c.user_id: c.pk for c in certifications}
     manage = can_manage_sessions(membership)
     context = {
         "session": session,
         "attendances": attendances,
-        "certifications": session.certifications.filter(cell_id=membership.cell_id).select_related("user"),
+        "certifications": certifications,
         "certified": certified,
         "manage": manage,
         "attendance_form": forms.get("attendance_form")
