@@ -9,10 +9,11 @@ YEARS_BACK = 5
 
 
 def year_choices() -> list[tuple[str, str]]:
-    """Whole calendar years only: periods never overlap, so no filter can be subtracted from
-    another to isolate a few people."""
-    this_year = timezone.localdate().year
-    return [(str(y), str(y)) for y in range(this_year, this_year - YEARS_BACK, -1)]
+    """Completed calendar years only. Periods never overlap, so no filter can be subtracted from
+    another; and a year is published once it is over, because a running year's figures, read
+    month after month, would give each new month's count by difference of the totals."""
+    last = timezone.localdate().year - 1
+    return [(str(y), str(y)) for y in range(last, last - YEARS_BACK, -1)]
 
 
 class StatsFilterForm(DsfrBaseForm):
@@ -29,6 +30,4 @@ class StatsFilterForm(DsfrBaseForm):
 
     @classmethod
     def defaults(cls) -> dict[str, str]:
-        today = timezone.localdate()
-        # In January the current year has no complete month yet: show the year just ended.
-        return {"annee": str(today.year if today.month > 1 else today.year - 1), "perimetre": "cell"}
+        return {"annee": str(timezone.localdate().year - 1), "perimetre": "cell"}
