@@ -12,6 +12,7 @@ from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.cases.models import Case
+from cmer.core.models import NotificationKind
 from cmer.core.notifications import notify
 from cmer.privacy.models import RetentionPolicy, RightsRequest, RightsStatus
 from cmer.privacy.retention import add_months, scheduled_deletion
@@ -24,8 +25,7 @@ POLICY_FIELDS = (
     "adult_cap_years",
     "audit_months",
 )
-# Not a NotificationKind choice yet (core owns that list): the inbox shows the code until it is.
-RIGHTS_DUE_KIND = "rights_request_due"
+RIGHTS_DUE_KIND = NotificationKind.RIGHTS_REQUEST_DUE
 REMIND_DAYS_BEFORE = 7
 
 
