@@ -52,7 +52,7 @@ def alerts_for(cell_id: int, *, since: dt.datetime, until: dt.datetime) -> list[
     denials: Counter = Counter()
     for actor_id, created_at, action, target_type, target_id, outcome in rows:
         local = created_at.astimezone(PARIS)
-        key = (actor_id, local.date())
+        key = (actor_id or 0, local.date())  # never 0: the query excludes events without actor
         if target_type == "cases.case" and action.endswith(".read"):
             cases_read[key].add(target_id)
         if local.hour >= NIGHT_START or local.hour < NIGHT_END:
