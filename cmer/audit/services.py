@@ -157,6 +157,9 @@ def audit_purge(*, retention_days: int, wet_run: bool, now: datetime | None = No
         mac=anchor_mac(first_seq=first_seq, prev_hash=prev_hash, deleted=due, created_at=created_at),
     )
     permit = AuditPurgePermit.objects.create(below_seq=first_seq)
-    deleted, _ = AuditEvent.objects.filter(seq__lt=first_seq).delete()
+    # One DELETE statement: no objects loaded whatever signal receivers exist (millions of rows).
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq < %s", [first_seq])
+        deleted = cursor.rowcount
     permit.delete()
     return PurgeReport(wet_run, cutoff, due, deleted, first_seq)
