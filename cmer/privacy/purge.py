@@ -72,8 +72,12 @@ def _delete_tree(queryset: QuerySet) -> Counter:
     per model label, as Django's delete() reports them.
     """
     counts: Counter = Counter()
-    for rel in queryset.model._meta.related_objects:
-        if rel.on_delete in (models.PROTECT, models.RESTRICT) and not rel.many_to_many:
+    # include_hidden: a PROTECT key with related_name="+" blocks a delete just the same.
+    reverse = [
+        f for f in queryset.model._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete
+    ]
+    for rel in reverse:
+        if getattr(rel, "on_delete", None) in (models.PROTECT, models.RESTRICT) and not rel.many_to_many:
             dependants = rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": queryset})
             counts += _delete_tree(dependants)
     _, per_model = queryset.delete()
