@@ -405,3 +405,19 @@ def test_dpo_console_in_a_browser_is_accessible(live_server, browser, world):
     page.wait_for_load_state()
     assert page.get_by_text("COUR-E2E-1").count() == 1
     assert problems == [], problems
+
+
+def test_dashboard_counts_coming_destructions_for_managers_and_requests_for_the_dpo(world):
+    soon = make_case(
+        world.a, State.DISMISSED, scheduled_deletion=timezone.localdate() + dt.timedelta(days=10)
+    )
+    make_case(world.a, State.SUPPORT, scheduled_deletion=timezone.localdate() + dt.timedelta(days=400))
+    make_case(world.b, State.DISMISSED, scheduled_deletion=timezone.localdate())
+    make_rights_request(world.a)
+    body = persona_client(world, "coordinator").get(reverse("core:dashboard")).content.decode()
+    assert "1 situation(s) seront détruites" in body
+    assert soon.reference not in body
+    body = persona_client(world, "dpo").get(reverse("core:dashboard")).content.decode()
+    assert "1 demande(s) de droits ouverte(s)" in body
+    body = persona_client(world, "member").get(reverse("core:dashboard")).content.decode()
+    assert "seront détruites" not in body and "demande(s) de droits" not in body

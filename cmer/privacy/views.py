@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cmer.accounts.models import CharterAcceptance, Membership
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
+from cmer.cases.models import Case
 from cmer.core.policy import get_visible_or_404, requires
 from cmer.privacy import services
 from cmer.privacy.alerts import alerts_for, case_reads_threshold
@@ -322,15 +323,22 @@ def purge_start(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    """DPO dashboard: open rights requests and the newest alerts count, counts only."""
-    if not can_use_dpo_console(membership):
-        return None
-    open_count = RightsRequest.objects.of_cell(membership.cell_id).exclude(status=RightsStatus.CLOSED)
-    due = open_count.filter(deadline__lte=timezone.localdate() + dt.timedelta(days=7)).aggregate(
-        n=Count("pk")
-    )["n"]
-    return {
-        "title": _("Protection des données"),
-        "text": _("%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours.")
-        % {"open": open_count.count(), "due": due},
-    }
+    """DPO: open rights requests; coordinator and president: destructions coming. Counts only."""
+    today = timezone.localdate()
+    if can_use_dpo_console(membership):
+        open_requests = RightsRequest.objects.of_cell(membership.cell_id).exclude(status=RightsStatus.CLOSED)
+        due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
+        return {
+            "title": _("Protection des données"),
+            "text": _("%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours.")
+            % {"open": open_requests.count(), "due": due},
+        }
+    if can_view_retention(membership):
+        soon = Case.objects.filter(
+            cell_id=membership.cell_id, scheduled_deletion__lte=today + dt.timedelta(days=30)
+        ).count()
+        return {
+            "title": _("Conservation"),
+            "text": _("%(n)s situation(s) seront détruites par la purge dans les 30 jours.") % {"n": soon},
+        }
+    return None
