@@ -282,3 +282,15 @@ def test_notify_reminders_command_runs_all_and_is_idempotent(world):
     call_command("notify_reminders", stdout=out2)
     assert "action_due=1" in out1.getvalue()
     assert out2.getvalue().strip() == "feedback_overdue=0 action_due=0 charter_to_accept=0"
+
+
+def test_daily_reminders_task_twice_is_one_clean_run(world, settings):
+    from cmer.exchange.tasks import send_daily_reminders
+    from tests.factories_exchange import age_transmission, make_transmission
+
+    settings.CMER_FEEDBACK_DELAY_DAYS = 30
+    age_transmission(make_transmission(world.a, sent=True), 31)
+    _action(world)
+    first = send_daily_reminders.call()
+    assert first == {"feedback_overdue": 1, "action_due": 1, "charter_to_accept": 0}
+    assert send_daily_reminders.call() == {"feedback_overdue": 0, "action_due": 0, "charter_to_accept": 0}
