@@ -245,6 +245,27 @@ def test_a_run_interrupted_midway_then_rerun_ends_like_one_clean_run(world):
     assert PurgeReport.objects.filter(status="running").count() == 1  # the killed run stays visible
 
 
+def test_a_report_left_running_for_hours_is_marked_interrupted_by_the_next_run(world):
+    old = PurgeReport.objects.create(
+        cell=world.a.cell,
+        as_of=D,
+        dry_run=False,
+        trigger="task",
+        started_at=timezone.now() - dt.timedelta(hours=7),
+    )
+    other_cell = PurgeReport.objects.create(
+        cell=world.b.cell,
+        as_of=D,
+        dry_run=False,
+        trigger="task",
+        started_at=timezone.now() - dt.timedelta(hours=7),
+    )
+    purge_run(cell=world.a.cell, today=D, wet_run=True)
+    old.refresh_from_db()
+    other_cell.refresh_from_db()
+    assert (old.status, other_cell.status) == ("failed", "running")
+
+
 def test_dry_run_changes_nothing_and_counts_what_a_wet_run_does(world):
     _populate(world)
     today = D + dt.timedelta(days=120)

@@ -28,6 +28,7 @@ from cmer.privacy.retention import ARCHIVABLE, deletion_due, policy_for
 from cmer.referrals.models import Referral
 
 BATCH_SIZE = 200
+STALE_AFTER = dt.timedelta(hours=6)
 # Report kinds: Django model labels as delete() counts them, plus the purge's own counters.
 KIND_LABELS = {
     "archived": "situations archivées",
@@ -176,6 +177,10 @@ def purge_run(
     today = today or timezone.localdate()
     policy = policy_for(cell.pk)
     dry_run = not wet_run
+    # A run still "running" hours later was killed: say so in its report (its work is kept).
+    PurgeReport.objects.filter(
+        cell=cell, status=PurgeStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
+    ).update(status=PurgeStatus.FAILED)
     report = PurgeReport.objects.create(
         cell=cell, as_of=today, dry_run=dry_run, trigger=trigger[:16], started_at=timezone.now()
     )
