@@ -839,3 +839,29 @@ def test_training_pages_stay_within_15_queries(world, role, name, with_pk):
         response = client.get(reverse(name, kwargs={"pk": session.pk} if with_pk else None))
     assert response.status_code == 200
     assert len(ctx.captured_queries) <= 15, [q["sql"][:80] for q in ctx.captured_queries]
+
+
+def test_trainer_edits_domains_and_caveats_audited(world):
+    draft = ensure_draft(world.a)
+    client = persona_client(world, "trainer")
+    domain = draft.domains.get(code="TEC")
+    ok = client.post(
+        reverse("training:draft_domain"),
+        {"pk": domain.pk, "code": "TEC", "name": "Techniques et moyens", "description": "", "order": 3},
+    )
+    assert ok.status_code == 302
+    refused = client.post(
+        reverse("training:draft_domain"),
+        {"code": "REL", "name": "Pratique religieuse", "description": "", "order": 9},
+    )
+    assert refused.status_code == 400 and "comportement observable" in page(refused)
+    caveat = draft.caveats.first()
+    client.post(
+        reverse("training:draft_caveat"), {"text": "Un fait isolé ne suffit pas.", "source": "", "order": 9}
+    )
+    client.post(reverse("training:draft_delete"), {"kind": "caveat", "pk": caveat.pk})
+    assert draft.caveats.filter(text="Un fait isolé ne suffit pas.").exists()
+    assert not draft.caveats.filter(pk=caveat.pk).exists()
+    assert {"catalogue.domain_saved", "catalogue.caveat_saved", "catalogue.caveat_deleted"} <= set(actions())
+    domain.refresh_from_db()
+    assert domain.name == "Techniques et moyens"

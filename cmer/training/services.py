@@ -119,8 +119,9 @@ def catalogue_domain_save(
     *, draft: CatalogueVersion, domain: Domain | None, values: dict[str, Any], by: Membership
 ) -> Domain:
     _require_draft(draft)
-    if item_problems(values.get("name", ""), values.get("description", "")):
-        raise TrainingError(" ".join(item_problems(values.get("name", ""), values.get("description", ""))))
+    problems = item_problems(values.get("name", ""), values.get("description", ""))
+    if problems:
+        raise TrainingError(" ".join(problems))
     domain = domain or Domain(version=draft)
     for field in ("code", "name", "description", "order"):
         setattr(domain, field, values[field])
