@@ -22,6 +22,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _catalogue_in_transactional_tests(request):  # type: ignore[no-untyped-def]
+    """Reload catalogue v1 (a data migration) before each transactional test.
+
+    A transactional test empties every table when it ends, migration data included, so the tests
+    after it would find no catalogue. Serialized rollback is not an option: Playwright's sync API
+    swaps the connection object, which loses the serialized copy and then breaks content types.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        request.getfixturevalue("_django_db_helper")  # the database is ready (and was flushed) first
+        from cmer.training import catalogue_v1
+        from cmer.training.models import CatalogueVersion, Caveat, Domain, Indicator
+
+        catalogue_v1.load(CatalogueVersion, Domain, Indicator, Caveat)
+    yield
+
+
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
     return build_world()

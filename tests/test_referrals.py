@@ -237,7 +237,7 @@ def test_other_cell_user_login_sees_no_referral(world):
     assert "AR-AAA" not in html
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)  # catalogue v1 reloaded by tests/conftest.py
 def test_concurrent_intakes_get_distinct_references_and_one_referral_per_key(world):
     """Threads racing: the locked counter hands out each number once; a shared key makes one referral."""
     import threading
