@@ -283,5 +283,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.security": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

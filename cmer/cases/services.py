@@ -45,7 +45,15 @@ def case_open(*, person: Person, by: Membership) -> Case:
         prequalification_due=today + timedelta(days=cell.prequalification_days),
     )
     record(action="case.open", actor=by.user_id, cell=cell.pk, target=case)
+    _refresh_deletion_date(case)
     return case
+
+
+def _refresh_deletion_date(case: Case) -> None:
+    """Every case shows its scheduled deletion date (product.md §8); it moves with the state."""
+    from cmer.privacy.services import case_schedule_refresh  # privacy builds on cases
+
+    case.scheduled_deletion = case_schedule_refresh(case=case)
 
 
 def _birth_date(person: Person) -> date:
@@ -100,6 +108,7 @@ def case_transition(*, case: Case, to_state: str, by: Membership, note: str = ""
         target=locked,
         data={"from": source, "to": to_state},
     )
+    _refresh_deletion_date(locked)
     case.refresh_from_db()
     return locked
 
@@ -112,6 +121,7 @@ def case_close(*, case: Case, reason: str, by: Membership, note: str = "") -> Ca
     locked = case_transition(case=case, to_state=State.CLOSED, by=by, note=note)
     locked.close_reason = reason
     locked.save(update_fields=["close_reason"])
+    _refresh_deletion_date(locked)
     record(action="case.close", actor=by.user_id, cell=locked.cell_id, target=locked, data={"reason": reason})
     case.refresh_from_db()
     return locked
