@@ -16,9 +16,9 @@ from cmer.audit.chain import GENESIS, canonical, compute_hash
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
 from cmer.cases.states import State
+from cmer.core.pdf import LocalOnlyFetcher
 from cmer.privacy.alerts import AlertKind, alerts_for
 from cmer.privacy.models import PurgeReport, RetentionPolicy
-from cmer.privacy.pdf import LocalOnlyFetcher
 from cmer.privacy.purge import purge_run
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_privacy import make_report, make_rights_request

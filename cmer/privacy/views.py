@@ -19,6 +19,7 @@ from cmer.accounts.models import CharterAcceptance, Membership
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
 from cmer.cases.models import Case
+from cmer.core.pdf import render_pdf
 from cmer.core.policy import get_visible_or_404, requires
 from cmer.privacy import services
 from cmer.privacy.alerts import alerts_for, case_reads_threshold
@@ -31,7 +32,6 @@ from cmer.privacy.forms import (
     RightsUpdateForm,
 )
 from cmer.privacy.models import PurgeReport, RightsRequest, RightsStatus
-from cmer.privacy.pdf import html_to_pdf
 from cmer.privacy.permissions import (
     can_edit_retention,
     can_run_purge,
@@ -175,8 +175,8 @@ def _document(request: HttpRequest, doc: Document, fmt: str) -> HttpResponse:
         text = render_to_string("privacy/document.md", {"doc": doc})
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     elif fmt == "pdf":
-        html = render_to_string("privacy/document_pdf.html", {"doc": doc})
-        response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+        pdf = render_pdf("privacy/document_pdf.html", {"doc": doc}, membership=request.membership)  # type: ignore[attr-defined]
+        response = HttpResponse(pdf, content_type="application/pdf")
     else:
         return render(request, "privacy/document.html", {"doc": doc})
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
