@@ -341,9 +341,9 @@ def _count(client, url):
     return len(ctx.captured_queries)
 
 
-# 9 queries are the request shell (session, user, device, membership, charter, session save);
+# 8 queries are the request shell (session, user, device, membership, charter acceptance, session save);
 # the agenda itself takes 6 whatever the number of items, candidates, attendees and guests.
-AGENDA_QUERIES = 15
+AGENDA_QUERIES = 14
 
 
 def test_agenda_query_count_is_pinned_and_does_not_grow_with_cases(world, django_assert_num_queries):

@@ -211,10 +211,14 @@ class Membership(models.Model):
         return self.start_date <= today and (self.end_date is None or self.end_date > today)
 
     def has_accepted_current_charter(self) -> bool:
-        charter = self.cell.current_charter()
-        if charter is None:
-            return False
-        return self.charter_acceptances.filter(charter=charter).exists()
+        # One query (checked on every request by the middleware): the acceptance of the charter
+        # version currently in force, if any. No charter in force means nothing is accepted.
+        current = (
+            Charter.objects.filter(cell_id=self.cell_id, effective_date__lte=timezone.localdate())
+            .order_by("-version")
+            .values("pk")[:1]
+        )
+        return self.charter_acceptances.filter(charter_id=models.Subquery(current)).exists()
 
 
 class CharterAcceptance(models.Model):
