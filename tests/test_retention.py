@@ -330,9 +330,13 @@ def test_purge_command_is_a_dry_run_unless_told_otherwise(world):
 def test_schedule_purges_enqueues_the_daily_jobs_and_the_worker_runs_them(world):
     from django_tasks_db.models import DBTaskResult
 
+    from cmer.audit.chain import verify
+
     case = ended_case(world.a, State.DISMISSED, timezone.localdate() - dt.timedelta(days=100))
     call_command("schedule_purges", stdout=StringIO())
-    assert DBTaskResult.objects.count() == 2
+    assert DBTaskResult.objects.count() == 3
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=StringIO(), stderr=StringIO())
     assert not Case.objects.filter(pk=case.pk).exists()
     assert PurgeReport.objects.filter(cell=world.a.cell, trigger="task", dry_run=False).exists()
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    assert verify().ok

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django_tasks import task
 
+from cmer.audit.services import audit_purge
 from cmer.privacy.purge import purge_all
 from cmer.privacy.services import rights_reminders_send
 
@@ -19,6 +21,13 @@ def daily_purge(today: str | None = None) -> int:
     day = dt.date.fromisoformat(today) if today else None
     reports = purge_all(today=day, wet_run=True, trigger="task")
     return sum(report.counts.get("cases.Case", 0) for report in reports)
+
+
+@task()
+def daily_audit_purge() -> int:
+    """Delete audit events past CMER_AUDIT_RETENTION_DAYS; the chain stays verifiable (anchor)."""
+    report = audit_purge(retention_days=settings.CMER_AUDIT_RETENTION_DAYS, wet_run=True)
+    return report.deleted
 
 
 @task()
