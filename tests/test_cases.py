@@ -327,3 +327,14 @@ def test_note_with_markup_is_escaped_in_the_history(world):
     html = client.get(_detail(case)).content.decode()
     assert "<script>alert(2)</script>" not in html
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+
+
+def test_case_page_links_to_preparing_a_transmission_while_the_case_is_open(world):
+    case = make_case(world.a, state=State.REVIEWED)
+    url = reverse("exchange:transmission_create", kwargs={"case_pk": case.pk})
+    coordinator = persona_client(world, "coordinator").get(reverse("cases:detail", kwargs={"pk": case.pk}))
+    assert url in coordinator.content.decode()
+    closed = make_case(world.a, state=State.CLOSED)
+    closed_url = reverse("exchange:transmission_create", kwargs={"case_pk": closed.pk})
+    page = persona_client(world, "coordinator").get(reverse("cases:detail", kwargs={"pk": closed.pk}))
+    assert page.status_code == 200 and closed_url not in page.content.decode()

@@ -27,8 +27,9 @@ from cmer.cases.permissions import (
 )
 from cmer.cases.persons import find_known_persons
 from cmer.cases.services import TransitionError, archive_access_grant, case_close, case_transition
-from cmer.cases.states import State
+from cmer.cases.states import ENDED, State
 from cmer.core.policy import deny, get_visible_or_404, requires
+from cmer.exchange.permissions import can_prepare_transmission
 from cmer.referrals.models import Observation, Referral
 
 # How long a written reason opens an archived case to the person who gave it.
@@ -98,6 +99,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _case_context(case)
     context["close_form"] = CloseForm() if can_close_case(membership, case) else None
     context["can_archive"] = can_archive_case(membership, case)
+    context["can_transmit"] = can_prepare_transmission(membership) and case.state not in ENDED
     return render(request, "cases/detail.html", context)
 
 
