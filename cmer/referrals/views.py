@@ -13,12 +13,14 @@ from cmer.referrals.forms import ReferralForm, new_submission_key, observation_f
 from cmer.referrals.models import Referral
 from cmer.referrals.permissions import can_choose_source, can_follow_own_referrals, can_submit_referral
 from cmer.referrals.services import Identity, ReferralError, coarse_status, referral_submit_once
+from cmer.training.gate import explain_certification_gate
 from cmer.training.models import CatalogueVersion
 
 IDENTITY_FIELDS = [f for f in Identity.__dataclass_fields__]
 
 
 @require_http_methods(["GET", "POST"])
+@explain_certification_gate  # an uncertified member or reporter is told why and whom to contact
 @requires(can_submit_referral, "referral.submit")
 def submit(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]

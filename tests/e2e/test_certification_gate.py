@@ -1,0 +1,142 @@
+"""The certification gate in the browser (issue #5, "Must show").
+
+A reporter without a valid certification opens the signalement page: refused, with the reason and
+whom to contact. A trainer creates a session, records the reporter's attendance and issues the
+certification. The reporter reloads: the form is there, and the signalement goes through (after
+the bias guard asked to rephrase or confirm a judgement word). axe-core runs on every page;
+screenshots go to artifacts/screenshots/training-*.png.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from cmer.referrals.models import Referral
+from cmer.training import catalogue_v1
+from cmer.training.gate import has_valid_certification
+from cmer.training.models import CatalogueVersion, Caveat, Certification, Domain, Indicator
+from tests.factories_training import make_provider
+from tests.personas import login
+
+SHOTS = Path("artifacts/screenshots")
+BLOCKING = {"serious", "critical"}
+
+
+class Browser:
+    def __init__(self, browser, live_server) -> None:  # type: ignore[no-untyped-def]
+        self.browser, self.base = browser, live_server.url
+        self.step = 0
+        self.problems: list[str] = []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def page_for(self, membership):  # type: ignore[no-untyped-def]
+        client = login(Client(), membership.user, membership)
+        context = self.browser.new_context(base_url=self.base, locale="fr-FR")
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.base}])
+        return context.new_page()
+
+    def check(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
+        self.step += 1
+        page.screenshot(path=str(SHOTS / f"training-{self.step:02d}-{name}.png"), full_page=True)
+        for violation in Axe().run(page).response["violations"]:
+            if violation["impact"] in BLOCKING:
+                targets = [n["target"] for n in violation["nodes"]][:3]
+                self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_reporter_needs_a_certification_that_a_trainer_issues(live_server, browser, world):
+    if CatalogueVersion.objects.current() is None:  # a transactional test before us flushed it
+        catalogue_v1.load(CatalogueVersion, Domain, Indicator, Caveat)
+    make_provider("Institut de prévention Provence")
+    reporter = world.a.members["reporter"]
+    b = Browser(browser, live_server)
+
+    # 1. Without a certification: refused, told why and whom to contact.
+    agent = b.page_for(reporter)
+    response = agent.goto("/signalements/nouveau/")
+    assert response is not None and response.status == 403
+    assert agent.get_by_text("Habilitation requise pour signaler").is_visible()
+    assert agent.get_by_text(world.a.user("trainer").email).first.is_visible()
+    assert agent.get_by_role("button", name="Envoyer le signalement").count() == 0
+    b.check(agent, "refused")
+
+    # 2. The trainer creates a session, records attendance, issues the certification.
+    trainer = b.page_for(world.a.members["trainer"])
+    assert trainer.goto("/formation/sessions/").status == 200
+    trainer.get_by_label("Intitulé").fill("Repérer le faisceau d'indicateurs")
+    trainer.get_by_label("Date").fill((timezone.localdate() - timedelta(days=1)).isoformat())
+    trainer.get_by_label("Lieu").fill("Salle du conseil municipal")
+    trainer.get_by_label("Programme").fill("Le faisceau, les mises en garde, cas pratiques.")
+    b.check(trainer, "sessions")
+    trainer.get_by_role("button", name="Créer la session").click()
+    trainer.wait_for_load_state()
+    assert trainer.get_by_role("heading", name="Repérer le faisceau d'indicateurs").is_visible()
+    trainer.get_by_label("Personne présente").first.select_option(
+        label=f"{reporter.user.get_full_name()} — Agent signalant"
+    )
+    trainer.get_by_role("button", name="Enregistrer la présence").click()
+    trainer.wait_for_load_state()
+    assert trainer.get_by_text("Présence enregistrée.").is_visible()
+    b.check(trainer, "attendance")
+    form = trainer.locator("form", has=trainer.get_by_role("button", name="Délivrer l'habilitation"))
+    form.get_by_label("Personne présente").select_option(label=reporter.user.get_full_name())
+    form.get_by_role("button", name="Délivrer l'habilitation").click()
+    trainer.wait_for_load_state()
+    assert trainer.get_by_text("Habilitation délivrée.").is_visible()
+    b.check(trainer, "certified")
+    cert = Certification.objects.get(user=reporter.user)
+    assert cert.expires_on > timezone.localdate() + timedelta(days=700)
+    assert has_valid_certification(reporter)
+
+    # 3. The reporter reloads: the form is there and the signalement goes through.
+    response = agent.goto("/signalements/nouveau/")
+    assert response is not None and response.status == 200
+    agent.get_by_label("Nom", exact=True).fill("Testeur")
+    agent.get_by_label("Prénom").fill("Camille")
+    agent.get_by_label("Date de naissance").fill("2008-05-04")
+    agent.get_by_label("Description factuelle").fill(
+        "Il est radicalisé : il ne vient plus au club depuis un mois."
+    )
+    agent.locator("#id_obs-0-indicator").select_option(index=1)
+    agent.locator("#id_obs-0-observed_on").fill((timezone.localdate() - timedelta(days=3)).isoformat())
+    agent.locator("#id_obs-0-fact").fill("Absent aux trois derniers entraînements du club de football.")
+    b.check(agent, "form")
+    agent.get_by_role("button", name="Envoyer le signalement").click()
+    agent.wait_for_load_state()
+    if agent.get_by_text("est un jugement, pas un fait").count():
+        # The bias guard: warned, the writer rephrases into an observed fact.
+        b.check(agent, "bias-warning")
+        agent.get_by_label("Description factuelle").fill("Ne vient plus au club de football depuis un mois.")
+        agent.get_by_role("button", name="Envoyer le signalement").click()
+        agent.wait_for_load_state()
+    assert Referral.objects.filter(submitted_by=reporter).count() == 1
+    b.check(agent, "acknowledged")
+
+    # 4. The other training pages, for accessibility: self-study, draft, expiring list, bias counts.
+    assert agent.goto("/formation/").status == 200
+    assert agent.get_by_text("La conversion n'est pas, en soi, un signe de radicalisation.").is_visible()
+    b.check(agent, "self-study")
+    for path, name in (
+        ("/formation/catalogue/brouillon/", "draft"),
+        ("/formation/habilitations/a-renouveler/", "expiring"),
+        ("/formation/vigilance-redaction/", "bias-counts"),
+    ):
+        assert trainer.goto(path).status == 200, path
+        b.check(trainer, name)
+    trainer.goto("/formation/catalogue/brouillon/")
+    trainer.get_by_role("button", name="Créer un brouillon").click()
+    trainer.wait_for_load_state()
+    b.check(trainer, "draft-created")
+    trainer.goto("/formation/catalogue/brouillon/indicateur/")
+    b.check(trainer, "indicator-form")
+    assert not b.problems, "\n".join(b.problems)
