@@ -1,4 +1,4 @@
-"""P5 (performance.md): audit chain verification rate vs raw SHA-256 over the same bytes.
+"""P5 (docs/performance.md): audit chain verification rate vs raw SHA-256 over the same bytes.
 
 Run: CMER_DEBUG=1 .venv/bin/python bench/bench_audit_verify.py [--events 200000] [--memory-events 1000000]
 

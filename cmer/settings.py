@@ -170,7 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 
-# Brute force: 5 consecutive failures per account lock it for 15 minutes (security.md #11).
+# Brute force: 5 consecutive failures per account lock it for 15 minutes (docs/security.md #11).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -183,7 +183,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 # IP lockout would let one attacker lock out the whole cell. Axes warns about that choice.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# Sessions (security.md #12): 15 minutes idle, 12 hours absolute.
+# Sessions (docs/security.md #12): 15 minutes idle, 12 hours absolute.
 SESSION_COOKIE_AGE = 15 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the tests need (Debian 12): Chromium for the browser tests (without the 100+
-# recommended packages, stack.md §3), WeasyPrint's libraries and a font, poppler to inspect PDFs,
+# recommended packages, docs/stack.md §3), WeasyPrint's libraries and a font, poppler to inspect PDFs,
 # and PostgreSQL for `make test-pg`. Already-installed packages are skipped, so a warm machine
 # does not even run `apt-get update`.
 set -euo pipefail

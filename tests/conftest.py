@@ -7,7 +7,7 @@ import pytest
 from tests.personas import World, build_world
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in the same browser
-# tests are still synchronous (stack.md gotcha 5). Tests only.
+# tests are still synchronous (docs/stack.md gotcha 5). Tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [

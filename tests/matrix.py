@@ -1,7 +1,7 @@
 """The permission matrix: every URL pattern, every persona, the expected answer.
 
 Each app adds its rows in a `tests/matrix_<app>.py` module exposing `ROWS: dict[str, Row]`;
-`all_rows()` collects them. `test_matrix.py` fails when a URL name has no row (security.md #2).
+`all_rows()` collects them. `test_matrix.py` fails when a URL name has no row (docs/security.md #2).
 
 A row says which personas (roles in cell A, plus "staff" and "outsider") may use the URL, and how
 to build its arguments for an object of a given cell. Personas not allowed must get 403 or 404

@@ -130,7 +130,7 @@ def test_small_batches_walk_the_whole_chain():
     assert verify(batch=4).checked == 25
 
 
-# --- security.md #7: a chain of at least 10,000 events, random tampering, seeded trials ---------
+# --- docs/security.md #7: a chain of at least 10,000 events, random tampering, seeded trials ----
 
 CHAIN = 10_000
 TRIALS = 20

@@ -1,6 +1,6 @@
 """Audit retention (purge_audit) and checkpoints (audit_checkpoint, verify_audit).
 
-security.md #7–#9: after a purge the chain still verifies from a keyed anchor; deleting an event
+docs/security.md #7–#9: after a purge the chain still verifies from a keyed anchor; deleting an event
 any other way is refused by the database, and caught by verify_audit if the triggers are gone;
 truncating the tail or replacing the table is caught against the checkpoint file.
 """

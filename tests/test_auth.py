@@ -1,4 +1,4 @@
-"""Sign-in: password, mandatory second factor, lockout, sessions (security.md #10, #11, #12).
+"""Sign-in: password, mandatory second factor, lockout, sessions (docs/security.md #10, #11, #12).
 
 Everything goes through the real login views (django-axes breaks `client.login()`), with real
 TOTP codes computed from the device key, and every path is checked for its audit event.
@@ -235,7 +235,7 @@ def test_logout_needs_post(world):
     assert client.get(DASHBOARD).status_code == 200
 
 
-# --- brute force (security.md #11) -----------------------------------------------------------
+# --- brute force (docs/security.md #11) ------------------------------------------------------
 
 
 def _fail(client: Client, email: str):
@@ -311,7 +311,7 @@ def test_lockout_lifts_after_fifteen_minutes(world):
     assert response.status_code == 302 and response.url == OTP_VERIFY
 
 
-# --- sessions (security.md #12) --------------------------------------------------------------
+# --- sessions (docs/security.md #12) ---------------------------------------------------------
 
 
 def test_new_session_id_at_login(world):
@@ -385,7 +385,7 @@ def test_deactivation_ends_sessions_at_once(world):
     assert post_password(Client(), user.email).status_code == 200
 
 
-# --- second factor mandatory everywhere (security.md #10) ------------------------------------
+# --- second factor mandatory everywhere (docs/security.md #10) -------------------------------
 
 
 def _gated_urls(world) -> list[tuple[str, str, dict]]:

@@ -1,5 +1,5 @@
 """Backup then restore into a fresh database: identical rows per table, and the audit chain
-verifies on the copy (security.md #19). The test runs on the backend of the run: SQLite by
+verifies on the copy (docs/security.md #19). The test runs on the backend of the run: SQLite by
 default, PostgreSQL with DATABASE_URL=postgres://… (both are run before a commit).
 
 The restore runs as a separate `manage.py` process pointed at a fresh database, as an operator

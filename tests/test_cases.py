@@ -29,7 +29,7 @@ def _reads(case: Case) -> int:
     return AuditEvent.objects.filter(action="case.read", target_id=str(case.pk)).count()
 
 
-# --- need-to-know, product.md §2 -------------------------------------------------------------
+# --- need-to-know, docs/rules.md §2 --------------------------------------------------------
 
 
 def test_every_role_reads_exactly_what_product_md_gives_it(world):

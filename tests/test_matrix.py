@@ -88,7 +88,7 @@ OBJECT_CASES = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "persona"), OBJECT_CASES)
 def test_other_cell_objects_are_404(world, name, persona):
-    """security.md #1: cell B's objects answer 404 to every role of cell A, and are audited."""
+    """docs/security.md #1: cell B's objects answer 404 to every role of cell A, and are audited."""
     row = ROWS[name]
     client = persona_client(world, persona)
     url = reverse(name, kwargs=row.kwargs(world, world.b))

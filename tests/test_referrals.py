@@ -307,7 +307,7 @@ def test_concurrent_intakes_get_distinct_references_and_one_referral_per_key(wor
 
 
 def test_canary_seeded_through_the_ui_is_not_in_the_database_in_clear(world, reporter):
-    """security.md #17 and #6: no plaintext identity at rest, nor in the audit trail or notices."""
+    """docs/security.md #17 and #6: no plaintext identity at rest, nor in the audit trail or notices."""
     from django.db import connection
 
     canary = "Quokkalamanche"
@@ -327,7 +327,7 @@ def test_canary_seeded_through_the_ui_is_not_in_the_database_in_clear(world, rep
 
 
 def test_extra_posted_fields_change_nothing(world, reporter):
-    """security.md #4: the owner, the cell and the state come from the session and the service."""
+    """docs/security.md #4: the owner, the cell and the state come from the session and the service."""
     data = submit_data(world, world.a)
     data.update(
         cell=str(world.b.cell.pk),

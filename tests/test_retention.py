@@ -1,4 +1,4 @@
-"""Retention rules and the purge (security.md #9, #21): time travel by passing `today`."""
+"""Retention rules and the purge (docs/security.md #9, #21): time travel by passing `today`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Headers, bad input, error pages, deploy check, exposure (security.md #13, #14, #16, #18, #22)."""
+"""Headers, bad input, error pages, deploy check, exposure (docs/security.md #13, #14, #16, #18, #22)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def assert_clean_error_page(response, status: int) -> None:
         assert leak not in body, leak
 
 
-# --- headers on every response (security.md #13) ---------------------------------------------
+# --- headers on every response (docs/security.md #13) ----------------------------------------
 
 
 def test_headers_on_anonymous_responses(client):
@@ -133,7 +133,7 @@ def test_session_and_csrf_cookies_are_httponly_and_samesite(world):
     assert csrf["httponly"] and csrf["samesite"] == "Lax"
 
 
-# --- bad input: never a 500 (security.md #16, issue "must show") -------------------------------
+# --- bad input: never a 500 (docs/security.md #16, issue "must show") --------------------------
 
 
 def test_missing_csrf_token_gets_a_clear_403_page(world):
@@ -197,7 +197,7 @@ def test_bad_input_on_second_factor_and_cell_forms(world):
         assert response.status_code == 200 and response.context["form"].errors
 
 
-# --- error pages (security.md #18) -----------------------------------------------------------
+# --- error pages (docs/security.md #18) ------------------------------------------------------
 
 
 @pytest.mark.urls(__name__)
@@ -234,7 +234,7 @@ def test_403_from_the_policy_is_a_clean_page(world):
     assert_clean_error_page(response, 403)
 
 
-# --- exposure (security.md #22) --------------------------------------------------------------
+# --- exposure (docs/security.md #22) ---------------------------------------------------------
 
 EXPOSED_PATHS = [
     "/.git/HEAD",
@@ -271,7 +271,7 @@ def test_trace_and_friends_never_served(world, method):
             assert response.status_code == 405, f"{method} {url}: {response.status_code}"
 
 
-# --- production settings (security.md #13, #14) ----------------------------------------------
+# --- production settings (docs/security.md #13, #14) -----------------------------------------
 
 
 def _production_env() -> dict[str, str]:

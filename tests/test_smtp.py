@@ -1,4 +1,4 @@
-"""Real SMTP to a local aiosmtpd server: e-mails carry no personal value (security.md #6)."""
+"""Real SMTP to a local aiosmtpd server: e-mails carry no personal value (docs/security.md #6)."""
 
 from __future__ import annotations
 

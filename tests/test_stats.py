@@ -363,12 +363,12 @@ def test_query_count_is_the_same_with_10_and_10000_cases(world, django_assert_nu
         page = client.get("/statistiques/", {"annee": YEAR})
     assert "10000" in page.content.decode()  # the total is there: the data really grew
     print(f"statistics page: {small} queries with 10 cases and with 10,000")
-    assert small <= 15  # performance.md P2: at most 15 queries per key page
+    assert small <= 15  # docs/performance.md P2: at most 15 queries per key page
 
 
 @pytest.mark.django_db
 def test_information_from_the_prefet_is_never_counted(world):
-    """product.md §6: the préfet's information stays in its compartment, out of every figure."""
+    """docs/rules.md §6: the préfet's information stays in its compartment, out of every figure."""
     from cmer.exchange.models import PrefectInformation, PrefectSituation
 
     cases = bulk_situations(world.a, YEAR, mixed(30))

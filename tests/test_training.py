@@ -826,7 +826,7 @@ def test_expiry_command_time_travel_and_task(world):
     ],
 )
 def test_training_pages_stay_within_15_queries(world, role, name, with_pk):
-    """performance.md P2: at most 15 queries per page (middleware, audit and menu included)."""
+    """docs/performance.md P2: at most 15 queries per page (middleware, audit and menu included)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -83,7 +83,7 @@ class Cell(models.Model):
     operator = models.CharField(_("opérateur"), max_length=120, help_text=_("Responsable de traitement."))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Working rules of the cell (product.md §3, §5), set by the platform admin.
+    # Working rules of the cell (docs/rules.md §3, §5), set by the platform admin.
     meeting_cadence_weeks = models.PositiveSmallIntegerField(
         _("périodicité des réunions (semaines)"), default=6
     )

@@ -1,4 +1,4 @@
-"""Who may do what with accounts and memberships (product.md §2)."""
+"""Who may do what with accounts and memberships (docs/rules.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Database triggers that make the audit trail append-only (security.md #8).
+"""Database triggers that make the audit trail append-only (docs/security.md #8).
 
 Version 2 (migration 0003) keeps UPDATE refused always, and refuses DELETE except for the
 retention purge: a row may go only if its seq is below the bound of a row of the permit table

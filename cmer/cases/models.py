@@ -60,7 +60,7 @@ class Person(models.Model):
 
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, membership: Membership | None) -> CaseQuerySet:
-        """product.md §2 'read a case': P/C all of the cell; M/S their scope; G their item; else none.
+        """docs/rules.md §2 'read a case': P/C all of the cell; M/S their scope; G their item; else none.
 
         Scope: cases on the agenda of a meeting the member is convened to, from convocation until
         its minutes are validated, or with an action assigned to the member's service.

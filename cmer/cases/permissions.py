@@ -1,4 +1,4 @@
-"""Who may do what with cases (product.md §2). Reading a case is Case.objects.visible_to."""
+"""Who may do what with cases (docs/rules.md §2). Reading a case is Case.objects.visible_to."""
 
 from __future__ import annotations
 

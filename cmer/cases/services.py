@@ -50,7 +50,7 @@ def case_open(*, person: Person, by: Membership) -> Case:
 
 
 def _refresh_deletion_date(case: Case) -> None:
-    """Every case shows its scheduled deletion date (product.md §8); it moves with the state."""
+    """Every case shows its scheduled deletion date (docs/rules.md §8); it moves with the state."""
     from cmer.privacy.services import case_schedule_refresh  # privacy builds on cases
 
     case.scheduled_deletion = case_schedule_refresh(case=case)
@@ -61,7 +61,7 @@ def _birth_date(person: Person) -> date:
 
 
 def _is_watch_renewal(case: Case, to_state: str) -> bool:
-    """Putting a case back in watch after an earlier watch is a renewal (product.md §3)."""
+    """Putting a case back in watch after an earlier watch is a renewal (docs/rules.md §3)."""
     return to_state == State.WATCH and Transition.objects.filter(case=case, to_state=State.WATCH).exists()
 
 

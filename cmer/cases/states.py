@@ -1,4 +1,4 @@
-"""The life of a situation (product.md §3): states and the transitions a human may make."""
+"""The life of a situation (docs/rules.md §3): states and the transitions a human may make."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Support plans and their actions (product.md §3.4). Each change writes its audit event."""
+"""Support plans and their actions (docs/rules.md §3.4). Each change writes its audit event."""
 
 from __future__ import annotations
 

@@ -211,7 +211,7 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @requires(can_search_persons, "person.search")
 def search(request: HttpRequest) -> HttpResponse:
-    # POST only for the query itself: names never travel in a URL (security.md #6).
+    # POST only for the query itself: names never travel in a URL (docs/security.md #6).
     membership = request.membership  # type: ignore[attr-defined]
     form = PersonSearchForm(request.POST or None)
     results = None

@@ -17,7 +17,7 @@ from cmer.core import context
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
-# Debugging and proxy methods: never served (security.md #22).
+# Debugging and proxy methods: never served (docs/security.md #22).
 REFUSED_METHODS = {"TRACE", "TRACK", "CONNECT"}
 # URL names a signed-in user may reach before the second factor is verified.
 SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout"}
@@ -141,7 +141,7 @@ def _safe_name(request: HttpRequest) -> str:
 
 
 def force_csp_nonce(get_response: Handler) -> Handler:
-    """Evaluate django-csp's lazy nonce so DSFR's `{% if nonce %}` sees it (stack.md gotcha 9)."""
+    """Evaluate django-csp's lazy nonce so DSFR's `{% if nonce %}` sees it (docs/stack.md gotcha 9)."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         if hasattr(request, "csp_nonce"):

@@ -43,7 +43,7 @@ def is_allowed_url(url: str) -> bool:
 
 
 class LocalOnlyFetcher(URLFetcher):
-    """Refuses the network and any file outside the static directories (stack.md §8)."""
+    """Refuses the network and any file outside the static directories (docs/stack.md §8)."""
 
     def fetch(self, url: str, headers: Any = None) -> Any:
         if not is_allowed_url(url):

@@ -1,6 +1,6 @@
 """E-mail delivery of notifications: background tasks, no personal data, at least once.
 
-Design (security.md #6, #21):
+Design (docs/security.md #6, #21):
 - The e-mail is a fixed text chosen by the notification kind. It never reads the notification's
   URL, cell or any object: nothing about a person can reach a mailbox.
 - Claim, send, mark. A worker claims a notification with one conditional UPDATE (only one writer

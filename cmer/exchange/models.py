@@ -1,4 +1,4 @@
-"""Exchange with the State (product.md §6): transmissions, the State's feedback, information from
+"""Exchange with the State (docs/rules.md §6): transmissions, the State's feedback, information from
 the préfet and threat briefings. Closed lists everywhere: no free text about a person."""
 
 from __future__ import annotations

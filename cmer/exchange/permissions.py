@@ -1,4 +1,4 @@
-"""Who may do what in the exchange with the State (product.md §2)."""
+"""Who may do what in the exchange with the State (docs/rules.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Meeting documents as PDF: convocation, agenda, relevé de décisions (product.md §5).
+"""Meeting documents as PDF: convocation, agenda, relevé de décisions (docs/rules.md §5).
 
 Pseudonymous case references only, never a name; each download is watermarked and audited.
 The URLs are declared in cmer/stats/urls.py with the other PDF exports.

@@ -1,4 +1,4 @@
-"""Who may do what with meetings (product.md §2 and §5)."""
+"""Who may do what with meetings (docs/rules.md §2 and §5)."""
 
 from __future__ import annotations
 

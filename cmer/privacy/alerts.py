@@ -1,4 +1,4 @@
-"""Unusual access, for the DPO (product.md §9): computed from the audit trail, ids and counts only.
+"""Unusual access, for the DPO (docs/rules.md §9): computed from the audit trail, ids and counts only.
 
 The window's events are read once (ids, time, action, outcome) and counted in Python: the same
 result on SQLite and PostgreSQL, without per-row time-zone functions in the database.

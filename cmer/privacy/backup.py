@@ -1,4 +1,4 @@
-"""Backup and restore of the whole database (issue #6, security.md #19).
+"""Backup and restore of the whole database (issue #6, docs/security.md #19).
 
 SQLite: the online backup API (`sqlite3.Connection.backup`) gives a consistent copy while the
 application keeps running; the copy is checked with `PRAGMA integrity_check`. PostgreSQL:

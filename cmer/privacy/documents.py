@@ -139,7 +139,7 @@ def _recipients(cell: Cell) -> Section:
         _("Destinataires (comptes actifs par rôle)"),
         rows=rows,
         note=_(
-            "Chaque rôle n'accède qu'à ce dont il a besoin (product.md §2). Transmissions à l'État "
+            "Chaque rôle n'accède qu'à ce dont il a besoin. Transmissions à l'État "
             "(préfecture, GED, CPRAF) uniquement après double validation. Aucun transfert hors de l'Union européenne."
         ),
     )

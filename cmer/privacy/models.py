@@ -11,7 +11,7 @@ from cmer.accounts.roles import Role
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
 
-# Defaults of product.md §8, documented in docs/privacy.md.
+# Defaults of docs/rules.md §8, documented in docs/privacy.md.
 DISMISSED_DAYS = 90
 ARCHIVE_YEARS = 3
 YOUNG_AGE_LIMIT = 25  # "followed as a minor or young adult": under 25 when the case opened

@@ -1,4 +1,4 @@
-"""Who may use the privacy screens (product.md §2)."""
+"""Who may use the privacy screens (docs/rules.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The purge (product.md §8): archive ended cases, destroy what is past its retention, report.
+"""The purge (docs/rules.md §8): archive ended cases, destroy what is past its retention, report.
 
 The purge is a system actor: it has no membership, so it does not go through case_transition
 (which records a human decision) and writes its own "purge.*" audit events with no actor.

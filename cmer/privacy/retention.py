@@ -1,4 +1,4 @@
-"""Retention rules (product.md §8): when each case is due for destruction, and why.
+"""Retention rules (docs/rules.md §8): when each case is due for destruction, and why.
 
 Pure functions of the case, its history and the cell's policy; the purge and the case pages both
 use them, so the date a coordinator sees is the date the purge acts on.

@@ -70,7 +70,7 @@ def policy_update(*, cell: Cell, values: dict[str, Any], by: Membership) -> Rete
 
 @transaction.atomic
 def policy_validate(*, cell: Cell, by: Membership) -> RetentionPolicy:
-    """The DPO validates the cell's policy as it stands (product.md §8)."""
+    """The DPO validates the cell's policy as it stands (docs/rules.md §8)."""
     if by.role != Role.DPO or by.cell_id != cell.pk:
         raise PrivacyError("Seul le délégué à la protection des données de la cellule valide la politique.")
     policy, _ = RetentionPolicy.objects.select_for_update().get_or_create(cell=cell)

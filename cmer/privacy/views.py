@@ -1,4 +1,4 @@
-"""The DPO console, the retention policy, rights requests and the coordinator's purge (product.md §2, §8, §9)."""
+"""The DPO console, the retention policy, rights requests and the coordinator's purge (docs/rules.md §2, §8, §9)."""
 
 from __future__ import annotations
 

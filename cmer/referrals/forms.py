@@ -32,7 +32,7 @@ def _not_future(value: date) -> date:
 
 
 class ReferralForm(BiasGuardMixin, DsfrBaseForm):
-    # Free text that could carry an opinion or a special category: warn the writer (product.md §4).
+    # Free text that could carry an opinion or a special category: warn the writer (docs/rules.md §4).
     bias_fields = ("description", "situation")
 
     last_name = forms.CharField(label=_("Nom"), max_length=100)

@@ -1,4 +1,4 @@
-"""Who may submit and follow signalements (product.md §2)."""
+"""Who may submit and follow signalements (docs/rules.md §2)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Only aggregates leave the database: counts per cell and category, sums of delays. No query here
 reads an identity field (birth year only, never the encrypted birth date), and nothing reads the
-exchange app's information from the préfet: it is never counted (product.md §6).
-The number of queries does not depend on the number of cases or cells (performance.md P2).
+exchange app's information from the préfet: it is never counted (docs/rules.md §6).
+The number of queries does not depend on the number of cases or cells (docs/performance.md P2).
 """
 
 from __future__ import annotations

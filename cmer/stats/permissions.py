@@ -1,4 +1,4 @@
-"""Who may see the cell's anonymised statistics (product.md §2)."""
+"""Who may see the cell's anonymised statistics (docs/rules.md §2)."""
 
 from __future__ import annotations
 

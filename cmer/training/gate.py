@@ -1,6 +1,6 @@
 """The certification gate: only a trained agent holding a valid certification may report.
 
-Used by the intake (can_submit_referral) for members and reporters, product.md §2.
+Used by the intake (can_submit_referral) for members and reporters, docs/rules.md §2.
 """
 
 from __future__ import annotations

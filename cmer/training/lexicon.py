@@ -33,7 +33,7 @@ class Category:
     JUDGEMENT = "judgement"
 
 
-# What may never be the subject of a catalogue item (indicators.md, "Rules for the catalogue").
+# What may never be the subject of a catalogue item (docs/indicators.md, "Rules for the catalogue").
 # Judgement words are not here: the official wording itself says "sites extrémistes violents".
 CATALOGUE_FORBIDDEN = frozenset(
     {

@@ -1,6 +1,6 @@
-"""Who may do what with the catalogue, training sessions and certifications (product.md §2).
+"""Who may do what with the catalogue, training sessions and certifications (docs/rules.md §2).
 
-Approval of a catalogue version: the catalogue is installation-wide, and product.md §7 gives it to
+Approval of a catalogue version: the catalogue is installation-wide, and docs/rules.md §7 gives it to
 "the coordinator of the installation". We keep the existing role rather than inventing a new one:
 any coordinator (of any active cell of the installation) may approve. An installation serving
 several cells agrees on one coordinator to do it; every approval is audited with its actor, and
