@@ -1,4 +1,5 @@
-"""The repository is self-contained: every citation of a document points inside it, and exists.
+"""The repository is self-contained: every citation of a document points inside it, and exists;
+and the tables of docs/rules.md that restate code (states, retention defaults) match it.
 
 Code, tests and docs cite "docs/rules.md §N", "docs/security.md #N", "docs/stack.md gotcha N",
 "docs/performance.md PN" and other docs/ files. A citation of a design note outside the
@@ -92,3 +93,38 @@ def test_every_cited_performance_benchmark_exists():
     cited = _citations(r"docs/performance\.md,? P\d|P\d \(docs/performance\.md\)")
     missing = [(where, m) for where, m in cited if re.search(r"P\d", m).group(0) not in table]
     assert cited and missing == []
+
+
+def _table_after(heading: str) -> list[list[str]]:
+    """Rows (cells stripped) of the first Markdown table after `heading` in docs/rules.md."""
+    text = _text(ROOT / "docs/rules.md")
+    lines = text[text.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_rules_states_table_is_the_state_machine():
+    """docs/rules.md §3 lists every state of cmer/cases/states.py with exactly its exits."""
+    from cmer.cases.states import TRANSITIONS
+
+    documented = {}
+    for state, _meaning, exits in _table_after("## §3 "):
+        documented[state.strip("`")] = set(re.findall(r"`(\w+)`", exits))
+    assert documented == {str(source): {str(t) for t in targets} for source, targets in TRANSITIONS.items()}
+
+
+def test_rules_retention_table_has_the_code_defaults():
+    """docs/rules.md §8 shows the defaults of cmer/privacy/models.py."""
+    from cmer.privacy import models
+
+    rows = {cells[0].strip("`"): cells[1] for cells in _table_after("## §8 ")}
+    assert rows["dismissed"] == f"{models.DISMISSED_DAYS} days"
+    assert rows["archive_end"] == f"{models.ARCHIVE_YEARS} years"
+    assert rows["young_age"] == str(models.YOUNG_MAX_AGE) == str(models.YOUNG_AGE_LIMIT)
+    assert rows["adult_cap"] == f"{models.ADULT_CAP_YEARS} years"
+    assert rows["audit events"] == f"{models.AUDIT_MONTHS} months"
