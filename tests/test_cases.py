@@ -32,7 +32,7 @@ def _reads(case: Case) -> int:
 # --- need-to-know, docs/rules.md §2 --------------------------------------------------------
 
 
-def test_every_role_reads_exactly_what_product_md_gives_it(world):
+def test_every_role_reads_exactly_what_the_rules_give_it(world):
     plain = make_case(world.a, person=make_person(world.a.cell, last_name=CANARY))
     on_agenda = make_item(world.a, guest=False).case  # member and state member convened
     guest_item = make_item(world.a, make_meeting(world.a, roles=("president", "coordinator"))).case
