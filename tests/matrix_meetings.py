@@ -14,12 +14,22 @@ def _open_item(w, c):
     return make_item(c, make_meeting(c, opened=True))
 
 
+def _convened_meeting(w, c):
+    """A convened meeting of cell c with one item; its guest is invited to that item."""
+    meeting = make_meeting(c)
+    make_item(c, meeting)
+    return {"pk": meeting.pk}
+
+
 ROWS = {
     "meetings:list": Row(allowed=PARTICIPANTS),
     "meetings:create": Row(allowed=CELL_MANAGERS),
     "meetings:detail": Row(allowed=PARTICIPANTS, kwargs=lambda w, c: {"pk": _meeting_with_item(w, c).pk}),
     "meetings:session": Row(allowed=PARTICIPANTS, kwargs=lambda w, c: {"pk": _open_item(w, c).meeting_id}),
     "meetings:minutes": Row(allowed=FOLLOWERS, kwargs=lambda w, c: {"pk": _meeting_with_item(w, c).pk}),
+    "meetings:convocation_pdf": Row(allowed=PARTICIPANTS, kwargs=_convened_meeting),
+    "meetings:agenda_pdf": Row(allowed=PARTICIPANTS, kwargs=_convened_meeting),
+    "meetings:minutes_pdf": Row(allowed=CELL_MANAGERS, kwargs=_convened_meeting),
     "meetings:convene": Row(
         method="POST",
         allowed=CELL_MANAGERS,

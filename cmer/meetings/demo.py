@@ -156,7 +156,7 @@ def seed(faker: Any) -> None:
         # The next meeting, convened, with its agenda (cases to review, the watch, support reviews).
         upcoming = _meeting(cell, today + timedelta(weeks=2), convened, held=False, validated_by=None)
         agenda = [*cases[State.TO_REVIEW], *cases[State.WATCH], *cases[State.SUPPORT][:1]]
-        kinds = {
+        kinds: dict[str, ItemKind] = {
             State.TO_REVIEW: ItemKind.REVIEW,
             State.WATCH: ItemKind.WATCH,
             State.SUPPORT: ItemKind.SUPPORT_REVIEW,

@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from cmer.accounts.models import Membership
+from cmer.cases.models import Case
 from cmer.cases.states import CloseReason, State
-from cmer.meetings.models import DecisionKind, Meeting
+from cmer.meetings.models import DecisionKind, ItemKind, Meeting
 from cmer.meetings.services import ALLOWED_DECISIONS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -30,7 +32,7 @@ class MeetingForm(DsfrBaseForm, forms.ModelForm):
         labels = {"starts_at": _("Début"), "ends_at": _("Fin"), "place": _("Lieu")}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("La fin de la réunion doit suivre son début."))
@@ -53,22 +55,27 @@ class ConveneForm(DsfrBaseForm):
         super().__init__(*args, **kwargs)
         # Choices from the list already loaded by the view: no second query.
         self._by_pk = {m.pk: m for m in eligible}
-        self.fields["attendees"].choices = [(m.pk, _member_label(m)) for m in eligible]  # type: ignore[attr-defined]
+        self.fields["attendees"].choices = [(m.pk, _member_label(m)) for m in eligible]
 
     def memberships(self) -> list[Membership]:
         return [self._by_pk[pk] for pk in self.cleaned_data["attendees"]]
 
 
-class AgendaAddForm(DsfrBaseForm):
-    case = forms.ModelChoiceField(
-        label=_("Situation à inscrire"), queryset=None, empty_label=_("— choisir —")
-    )  # type: ignore[arg-type]
+class _CaseChoiceField(forms.ModelChoiceField[Case]):
+    def label_from_instance(self, obj: Case) -> str:
+        return f"{obj.reference} — {State(obj.state).label}"
 
-    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+
+class AgendaAddForm(DsfrBaseForm):
+    case = _CaseChoiceField(
+        label=_("Situation à inscrire"), queryset=Case.objects.none(), empty_label=_("— choisir —")
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[Case], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["case"]
-        field.queryset = candidates  # type: ignore[attr-defined]
-        field.label_from_instance = lambda c: f"{c.reference} — {State(c.state).label}"  # type: ignore[attr-defined]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = candidates
 
 
 class MoveForm(DsfrBaseForm):
@@ -81,7 +88,7 @@ class GuestForm(DsfrBaseForm):
     def __init__(self, *args: Any, guests: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._by_pk = {m.pk: m for m in guests}
-        self.fields["guest"].choices = [("", _("— choisir —")), *((m.pk, _member_label(m)) for m in guests)]  # type: ignore[attr-defined]
+        self.fields["guest"].choices = [("", _("— choisir —")), *((m.pk, _member_label(m)) for m in guests)]
 
     def membership(self) -> Membership:
         return self._by_pk[self.cleaned_data["guest"]]
@@ -110,13 +117,13 @@ class DecisionForm(DsfrBaseForm):
 
     def __init__(self, *args: Any, item_kind: str, services: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        allowed = ALLOWED_DECISIONS[item_kind]  # type: ignore[index]
+        allowed = ALLOWED_DECISIONS[ItemKind(item_kind)]
         # No preselected decision: the meeting chooses deliberately.
-        self.fields["kind"].choices = [  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [
             ("", _("— choisir —")),
             *((v, label) for v, label in DecisionKind.choices if v in allowed),
         ]
-        self.fields["responsible_service"].choices = [("", _("— choisir —")), *((s, s) for s in services)]  # type: ignore[attr-defined]
+        self.fields["responsible_service"].choices = [("", _("— choisir —")), *((s, s) for s in services)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

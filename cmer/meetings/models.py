@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cmer.accounts.roles import Role
+from cmer.meetings.permissions import can_list_meetings, sees_every_meeting, sees_whole_agenda
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -13,16 +14,14 @@ if TYPE_CHECKING:
 
 class MeetingQuerySet(models.QuerySet["Meeting"]):
     def visible_to(self, membership: Membership | None) -> MeetingQuerySet:
-        """P/C: all meetings of the cell; M/S/G: meetings they are convened or invited to."""
-        if membership is None:
+        """Managers: every meeting of the cell; other participants: those they are convened or invited to."""
+        if membership is None or not can_list_meetings(membership):
             return self.none()
         in_cell = self.filter(cell_id=membership.cell_id)
-        if membership.role in (Role.PRESIDENT, Role.COORDINATOR):
+        if sees_every_meeting(membership):
             return in_cell
-        if membership.role in (Role.MEMBER, Role.STATE_MEMBER, Role.GUEST):
-            ids = in_cell.filter(attendees__membership=membership).values("pk")
-            return in_cell.filter(pk__in=ids)
-        return self.none()
+        ids = in_cell.filter(attendees__membership=membership).values("pk")
+        return in_cell.filter(pk__in=ids)
 
 
 class Meeting(models.Model):
@@ -71,12 +70,27 @@ class ItemKind(models.TextChoices):
     SUPPORT_REVIEW = "support_review", _("revue d'accompagnement")
 
 
+class AgendaItemQuerySet(models.QuerySet["AgendaItem"]):
+    def visible_to(self, membership: Membership | None) -> AgendaItemQuerySet:
+        """Items of the meetings the membership sees; a guest only their own items, during the meeting.
+
+        The guest window is the same rule as `in_meeting_window`, written as a filter.
+        """
+        items = self.filter(meeting__in=Meeting.objects.visible_to(membership))
+        if sees_whole_agenda(membership):
+            return items
+        now = timezone.now()
+        return items.filter(guests=membership, meeting__starts_at__lte=now, meeting__ends_at__gte=now)
+
+
 class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="agenda_items")
     kind = models.CharField(_("nature"), max_length=16, choices=ItemKind.choices)
     order = models.PositiveSmallIntegerField(default=0)
     guests = models.ManyToManyField("accounts.Membership", blank=True, related_name="guest_items")
+
+    objects = AgendaItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["meeting", "order", "pk"]

@@ -1,29 +1,63 @@
-"""Who may do what with meetings (docs/rules.md §2 and §5)."""
+"""Who may do what with meetings, their agendas and their documents.
+
+The one place of the meetings policy: the querysets' `visible_to` and the views, widgets and
+templates ask these predicates; none of them names a role (role groups: cmer/accounts/roles.py).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from cmer.accounts.roles import Role
+from django.utils import timezone
+
+from cmer.accounts.roles import FOLLOWERS, MANAGERS, PARTICIPANTS, SCOPED_MEMBERS, Role, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
     from cmer.meetings.models import Meeting
 
-MANAGERS = frozenset({Role.PRESIDENT, Role.COORDINATOR})
-# Roles that may be convened as attendees; guests are invited to one item instead.
-CONVENABLE = frozenset({Role.PRESIDENT, Role.COORDINATOR, Role.MEMBER, Role.STATE_MEMBER})
-PARTICIPANTS = CONVENABLE | {Role.GUEST}
-
 
 def can_list_meetings(membership: Membership | None) -> bool:
     """Managers, members, state members and guests see the meetings they may attend."""
-    return membership is not None and membership.role in PARTICIPANTS
+    return has_role(membership, PARTICIPANTS)
+
+
+def sees_every_meeting(membership: Membership | None) -> bool:
+    """The president and the coordinator see every meeting of their cell, convened or not."""
+    return has_role(membership, MANAGERS)
 
 
 def can_manage_meetings(membership: Membership | None) -> bool:
     """The president and the coordinator schedule, convene and build agendas."""
-    return membership is not None and membership.role in MANAGERS
+    return has_role(membership, MANAGERS)
+
+
+def can_be_convened(membership: Membership | None) -> bool:
+    """Managers and permanent members are convened to a meeting; a guest is invited to an item."""
+    return has_role(membership, FOLLOWERS)
+
+
+def can_be_invited_to_item(membership: Membership | None) -> bool:
+    """Only a guest (intervenant ponctuel) is invited to an agenda item rather than convened."""
+    return membership is not None and membership.role == Role.GUEST
+
+
+def sees_whole_agenda(membership: Membership | None) -> bool:
+    """Everyone who may see a meeting sees its whole agenda, except a guest who sees only their items."""
+    return has_role(membership, FOLLOWERS)
+
+
+def in_meeting_window(meeting: Meeting, at: datetime | None = None) -> bool:
+    """A guest's items are visible only between the meeting's start and its end."""
+    at = at or timezone.now()
+    return meeting.starts_at <= at <= meeting.ends_at
+
+
+def can_read_names_in_session(membership: Membership | None, meeting: Meeting) -> bool:
+    """An attendee reads the names of the cases they may read only while the session is open."""
+    in_session = meeting.opened_at is not None and meeting.minutes_validated_at is None
+    return membership is not None and in_session and meeting.attendees.filter(membership=membership).exists()
 
 
 def can_record_decisions(membership: Membership | None) -> bool:
@@ -40,16 +74,53 @@ def can_validate_minutes(membership: Membership | None, meeting: Meeting | None 
 
 def can_read_minutes(membership: Membership | None) -> bool:
     """Managers and convened members read the relevé; a guest never sees other items' decisions."""
-    return membership is not None and membership.role in CONVENABLE
+    return has_role(membership, FOLLOWERS)
 
 
-def abilities(membership: Membership | None, meeting: Meeting) -> dict[str, Any]:
-    """What the meeting templates may offer to this membership."""
+def can_download_convocation(membership: Membership | None, meeting: Meeting) -> bool:
+    """The president, the coordinator, and anyone convened to the meeting (guests included)."""
+    if membership is None or membership.cell_id != meeting.cell_id:
+        return False
+    return sees_every_meeting(membership) or meeting.attendees.filter(membership=membership).exists()
+
+
+def can_download_agenda(membership: Membership | None, meeting: Meeting) -> bool:
+    """Same as the convocation; a guest's copy lists only the items they may see."""
+    return can_download_convocation(membership, meeting)
+
+
+def can_download_minutes(membership: Membership | None, meeting: Meeting) -> bool:
+    """The pseudonymous relevé de décisions as PDF: the president and the coordinator only."""
+    return (
+        membership is not None and membership.cell_id == meeting.cell_id and can_manage_meetings(membership)
+    )
+
+
+def can_see_due_actions(membership: Membership | None) -> bool:
+    """The coordinator follows every open action; members and state members their service's ones."""
+    return has_role(membership, SCOPED_MEMBERS) or (
+        membership is not None and membership.role == Role.COORDINATOR
+    )
+
+
+def sees_own_service_actions_only(membership: Membership | None) -> bool:
+    """Members and state members see only the actions assigned to their own service."""
+    return has_role(membership, SCOPED_MEMBERS)
+
+
+def can_follow_own_actions(membership: Membership | None) -> bool:
+    """Members and state members have a menu entry for the actions of their service."""
+    return has_role(membership, SCOPED_MEMBERS)
+
+
+def abilities(membership: Membership | None, meeting: Meeting | None = None) -> dict[str, bool]:
+    """What the meeting templates may offer to this membership (for `meeting` when one is shown)."""
+    open_for_changes = meeting is not None and meeting.minutes_validated_at is None
     return {
-        "manage": can_manage_meetings(membership) and meeting.minutes_validated_at is None,
-        "decide": can_record_decisions(membership) and meeting.minutes_validated_at is None,
-        "validate": can_validate_minutes(membership, meeting) and meeting.minutes_validated_at is None,
+        "schedule": can_manage_meetings(membership),
+        "manage": can_manage_meetings(membership) and open_for_changes,
+        "decide": can_record_decisions(membership) and open_for_changes,
+        "validate": can_validate_minutes(membership, meeting) and open_for_changes,
         "minutes": can_read_minutes(membership),
-        # The relevé PDF (stats' exports) is for the managers only.
-        "minutes_pdf": can_manage_meetings(membership),
+        "minutes_pdf": meeting is not None and can_download_minutes(membership, meeting),
     }

@@ -7,24 +7,28 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models.query import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import PARTICIPANTS
 from cmer.audit.services import record
 from cmer.cases.models import Case
 from cmer.cases.services import TransitionError, case_close, case_transition
 from cmer.cases.states import CloseReason, State
 from cmer.cases.support_services import SupportError, check_consent, support_plan_end, support_plan_start
+from cmer.core.errors import DomainError
 from cmer.core.models import NotificationKind
 from cmer.core.notifications import notify
 from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
-from cmer.meetings.permissions import CONVENABLE, PARTICIPANTS
+from cmer.meetings.permissions import can_be_convened, can_be_invited_to_item, can_validate_minutes
 
 
-class MeetingError(Exception):
-    """A refused meeting operation, with a message fit to show the user (French)."""
+class MeetingError(DomainError):
+    """A refused meeting operation; its message (French, through gettext) is shown to the user."""
 
 
 # Which agenda item a case in a given state becomes.
@@ -95,13 +99,13 @@ def cell_participants(cell: Cell) -> list[Convenable]:
         .select_related("user")
         .order_by("role", "user__last_name", "pk")
     )
-    reason = "n'a pas accepté la charte de confidentialité en vigueur"
+    reason = _("n'a pas accepté la charte de confidentialité en vigueur")
     return [Convenable(m, "" if m.accepted else reason) for m in rows]
 
 
 def convenable_memberships(cell: Cell, participants: list[Convenable] | None = None) -> list[Convenable]:
     """Those who may be convened as attendees (guests are invited to an item instead)."""
-    return [c for c in (participants or cell_participants(cell)) if c.membership.role in CONVENABLE]
+    return [c for c in (participants or cell_participants(cell)) if can_be_convened(c.membership)]
 
 
 def invitable_guests(cell: Cell, participants: list[Convenable] | None = None) -> list[Membership]:
@@ -109,13 +113,13 @@ def invitable_guests(cell: Cell, participants: list[Convenable] | None = None) -
     return [
         c.membership
         for c in (participants or cell_participants(cell))
-        if c.membership.role == Role.GUEST and not c.reason
+        if can_be_invited_to_item(c.membership) and not c.reason
     ]
 
 
 def _check_open_for_changes(meeting: Meeting) -> None:
     if meeting.minutes_validated_at is not None:
-        raise MeetingError("Le relevé de décisions est validé : la réunion ne peut plus être modifiée.")
+        raise MeetingError(_("Le relevé de décisions est validé : la réunion ne peut plus être modifiée."))
 
 
 @transaction.atomic
@@ -124,9 +128,9 @@ def meeting_schedule(
 ) -> Meeting:
     """Schedule a meeting of the cell; it ends after it starts."""
     if by.cell_id != cell.pk:
-        raise MeetingError("Cette cellule n'est pas la vôtre.")
+        raise MeetingError(_("Cette cellule n'est pas la vôtre."))
     if ends_at <= starts_at:
-        raise MeetingError("La fin de la réunion doit suivre son début.")
+        raise MeetingError(_("La fin de la réunion doit suivre son début."))
     meeting = Meeting.objects.create(cell=cell, starts_at=starts_at, ends_at=ends_at, place=place)
     record(action="meeting.scheduled", actor=by.user_id, cell=cell.pk, target=meeting)
     return meeting
@@ -138,13 +142,13 @@ def meeting_convene(*, meeting: Meeting, memberships: list[Membership], by: Memb
     _check_open_for_changes(meeting)
     allowed = {c.membership.pk: c for c in convenable_memberships(meeting.cell)}
     if not memberships:
-        raise MeetingError("Choisissez au moins un participant.")
+        raise MeetingError(_("Choisissez au moins un participant."))
     for m in memberships:
         entry = allowed.get(m.pk)
         if entry is None:
-            raise MeetingError("Un des participants choisis ne peut pas être convoqué dans cette cellule.")
+            raise MeetingError(_("Un des participants choisis ne peut pas être convoqué dans cette cellule."))
         if entry.reason:
-            raise MeetingError("Un des participants choisis n'a pas accepté la charte de confidentialité.")
+            raise MeetingError(_("Un des participants choisis n'a pas accepté la charte de confidentialité."))
     existing = set(meeting.attendees.values_list("membership_id", flat=True))
     new = [Attendee(meeting=meeting, membership=m) for m in memberships if m.pk not in existing]
     Attendee.objects.bulk_create(new)
@@ -168,10 +172,11 @@ def meeting_convene(*, meeting: Meeting, memberships: list[Membership], by: Memb
     return new
 
 
-def agenda_candidates(meeting: Meeting):  # type: ignore[no-untyped-def]
+def agenda_candidates(meeting: Meeting, membership: Membership) -> QuerySet[Case]:
     """Cases of the cell waiting for a meeting (to review, watch, support) not yet on this agenda."""
     return (
-        Case.objects.filter(cell_id=meeting.cell_id, state__in=list(ITEM_KIND_FOR_STATE))
+        Case.objects.visible_to(membership)
+        .filter(cell_id=meeting.cell_id, state__in=list(ITEM_KIND_FOR_STATE))
         .exclude(agenda_items__meeting=meeting)
         .order_by("reference")
     )
@@ -182,14 +187,14 @@ def agenda_add(*, meeting: Meeting, case: Case, by: Membership) -> AgendaItem:
     """Put a case waiting for the cell on the agenda; its state gives the kind of item."""
     _check_open_for_changes(meeting)
     if case.cell_id != meeting.cell_id:
-        raise MeetingError("Cette situation n'appartient pas à la cellule.")
+        raise MeetingError(_("Cette situation n'appartient pas à la cellule."))
     kind = ITEM_KIND_FOR_STATE.get(case.state)  # type: ignore[call-overload]
     if kind is None:
         raise MeetingError(
-            "Seules les situations à examiner, en veille ou en accompagnement peuvent être inscrites."
+            _("Seules les situations à examiner, en veille ou en accompagnement peuvent être inscrites.")
         )
     if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
-        raise MeetingError("Cette situation est déjà inscrite à l'ordre du jour.")
+        raise MeetingError(_("Cette situation est déjà inscrite à l'ordre du jour."))
     last = meeting.items.aggregate(m=Max("order"))["m"]
     item = AgendaItem.objects.create(meeting=meeting, case=case, kind=kind, order=(last or 0) + 1)
     record(
@@ -207,7 +212,7 @@ def agenda_remove(*, item: AgendaItem, by: Membership) -> None:
     """Remove an item without a decision from an agenda still open for changes."""
     _check_open_for_changes(item.meeting)
     if Decision.objects.filter(item=item).exists():
-        raise MeetingError("Une décision est enregistrée pour ce point : il ne peut plus être retiré.")
+        raise MeetingError(_("Une décision est enregistrée pour ce point : il ne peut plus être retiré."))
     record(
         action="meeting.item_removed",
         actor=by.user_id,
@@ -245,11 +250,11 @@ def guest_invite(*, item: AgendaItem, guest: Membership, by: Membership) -> None
     """Invite a guest of the cell to one item: they attend for it, and see it only during the meeting."""
     meeting = item.meeting
     _check_open_for_changes(meeting)
-    if guest.cell_id != meeting.cell_id or guest.role != Role.GUEST or not guest.is_active:
-        raise MeetingError("Seul un intervenant ponctuel actif de la cellule peut être invité.")
+    if guest.cell_id != meeting.cell_id or not can_be_invited_to_item(guest) or not guest.is_active:
+        raise MeetingError(_("Seul un intervenant ponctuel actif de la cellule peut être invité."))
     if not guest.has_accepted_current_charter():
-        raise MeetingError("Cet intervenant n'a pas accepté la charte de confidentialité.")
-    _, created = Attendee.objects.get_or_create(meeting=meeting, membership=guest)
+        raise MeetingError(_("Cet intervenant n'a pas accepté la charte de confidentialité."))
+    _attendee, created = Attendee.objects.get_or_create(meeting=meeting, membership=guest)
     item.guests.add(guest)
     if meeting.convened_at is not None and created:
         notify(
@@ -272,7 +277,7 @@ def meeting_open(*, meeting: Meeting, by: Membership) -> Meeting:
     """Open the session of a convened meeting (the screen then starts with the confidentiality reminder)."""
     _check_open_for_changes(meeting)
     if meeting.convened_at is None:
-        raise MeetingError("Convoquez d'abord les participants.")
+        raise MeetingError(_("Convoquez d'abord les participants."))
     if meeting.opened_at is None:
         meeting.opened_at = timezone.now()
         meeting.save(update_fields=["opened_at"])
@@ -315,25 +320,25 @@ def decision_record(
     meeting = item.meeting
     _check_open_for_changes(meeting)
     if meeting.opened_at is None:
-        raise MeetingError("Ouvrez d'abord la séance : les décisions se prennent en réunion.")
+        raise MeetingError(_("Ouvrez d'abord la séance : les décisions se prennent en réunion."))
     if Decision.objects.filter(item=item).exists():
-        raise MeetingError("Une décision est déjà enregistrée pour ce point.")
+        raise MeetingError(_("Une décision est déjà enregistrée pour ce point."))
     if kind not in ALLOWED_DECISIONS[item.kind]:  # type: ignore[index]
         raise MeetingError(
-            f"La décision « {DecisionKind(kind).label} » ne s'applique pas à un point "
-            f"« {ItemKind(item.kind).label} »."
+            _("La décision « %(decision)s » ne s'applique pas à un point « %(item)s ».")
+            % {"decision": DecisionKind(kind).label, "item": ItemKind(item.kind).label}
         )
     case = Case.objects.select_for_update().get(pk=item.case_id)
     expected = {v: k for k, v in ITEM_KIND_FOR_STATE.items()}[item.kind]  # type: ignore[index]
     if case.state != expected:
         raise MeetingError(
-            f"La situation {case.reference} est « {State(case.state).label} » : "
-            "elle n'est plus dans l'état prévu pour ce point."
+            _("La situation %(ref)s est « %(state)s » : elle n'est plus dans l'état prévu pour ce point.")
+            % {"ref": case.reference, "state": State(case.state).label}
         )
     if kind == DecisionKind.CLOSE and close_reason not in CloseReason.values:
-        raise MeetingError("Choisissez le motif de clôture dans la liste.")
+        raise MeetingError(_("Choisissez le motif de clôture dans la liste."))
     if deadline is not None and deadline < timezone.localtime(meeting.starts_at).date():
-        raise MeetingError("L'échéance ne peut pas précéder la réunion.")
+        raise MeetingError(_("L'échéance ne peut pas précéder la réunion."))
     note = f"Réunion n° {meeting.pk}, décision : {kind}"
     try:
         if kind == DecisionKind.PROPOSE_SUPPORT:
@@ -373,15 +378,22 @@ def decision_record(
 @transaction.atomic
 def minutes_validate(*, meeting: Meeting, by: Membership) -> Meeting:
     """The president validates the relevé once every item has its decision; members' scope then ends."""
-    if by.role != Role.PRESIDENT or by.cell_id != meeting.cell_id:
-        raise MeetingError("Seul le président de la cellule valide le relevé de décisions.")
+    if not can_validate_minutes(by, meeting):
+        raise MeetingError(_("Seul le président de la cellule valide le relevé de décisions."))
     locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
     _check_open_for_changes(locked)
     if locked.opened_at is None:
-        raise MeetingError("La réunion ne s'est pas tenue : il n'y a pas de relevé à valider.")
+        raise MeetingError(_("La réunion ne s'est pas tenue : il n'y a pas de relevé à valider."))
     pending = locked.items.filter(decision__isnull=True).count()
     if pending:
-        raise MeetingError(f"{pending} point(s) de l'ordre du jour sans décision : le relevé est incomplet.")
+        raise MeetingError(
+            ngettext(
+                "%(n)d point de l'ordre du jour sans décision : le relevé est incomplet.",
+                "%(n)d points de l'ordre du jour sans décision : le relevé est incomplet.",
+                pending,
+            )
+            % {"n": pending}
+        )
     locked.minutes_validated_at = timezone.now()
     locked.minutes_validated_by = by
     locked.save(update_fields=["minutes_validated_at", "minutes_validated_by"])

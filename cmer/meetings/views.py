@@ -1,4 +1,8 @@
-"""Meeting screens: list, scheduling, agenda, session with decisions, relevé de décisions."""
+"""Meeting screens: list, scheduling, agenda, session with decisions, relevé de décisions, PDFs.
+
+Every object comes from a `visible_to` queryset through `get_visible_or_404`; every permission is
+a predicate of cmer/meetings/permissions.py; refused operations come back through `run_service`.
+"""
 
 from __future__ import annotations
 
@@ -6,66 +10,67 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cmer.accounts.http import CellRequest
 from cmer.accounts.models import Membership
-from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.cases.models import Case
-from cmer.cases.services import TransitionError
 from cmer.cases.support_services import service_choices
+from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.meetings import services
 from cmer.meetings.forms import AgendaAddForm, ConveneForm, DecisionForm, GuestForm, MeetingForm, MoveForm
-from cmer.meetings.models import AgendaItem, Meeting
+from cmer.meetings.models import AgendaItem, ItemKind, Meeting
+from cmer.meetings.pdf import meeting_pdf_response
 from cmer.meetings.permissions import (
     abilities,
+    can_download_agenda,
+    can_download_convocation,
+    can_download_minutes,
     can_list_meetings,
     can_manage_meetings,
     can_read_minutes,
+    can_read_names_in_session,
     can_record_decisions,
     can_validate_minutes,
+    sees_whole_agenda,
 )
 
 
-def _membership(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined,no-any-return]
-
-
-def _meeting(request: HttpRequest, pk: int) -> Meeting:
-    qs = Meeting.objects.visible_to(_membership(request)).select_related("cell", "minutes_validated_by__user")
+def _meeting(request: CellRequest, pk: int) -> Meeting:
+    qs = Meeting.objects.visible_to(request.membership).select_related("cell", "minutes_validated_by__user")
     return get_visible_or_404(request, qs, pk=pk)
 
 
-def _item(request: HttpRequest, pk: int) -> AgendaItem:
-    meetings = Meeting.objects.visible_to(_membership(request))
-    qs = AgendaItem.objects.filter(meeting__in=meetings).select_related("meeting__cell", "case")
+def _item(request: CellRequest, pk: int) -> AgendaItem:
+    qs = AgendaItem.objects.visible_to(request.membership).select_related("meeting__cell", "case")
     return get_visible_or_404(request, qs, pk=pk)
 
 
-def _items(meeting: Meeting, membership: Membership):  # type: ignore[no-untyped-def]
-    """The agenda as this membership may see it: a guest sees only the items they are invited to."""
-    qs = (
-        meeting.items.select_related("case", "decision")
+def _items(meeting: Meeting, membership: Membership) -> QuerySet[AgendaItem]:
+    """The agenda as this membership may see it (a guest: their own items, during the meeting)."""
+    return (
+        AgendaItem.objects.visible_to(membership)
+        .filter(meeting=meeting)
+        .select_related("case", "decision")
         .prefetch_related(Prefetch("guests", queryset=Membership.objects.select_related("user")))
         .order_by("order", "pk")
     )
-    if membership.role == Role.GUEST:
-        qs = qs.filter(guests=membership)
-    return qs
 
 
 @require_GET
 @requires(can_list_meetings, "meeting.list")
-def meeting_list(request: HttpRequest) -> HttpResponse:
+def meeting_list(request: CellRequest) -> HttpResponse:
     meetings = list(
-        Meeting.objects.visible_to(_membership(request))
+        Meeting.objects.visible_to(request.membership)
         .annotate(item_count=Count("items"))
         .order_by("-starts_at")
     )
@@ -75,31 +80,32 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "meetings/meeting_list.html",
-        {"upcoming": upcoming, "past": past, "can_manage": can_manage_meetings(_membership(request))},
+        {"upcoming": upcoming, "past": past, "can_manage": can_manage_meetings(request.membership)},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @requires(can_manage_meetings, "meeting.create")
-def meeting_create(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+def meeting_create(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     start = services.suggested_start(membership.cell)
     initial = {"starts_at": start, "ends_at": start + timedelta(hours=2), "place": ""}
     form = MeetingForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            meeting = services.meeting_schedule(cell=membership.cell, by=membership, **form.cleaned_data)
-        except services.MeetingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Réunion planifiée. Convoquez maintenant les participants."))
+        meeting = run_service(
+            request,
+            lambda: services.meeting_schedule(cell=membership.cell, by=membership, **form.cleaned_data),
+            success=_("Réunion planifiée. Convoquez maintenant les participants."),
+            form=form,
+        )
+        if meeting is not None:
             return redirect("meetings:detail", pk=meeting.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "meetings/meeting_form.html", {"form": form, "suggested": start}, status=status)
 
 
-def _agenda_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dict[str, Any]:
-    membership = _membership(request)
+def _agenda_context(request: CellRequest, meeting: Meeting, **forms: Any) -> dict[str, Any]:
+    membership = request.membership
     can = abilities(membership, meeting)
     context: dict[str, Any] = {
         "meeting": meeting,
@@ -111,37 +117,44 @@ def _agenda_context(request: HttpRequest, meeting: Meeting, **forms: Any) -> dic
         participants = services.cell_participants(meeting.cell)
         convenable = services.convenable_memberships(meeting.cell, participants)
         eligible = [c.membership for c in convenable if not c.reason]
+        candidates = services.agenda_candidates(meeting, membership)
         context.update(
             ineligible=[c for c in convenable if c.reason],
             convene_form=forms.get("convene_form") or ConveneForm(eligible=eligible),
-            add_form=forms.get("add_form") or AgendaAddForm(candidates=services.agenda_candidates(meeting)),
+            add_form=forms.get("add_form") or AgendaAddForm(candidates=candidates),
             guest_choices=services.invitable_guests(meeting.cell, participants),
         )
     return context
 
 
 @require_GET
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: CellRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
     return render(request, "meetings/meeting_detail.html", _agenda_context(request, meeting))
 
 
 @require_POST
-def meeting_convene(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_convene(request: CellRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
-    membership = _membership(request)
+    membership = request.membership
     if not can_manage_meetings(membership):
         raise deny(request, "meeting.convene", meeting)
     eligible = [c.membership for c in services.convenable_memberships(meeting.cell) if not c.reason]
     form = ConveneForm(request.POST, eligible=eligible)
     if form.is_valid():
-        try:
-            added = services.meeting_convene(meeting=meeting, memberships=form.memberships(), by=membership)
-        except services.MeetingError as exc:
-            messages.error(request, str(exc))
-        else:
+        added = run_service(
+            request,
+            lambda: services.meeting_convene(meeting=meeting, memberships=form.memberships(), by=membership),
+        )
+        if added is not None:
             messages.success(
-                request, _("%(n)d participant(s) convoqué(s) et notifié(s).") % {"n": len(added)}
+                request,
+                ngettext(
+                    "%(n)d participant convoqué et notifié.",
+                    "%(n)d participants convoqués et notifiés.",
+                    len(added),
+                )
+                % {"n": len(added)},
             )
         return redirect("meetings:detail", pk=meeting.pk)
     context = _agenda_context(request, meeting, convene_form=form)
@@ -149,94 +162,83 @@ def meeting_convene(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def item_add(request: HttpRequest, pk: int) -> HttpResponse:
+def item_add(request: CellRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
-    membership = _membership(request)
+    membership = request.membership
     if not can_manage_meetings(membership):
         raise deny(request, "meeting.item_add", meeting)
-    form = AgendaAddForm(request.POST, candidates=services.agenda_candidates(meeting))
+    form = AgendaAddForm(request.POST, candidates=services.agenda_candidates(meeting, membership))
     if form.is_valid():
-        try:
-            services.agenda_add(meeting=meeting, case=form.cleaned_data["case"], by=membership)
-        except services.MeetingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Situation inscrite à l'ordre du jour."))
+        run_service(
+            request,
+            lambda: services.agenda_add(meeting=meeting, case=form.cleaned_data["case"], by=membership),
+            success=_("Situation inscrite à l'ordre du jour."),
+        )
         return redirect("meetings:detail", pk=meeting.pk)
     context = _agenda_context(request, meeting, add_form=form)
     return render(request, "meetings/meeting_detail.html", context, status=400)
 
 
-def _item_change(request: HttpRequest, pk: int, action: str) -> tuple[AgendaItem, Membership]:
+def _item_change(request: CellRequest, pk: int, action: str) -> AgendaItem:
     item = _item(request, pk)
-    membership = _membership(request)
-    if not can_manage_meetings(membership):
+    if not can_manage_meetings(request.membership):
         raise deny(request, action, item)
-    return item, membership
+    return item
 
 
 @require_POST
-def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    item, membership = _item_change(request, pk, "meeting.item_remove")
-    try:
-        services.agenda_remove(item=item, by=membership)
-    except services.MeetingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Point retiré de l'ordre du jour."))
+def item_remove(request: CellRequest, pk: int) -> HttpResponse:
+    item = _item_change(request, pk, "meeting.item_remove")
+    run_service(
+        request,
+        lambda: services.agenda_remove(item=item, by=request.membership),
+        success=_("Point retiré de l'ordre du jour."),
+    )
     return redirect("meetings:detail", pk=item.meeting_id)
 
 
 @require_POST
-def item_move(request: HttpRequest, pk: int) -> HttpResponse:
-    item, membership = _item_change(request, pk, "meeting.item_move")
+def item_move(request: CellRequest, pk: int) -> HttpResponse:
+    item = _item_change(request, pk, "meeting.item_move")
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Sens de déplacement inconnu."))
         return redirect("meetings:detail", pk=item.meeting_id)
-    try:
-        services.agenda_move(item=item, up=form.cleaned_data["direction"] == "up", by=membership)
-    except services.MeetingError as exc:
-        messages.error(request, str(exc))
+    up = form.cleaned_data["direction"] == "up"
+    run_service(request, lambda: services.agenda_move(item=item, up=up, by=request.membership))
     return redirect(reverse("meetings:detail", kwargs={"pk": item.meeting_id}) + f"#item-{item.pk}")
 
 
 @require_POST
-def item_guest(request: HttpRequest, pk: int) -> HttpResponse:
-    item, membership = _item_change(request, pk, "meeting.guest_invite")
+def item_guest(request: CellRequest, pk: int) -> HttpResponse:
+    item = _item_change(request, pk, "meeting.guest_invite")
     form = GuestForm(request.POST, guests=services.invitable_guests(item.meeting.cell))
     if not form.is_valid():
         messages.error(request, _("Choisissez un intervenant ponctuel de la cellule."))
         return redirect("meetings:detail", pk=item.meeting_id)
-    try:
-        services.guest_invite(item=item, guest=form.membership(), by=membership)
-    except services.MeetingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Intervenant invité pour ce point uniquement."))
+    run_service(
+        request,
+        lambda: services.guest_invite(item=item, guest=form.membership(), by=request.membership),
+        success=_("Intervenant invité pour ce point uniquement."),
+    )
     return redirect("meetings:detail", pk=item.meeting_id)
 
 
 @require_POST
-def meeting_open(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_open(request: CellRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
-    membership = _membership(request)
-    if not can_manage_meetings(membership):
+    if not can_manage_meetings(request.membership):
         raise deny(request, "meeting.open", meeting)
-    try:
-        services.meeting_open(meeting=meeting, by=membership)
-    except services.MeetingError as exc:
-        messages.error(request, str(exc))
+    if run_service(request, lambda: services.meeting_open(meeting=meeting, by=request.membership)) is None:
         return redirect("meetings:detail", pk=meeting.pk)
     return redirect("meetings:session", pk=meeting.pk)
 
 
-def _names_for(request: HttpRequest, meeting: Meeting, items: list[AgendaItem]) -> dict[int, str]:
-    """Names of the persons of the items, only for an attendee entitled to read each case, during
-    the meeting (opened, relevé not validated). One audit event per request when any is shown."""
-    membership = _membership(request)
-    in_session = meeting.opened_at is not None and meeting.minutes_validated_at is None
-    if not in_session or not meeting.attendees.filter(membership=membership).exists():
+def _names_for(request: CellRequest, meeting: Meeting, items: list[AgendaItem]) -> dict[int, str]:
+    """Names of the persons of the items whose case the membership may read, while the session is
+    open for them. One audit event per request when any is shown."""
+    membership = request.membership
+    if not can_read_names_in_session(membership, meeting):
         return {}
     cases = (
         Case.objects.visible_to(membership).filter(pk__in=[i.case_id for i in items]).select_related("person")
@@ -254,9 +256,9 @@ def _names_for(request: HttpRequest, meeting: Meeting, items: list[AgendaItem]) 
 
 
 def _session_response(
-    request: HttpRequest, meeting: Meeting, bound: DecisionForm | None = None, bound_item: int | None = None
+    request: CellRequest, meeting: Meeting, bound: DecisionForm | None = None, bound_item: int | None = None
 ) -> HttpResponse:
-    membership = _membership(request)
+    membership = request.membership
     items = list(_items(meeting, membership))
     can = abilities(membership, meeting)
     services_list = service_choices(meeting.cell_id) if can["decide"] else []
@@ -275,14 +277,14 @@ def _session_response(
 
 
 @require_GET
-def meeting_session(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_session(request: CellRequest, pk: int) -> HttpResponse:
     return _session_response(request, _meeting(request, pk))
 
 
 @require_POST
-def item_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def item_decide(request: CellRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
-    membership = _membership(request)
+    membership = request.membership
     if not can_record_decisions(membership):
         raise deny(request, "meeting.decide", item)
     form = DecisionForm(
@@ -292,39 +294,93 @@ def item_decide(request: HttpRequest, pk: int) -> HttpResponse:
         auto_id=f"i{item.pk}-%s",
     )
     if form.is_valid():
-        try:
-            services.decision_record(item=item, by=membership, **form.cleaned_data)
-        except (services.MeetingError, TransitionError) as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Décision enregistrée pour %(ref)s.") % {"ref": item.case.reference})
+        decision = run_service(
+            request,
+            lambda: services.decision_record(item=item, by=membership, **form.cleaned_data),
+            success=_("Décision enregistrée pour %(ref)s.") % {"ref": item.case.reference},
+            form=form,
+        )
+        if decision is not None:
             return redirect(reverse("meetings:session", kwargs={"pk": item.meeting_id}) + f"#item-{item.pk}")
     return _session_response(request, _meeting(request, item.meeting_id), bound=form, bound_item=item.pk)
 
 
 @require_GET
-def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_minutes(request: CellRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
-    membership = _membership(request)
+    membership = request.membership
     if not can_read_minutes(membership):
         raise deny(request, "meeting.minutes", meeting)
-    items = meeting.items.select_related("case", "decision", "decision__recorded_by__user").order_by(
-        "order", "pk"
+    items = (
+        AgendaItem.objects.visible_to(membership)
+        .filter(meeting=meeting)
+        .select_related("case", "decision", "decision__recorded_by__user")
+        .order_by("order", "pk")
     )
     context = {"meeting": meeting, "items": items, "can": abilities(membership, meeting)}
     return render(request, "meetings/meeting_minutes.html", context)
 
 
 @require_POST
-def minutes_validate(request: HttpRequest, pk: int) -> HttpResponse:
+def minutes_validate(request: CellRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
-    membership = _membership(request)
-    if not can_validate_minutes(membership, meeting):
+    if not can_validate_minutes(request.membership, meeting):
         raise deny(request, "meeting.minutes_validate", meeting)
-    try:
-        services.minutes_validate(meeting=meeting, by=membership)
-    except services.MeetingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Relevé de décisions validé."))
+    run_service(
+        request,
+        lambda: services.minutes_validate(meeting=meeting, by=request.membership),
+        success=_("Relevé de décisions validé."),
+    )
     return redirect("meetings:minutes", pk=meeting.pk)
+
+
+# PDF documents (rendered by cmer/meetings/pdf.py).
+
+
+@require_GET
+def convocation_pdf(request: CellRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    if not can_download_convocation(request.membership, meeting):
+        raise deny(request, "meeting.export_convocation", meeting)
+    # Counts by kind only: the convocation never lists a reference.
+    kinds = dict(meeting.items.values_list("kind").annotate(n=Count("pk")).order_by())
+    counts = [(ItemKind(k).label, n) for k, n in kinds.items()]
+    context = {
+        "item_counts": counts,
+        "item_total": sum(kinds.values()),
+        "convened": meeting.attendees.count(),
+    }
+    return meeting_pdf_response(request, meeting, "convocation", "meetings/pdf_convocation.html", context)
+
+
+@require_GET
+def agenda_pdf(request: CellRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    membership = request.membership
+    if not can_download_agenda(membership, meeting):
+        raise deny(request, "meeting.export_agenda", meeting)
+    items = (
+        AgendaItem.objects.visible_to(membership)
+        .filter(meeting=meeting)
+        .select_related("case")
+        .order_by("order", "pk")
+    )
+    context = {"items": list(items), "guest_copy": not sees_whole_agenda(membership)}
+    return meeting_pdf_response(request, meeting, "agenda", "meetings/pdf_agenda.html", context)
+
+
+@require_GET
+def minutes_pdf(request: CellRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    membership = request.membership
+    if not can_download_minutes(membership, meeting):
+        raise deny(request, "meeting.export_minutes", meeting)
+    items = (
+        AgendaItem.objects.visible_to(membership)
+        .filter(meeting=meeting)
+        .select_related("case", "decision")
+        .order_by("order", "pk")
+    )
+    return meeting_pdf_response(
+        request, meeting, "minutes", "meetings/pdf_minutes.html", {"items": list(items)}
+    )

@@ -10,36 +10,45 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cmer.accounts.roles import Role
+from cmer.accounts.models import Membership
 from cmer.cases.models import Action, ActionResult
 from cmer.meetings.models import Meeting
-from cmer.meetings.permissions import CONVENABLE
+from cmer.meetings.permissions import (
+    abilities,
+    can_be_convened,
+    can_see_due_actions,
+    can_validate_minutes,
+    sees_every_meeting,
+    sees_own_service_actions_only,
+)
 
 DUE_WITHIN_DAYS = 30
 SHOWN = 5
 
 
-def next_meeting(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    if membership is None or membership.role not in CONVENABLE:
+def next_meeting(request: HttpRequest, membership: Membership | None) -> dict[str, Any] | None:
+    if membership is None or not can_be_convened(membership):
         return None
     qs = Meeting.objects.visible_to(membership).filter(ends_at__gte=timezone.now())
-    if membership.role not in (Role.PRESIDENT, Role.COORDINATOR):
+    if not sees_every_meeting(membership):
+        # Others learn of a meeting by its convocation.
         qs = qs.filter(convened_at__isnull=False)
     meeting = qs.annotate(item_count=Count("items")).order_by("starts_at").first()
     return {
         "title": _("Prochaine réunion"),
         "template": "meetings/widget_next_meeting.html",
         "meeting": meeting,
+        "can": abilities(membership, meeting),
     }
 
 
-def minutes_to_validate(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    if membership is None or membership.role != Role.PRESIDENT:
+def minutes_to_validate(request: HttpRequest, membership: Membership | None) -> dict[str, Any] | None:
+    if membership is None or not can_validate_minutes(membership):
         return None
     meetings = list(
-        Meeting.objects.filter(
-            cell_id=membership.cell_id, opened_at__isnull=False, minutes_validated_at__isnull=True
-        ).order_by("starts_at")[:SHOWN]
+        Meeting.objects.visible_to(membership)
+        .filter(opened_at__isnull=False, minutes_validated_at__isnull=True)
+        .order_by("starts_at")[:SHOWN]
     )
     return {
         "title": _("Relevés de décisions à valider"),
@@ -48,8 +57,8 @@ def minutes_to_validate(request: HttpRequest, membership: Any) -> dict[str, Any]
     }
 
 
-def actions_due(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    if membership is None or membership.role not in (Role.COORDINATOR, Role.MEMBER, Role.STATE_MEMBER):
+def actions_due(request: HttpRequest, membership: Membership | None) -> dict[str, Any] | None:
+    if membership is None or not can_see_due_actions(membership):
         return None
     today = timezone.localdate()
     qs = Action.objects.visible_to(membership).filter(
@@ -57,7 +66,7 @@ def actions_due(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
         end_on__lte=today + timedelta(days=DUE_WITHIN_DAYS),
     )
     actions = list(qs.select_related("case").order_by("end_on", "pk")[: SHOWN + 1])
-    own = membership.role != Role.COORDINATOR
+    own = sees_own_service_actions_only(membership)
     return {
         "title": _("Mes actions à échéance") if own else _("Actions à échéance"),
         "template": "cases/support_widget_actions.html",
