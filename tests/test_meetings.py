@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cmer.accounts.models import CharterAcceptance
@@ -17,6 +17,7 @@ from cmer.cases.states import State
 from cmer.core.models import Notification, NotificationKind
 from cmer.meetings import services
 from cmer.meetings.models import AgendaItem, Attendee, Decision, ItemKind, Meeting
+from cmer.meetings.permissions import in_meeting_window
 from tests.factories import make_case, make_person
 from tests.factories_meetings import make_action, make_item, make_meeting
 from tests.personas import make_membership, make_user, persona_client
@@ -372,3 +373,69 @@ def test_member_dashboard_query_count_does_not_grow_with_cases(world, django_ass
     assert counts[0] == counts[1], counts
     page = client.get(reverse("core:dashboard")).content.decode()
     assert "Mes actions à échéance" in page and "Prochaine réunion" in page
+
+
+def _items_for(membership):
+    return set(AgendaItem.objects.visible_to(membership).values_list("pk", flat=True))
+
+
+def test_agenda_items_visible_to_applies_the_guest_item_and_window_rules(world):
+    meeting = make_meeting(world.a, in_window=False)
+    theirs = make_item(world.a, meeting)
+    other = make_item(world.a, meeting, guest=False)
+    for role in ("president", "coordinator", "member", "state_member"):
+        assert _items_for(world.a.members[role]) == {theirs.pk, other.pk}, role
+    for role in ("reporter", "trainer", "dpo"):
+        assert _items_for(world.a.members[role]) == set(), role
+    assert _items_for(None) == set()
+    assert _items_for(world.b.members["coordinator"]) == set()
+    # A guest: nothing before the meeting, their item only during it, nothing after it.
+    guest = world.a.members["guest"]
+    assert _items_for(guest) == set() and not in_meeting_window(meeting)
+    now = timezone.now()
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=1)
+    )
+    meeting.refresh_from_db()
+    assert _items_for(guest) == {theirs.pk} and in_meeting_window(meeting)
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1)
+    )
+    meeting.refresh_from_db()
+    assert _items_for(guest) == set() and not in_meeting_window(meeting)
+
+
+def test_guest_outside_the_window_sees_the_meeting_but_no_item(world):
+    meeting = make_meeting(world.a, in_window=False)
+    item = make_item(world.a, meeting)
+    guest = persona_client(world, "guest")
+    page = guest.get(reverse("meetings:detail", kwargs={"pk": meeting.pk}))
+    assert page.status_code == 200 and item.case.reference not in page.content.decode()
+    # Acting on the item is refused as if it did not exist.
+    assert guest.post(reverse("meetings:item_remove", kwargs={"pk": item.pk})).status_code == 404
+    assert AgendaItem.objects.filter(pk=item.pk).exists()
+
+
+def test_meeting_pdfs_are_routed_from_the_meetings_urls(world):
+    meeting = make_meeting(world.a)
+    make_item(world.a, meeting)
+    client = persona_client(world, "coordinator")
+    for name, path in (
+        ("convocation_pdf", "convocation.pdf"),
+        ("agenda_pdf", "ordre-du-jour.pdf"),
+        ("minutes_pdf", "releve-de-decisions.pdf"),
+    ):
+        url = reverse(f"meetings:{name}", kwargs={"pk": meeting.pk})
+        assert url == f"/reunions/{meeting.pk}/{path}"
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        with pytest.raises(NoReverseMatch):
+            reverse(f"stats:meeting_{name}", kwargs={"pk": meeting.pk})
+
+
+def test_next_meeting_widget_offers_scheduling_to_managers_only(world):
+    assert not Meeting.objects.filter(cell=world.a.cell).exists()
+    coordinator = persona_client(world, "coordinator").get(reverse("core:dashboard")).content.decode()
+    member = persona_client(world, "member").get(reverse("core:dashboard")).content.decode()
+    assert "Aucune réunion prévue" in coordinator and "Aucune réunion prévue" in member
+    assert "Planifier une réunion" in coordinator and "Planifier une réunion" not in member
