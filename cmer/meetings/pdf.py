@@ -1,7 +1,7 @@
-"""Meeting documents as PDF: convocation, agenda, relevé de décisions (rendering only).
+"""Meeting documents as PDF: convocation, agenda, relevé de décisions (docs/rules.md §5).
 
-Pseudonymous case references only, never a name; each download is watermarked and audited. The
-views (cmer/meetings/views.py) check who may download what (cmer/meetings/permissions.py).
+Rendering only: pseudonymous case references, never a name; each download is watermarked and
+audited. The views (cmer/meetings/views.py) check who may download what (permissions.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who may do what with meetings, their agendas and their documents.
+"""Who may do what with meetings, their agendas and their documents (docs/rules.md §2 and §5).
 
 The one place of the meetings policy: the querysets' `visible_to` and the views, widgets and
 templates ask these predicates; none of them names a role (role groups: cmer/accounts/roles.py).
