@@ -581,6 +581,50 @@ def test_expiring_list_for_coordinator_and_trainer(world):
         assert "Reporter BBB" not in html
 
 
+def test_expiring_list_does_not_reveal_a_membership_of_another_cell(world):
+    """A member of cell A also trained through cell B: cell A's staff never learn of cell B.
+
+    The certification issued through cell B names cell B's session; showing it (or counting it)
+    in cell A would tell cell A's trainer that this person belongs to cell B.
+    """
+    from django.test import Client
+
+    from tests.personas import login, make_membership
+
+    today = timezone.localdate()
+    member = world.a.members["member"]
+    make_membership(member.user, world.b.cell, "member")
+    certification = make_certification(
+        world.b, member.user, issued_on=today - timedelta(days=700), expires_on=today + timedelta(days=15)
+    )
+    TrainingSession.objects.filter(pk=certification.session_id).update(title="Session réservée Beta")
+    for role in ("coordinator", "trainer"):
+        client = persona_client(world, role)
+        html = page(client.get(reverse("training:expiring")))
+        assert "Session réservée Beta" not in html
+        assert "Member AAA" not in html
+        dashboard = page(client.get(reverse("core:dashboard")))
+        assert "Session réservée Beta" not in dashboard
+        revoke = client.post(reverse("training:certification_revoke", kwargs={"pk": certification.pk}))
+        assert revoke.status_code == 404
+    # Cell B's own staff still see it, with its session.
+    trainer_b = world.b.members["trainer"]
+    html = page(login(Client(), trainer_b.user, trainer_b).get(reverse("training:expiring")))
+    assert "Session réservée Beta" in html and "Member AAA" in html
+
+
+def test_expiring_widget_counts_only_the_cells_own_certifications(world):
+    from cmer.training.widgets import expiring_widget
+    from tests.personas import make_membership
+
+    today = timezone.localdate()
+    member = world.a.members["member"]
+    make_membership(member.user, world.b.cell, "member")
+    make_certification(world.b, member.user, issued_on=today, expires_on=today + timedelta(days=15))
+    assert expiring_widget(None, world.a.members["trainer"])["count"] == 0  # type: ignore[arg-type,index]
+    assert expiring_widget(None, world.b.members["trainer"])["count"] == 1  # type: ignore[arg-type,index]
+
+
 # --- bias counts and the trainer's need-to-know ----------------------------------------------
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from cmer.accounts.models import Membership
 
 
 class CatalogueStatus(models.TextChoices):
@@ -152,11 +156,11 @@ class Trainer(models.Model):
 
 
 class TrainingSessionQuerySet(models.QuerySet["TrainingSession"]):
-    def visible_to(self, membership: Any) -> TrainingSessionQuerySet:
+    def visible_to(self, membership: Membership | None) -> TrainingSessionQuerySet:
         """Trainers and the coordinator see the sessions whose audience includes their cell."""
         from cmer.training.permissions import can_view_sessions
 
-        if not can_view_sessions(membership):
+        if membership is None or not can_view_sessions(membership):
             return self.none()
         return self.filter(audience=membership.cell_id).distinct()
 
@@ -189,6 +193,19 @@ class TrainingSession(models.Model):
         return f"{self.title} ({self.date})"
 
 
+class AttendanceQuerySet(models.QuerySet["Attendance"]):
+    def visible_to(self, membership: Membership | None) -> AttendanceQuerySet:
+        """Trainers and the coordinator see the attendances recorded through their own cell.
+
+        A session may serve several cells: its attendees from the other cells stay hidden.
+        """
+        from cmer.training.permissions import can_view_sessions
+
+        if membership is None or not can_view_sessions(membership):
+            return self.none()
+        return self.filter(cell_id=membership.cell_id)
+
+
 class Attendance(models.Model):
     """An attendee of a session, registered through their membership of one audience cell."""
 
@@ -197,6 +214,8 @@ class Attendance(models.Model):
     cell = models.ForeignKey("accounts.Cell", on_delete=models.PROTECT, related_name="+")
     recorded_by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AttendanceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("présence")
@@ -215,11 +234,22 @@ class CertificationQuerySet(models.QuerySet["Certification"]):
         day = on or timezone.localdate()
         return self.filter(revoked_at__isnull=True, issued_on__lte=day, expires_on__gt=day)
 
-    def visible_to(self, membership: Any) -> CertificationQuerySet:
-        """Trainers and the coordinator see the certifications issued through their cell."""
+    def of_active_members(self) -> CertificationQuerySet:
+        """Those whose holder still has an active membership of the cell that issued them."""
+        from cmer.accounts.models import Membership
+
+        members = Membership.objects.active().filter(cell_id=OuterRef("cell_id"), user_id=OuterRef("user_id"))
+        return self.filter(Exists(members))
+
+    def visible_to(self, membership: Membership | None) -> CertificationQuerySet:
+        """Trainers and the coordinator see the certifications issued through their cell.
+
+        Never those issued through another cell, even to a member of theirs: its session would
+        tell them that the person also belongs to that other cell.
+        """
         from cmer.training.permissions import can_view_sessions
 
-        if not can_view_sessions(membership):
+        if membership is None or not can_view_sessions(membership):
             return self.none()
         return self.filter(cell_id=membership.cell_id)
 

@@ -5,17 +5,19 @@ certifications belong to cells and follow the usual visible_to → 404 rule."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cmer.accounts.models import Membership, User
+from cmer.accounts.http import CellRequest
+from cmer.accounts.models import Membership
+from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.training import quiz, services
 from cmer.training.forms import (
@@ -31,6 +33,7 @@ from cmer.training.forms import (
 from cmer.training.gate import valid_certification
 from cmer.training.lexicon import CATEGORY_LABELS
 from cmer.training.models import (
+    Attendance,
     BiasWarningCount,
     CatalogueStatus,
     CatalogueVersion,
@@ -67,9 +70,9 @@ def _catalogue_context(version: CatalogueVersion) -> dict[str, Any]:
 
 
 @require_GET
-def self_study(request: HttpRequest) -> HttpResponse:
+def self_study(request: CellRequest) -> HttpResponse:
     """The current catalogue (or an older version) with its caveats and examples, for everyone."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     # One query for the list and the version shown: there are a handful of versions, ever.
     versions = list(CatalogueVersion.objects.exclude(status=CatalogueStatus.DRAFT).order_by("-number"))
     number = _int(request.GET.get("version"))
@@ -80,7 +83,7 @@ def self_study(request: HttpRequest) -> HttpResponse:
     context = {
         "versions": versions,
         "certification": valid_certification(membership),
-        "last_quiz": QuizResult.objects.filter(user=cast(User, request.user)).first(),
+        "last_quiz": QuizResult.objects.filter(user=request.user).first(),  # one's own result
         "can": abilities(membership),
     }
     if version is not None:
@@ -90,9 +93,9 @@ def self_study(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_view_catalogue_draft, "catalogue.draft_view")
-def draft(request: HttpRequest) -> HttpResponse:
+def draft(request: CellRequest) -> HttpResponse:
     version = CatalogueVersion.objects.filter(status=CatalogueStatus.DRAFT).select_related("based_on").first()
-    context: dict[str, Any] = {"draft": version, "can": abilities(request.membership), "form": ApproveForm()}  # type: ignore[attr-defined]
+    context: dict[str, Any] = {"draft": version, "can": abilities(request.membership), "form": ApproveForm()}
     if version is not None:
         context |= _catalogue_context(version)
         context |= _changes(version, [i for d in context["domains"] for i in d.indicators.all()])
@@ -120,8 +123,8 @@ def _changes(version: CatalogueVersion, items: list[Indicator]) -> dict[str, Any
 
 @require_POST
 @requires(can_edit_catalogue_draft, "catalogue.draft_create")
-def draft_create(request: HttpRequest) -> HttpResponse:
-    version = services.catalogue_draft_create(by=request.membership)  # type: ignore[attr-defined]
+def draft_create(request: CellRequest) -> HttpResponse:
+    version = services.catalogue_draft_create(by=request.membership)
     messages.success(
         request,
         _("Brouillon v%(n)s prêt : c'est une copie de la version en vigueur.") % {"n": version.number},
@@ -129,7 +132,7 @@ def draft_create(request: HttpRequest) -> HttpResponse:
     return redirect("training:draft")
 
 
-def _draft_or_redirect(request: HttpRequest) -> CatalogueVersion | None:
+def _draft_or_redirect(request: CellRequest) -> CatalogueVersion | None:
     version = CatalogueVersion.objects.draft()
     if version is None:
         messages.error(
@@ -138,7 +141,7 @@ def _draft_or_redirect(request: HttpRequest) -> CatalogueVersion | None:
     return version
 
 
-def _draft_object(request: HttpRequest, model: Any, draft: CatalogueVersion, key: str = "pk") -> Any:
+def _draft_object(request: CellRequest, model: Any, draft: CatalogueVersion, key: str = "pk") -> Any:
     """The draft's object named by ?pk= (or the posted pk), None for a new one; 404 otherwise."""
     raw = request.POST.get(key) or request.GET.get(key)
     if not raw:
@@ -147,15 +150,16 @@ def _draft_object(request: HttpRequest, model: Any, draft: CatalogueVersion, key
 
 
 def _finish_draft_edit(
-    request: HttpRequest, form: Any, obj: Any, version: CatalogueVersion, save: Any, title: str
+    request: CellRequest, form: Any, obj: Any, version: CatalogueVersion, save: Any, title: str
 ) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
-        try:
-            save(draft=version, values=form.cleaned_data, by=request.membership, obj=obj)  # type: ignore[attr-defined]
-        except services.TrainingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Brouillon enregistré."))
+        saved = run_service(
+            request,
+            lambda: save(draft=version, values=form.cleaned_data, by=request.membership, obj=obj),
+            success=_("Brouillon enregistré."),
+            form=form,
+        )
+        if saved is not None:
             return redirect("training:draft")
     status = 400 if request.method == "POST" else 200
     return render(
@@ -168,7 +172,7 @@ def _finish_draft_edit(
 
 @require_http_methods(["GET", "POST"])
 @requires(can_edit_catalogue_draft, "catalogue.indicator_edit")
-def draft_indicator(request: HttpRequest) -> HttpResponse:
+def draft_indicator(request: CellRequest) -> HttpResponse:
     version = _draft_or_redirect(request)
     if version is None:
         return redirect("training:draft")
@@ -188,7 +192,7 @@ def draft_indicator(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(can_edit_catalogue_draft, "catalogue.domain_edit")
-def draft_domain(request: HttpRequest) -> HttpResponse:
+def draft_domain(request: CellRequest) -> HttpResponse:
     version = _draft_or_redirect(request)
     if version is None:
         return redirect("training:draft")
@@ -208,7 +212,7 @@ def draft_domain(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(can_edit_catalogue_draft, "catalogue.caveat_edit")
-def draft_caveat(request: HttpRequest) -> HttpResponse:
+def draft_caveat(request: CellRequest) -> HttpResponse:
     version = _draft_or_redirect(request)
     if version is None:
         return redirect("training:draft")
@@ -228,7 +232,7 @@ def draft_caveat(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(can_edit_catalogue_draft, "catalogue.item_delete")
-def draft_delete(request: HttpRequest) -> HttpResponse:
+def draft_delete(request: CellRequest) -> HttpResponse:
     version = _draft_or_redirect(request)
     if version is None:
         return redirect("training:draft")
@@ -237,41 +241,44 @@ def draft_delete(request: HttpRequest) -> HttpResponse:
     if obj is None:
         raise Http404
     if is_caveat:
-        services.catalogue_caveat_delete(caveat=obj, by=request.membership)  # type: ignore[attr-defined]
+        run_service(
+            request,
+            lambda: services.catalogue_caveat_delete(caveat=obj, by=request.membership),
+            success=_("Élément retiré du brouillon."),
+        )
     else:
-        services.catalogue_indicator_delete(indicator=obj, by=request.membership)  # type: ignore[attr-defined]
-    messages.success(request, _("Élément retiré du brouillon."))
+        run_service(
+            request,
+            lambda: services.catalogue_indicator_delete(indicator=obj, by=request.membership),
+            success=_("Élément retiré du brouillon."),
+        )
     return redirect("training:draft")
 
 
 @require_POST
 @requires(can_approve_catalogue, "catalogue.approve")
-def draft_approve(request: HttpRequest) -> HttpResponse:
+def draft_approve(request: CellRequest) -> HttpResponse:
     version = CatalogueVersion.objects.draft()
     form = ApproveForm(request.POST)
     if version is None:
         messages.error(request, _("Aucun brouillon à approuver."))
     elif not form.is_valid():
         messages.error(request, _("Cochez la case pour confirmer votre relecture avant d'approuver."))
-    else:
-        try:
-            services.catalogue_approve(version=version, by=request.membership)  # type: ignore[attr-defined]
-        except services.TrainingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request, _("Version %(n)s approuvée : elle est désormais en vigueur.") % {"n": version.number}
-            )
-            return redirect("training:self_study")
+    elif run_service(
+        request,
+        lambda: services.catalogue_approve(version=version, by=request.membership),
+        success=_("Version %(n)s approuvée : elle est désormais en vigueur.") % {"n": version.number},
+    ):
+        return redirect("training:self_study")
     return redirect("training:draft")
 
 
 @require_http_methods(["GET", "POST"])
-def quiz_view(request: HttpRequest) -> HttpResponse:
+def quiz_view(request: CellRequest) -> HttpResponse:
     version = CatalogueVersion.objects.current()
     form = QuizForm(request.POST or None)
     if request.method == "POST" and version is not None and form.is_valid():
-        result = services.quiz_record(user=request.user, version=version, answers=form.cleaned_data)  # type: ignore[arg-type]
+        result = services.quiz_record(user=request.user, version=version, answers=form.cleaned_data)
         if result.passed:
             messages.success(
                 request,
@@ -290,8 +297,8 @@ def quiz_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_view_sessions, "training.session_list")
-def sessions(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def sessions(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     rows = (
         TrainingSession.objects.visible_to(membership)
         .select_related("provider")
@@ -305,13 +312,14 @@ def sessions(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(can_manage_sessions, "training.session_create")
-def session_create(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def session_create(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     form = SessionForm(request.POST, membership=membership)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            session = services.session_create(
+        session = run_service(
+            request,
+            lambda: services.session_create(
                 provider=data["provider"],
                 title=data["title"],
                 on=data["date"],
@@ -319,22 +327,29 @@ def session_create(request: HttpRequest) -> HttpResponse:
                 programme=data["programme"],
                 audience=data["audience"],
                 by=membership,
-            )
-        except services.TrainingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Session créée."))
+            ),
+            success=_("Session créée."),
+            form=form,
+        )
+        if session is not None:
             return redirect("training:session_detail", pk=session.pk)
     rows = TrainingSession.objects.visible_to(membership)
     return render(request, "training/sessions.html", {"rows": rows, "form": form}, status=400)
 
 
+def _attendances(membership: Membership, session: TrainingSession) -> Any:
+    """The session's attendees seen from the current cell (a session may serve several cells)."""
+    return Attendance.objects.visible_to(membership).filter(session=session).select_related("user")
+
+
 def _session_page(
-    request: HttpRequest, session: TrainingSession, status: int = 200, **forms: Any
+    request: CellRequest, session: TrainingSession, status: int = 200, **forms: Any
 ) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
-    attendances = list(session.attendances.filter(cell_id=membership.cell_id).select_related("user"))
-    certifications = list(session.certifications.filter(cell_id=membership.cell_id).select_related("user"))
+    membership = request.membership
+    attendances = list(_attendances(membership, session))
+    certifications = list(
+        Certification.objects.visible_to(membership).filter(session=session).select_related("user")
+    )
     certified = {c.user_id: c.pk for c in certifications}
     manage = can_manage_sessions(membership)
     context = {
@@ -359,79 +374,85 @@ def _session_page(
 
 
 @require_GET
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    session = get_visible_or_404(request, TrainingSession.objects.visible_to(request.membership), pk=pk)  # type: ignore[attr-defined]
+def session_detail(request: CellRequest, pk: int) -> HttpResponse:
+    session = get_visible_or_404(request, TrainingSession.objects.visible_to(request.membership), pk=pk)
     return _session_page(request, session)
 
 
 @require_POST
-def attendance_add(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def attendance_add(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     session = get_visible_or_404(request, TrainingSession.objects.visible_to(membership), pk=pk)
     if not can_manage_sessions(membership):
         raise deny(request, "training.attendance_add", session)
     form = AttendanceForm(request.POST, membership=membership, auto_id="att-%s")
     if form.is_valid():
-        try:
-            services.attendance_record(session=session, attendee=form.cleaned_data["attendee"], by=membership)
-        except services.TrainingError as exc:
-            form.add_error("attendee", str(exc))
-        else:
-            messages.success(request, _("Présence enregistrée."))
+        attendance = run_service(
+            request,
+            lambda: services.attendance_record(
+                session=session, attendee=form.cleaned_data["attendee"], by=membership
+            ),
+            success=_("Présence enregistrée."),
+            form=form,
+        )
+        if attendance is not None:
             return redirect("training:session_detail", pk=session.pk)
     return _session_page(request, session, status=400, attendance_form=form)
 
 
 @require_POST
-def certification_issue(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def certification_issue(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     session = get_visible_or_404(request, TrainingSession.objects.visible_to(membership), pk=pk)
     if not can_manage_sessions(membership):
         raise deny(request, "training.certification_issue", session)
-    attendances = session.attendances.filter(cell_id=membership.cell_id).select_related("user")
+    attendances = list(_attendances(membership, session))
     form = CertificationForm(request.POST, attendances=attendances, auto_id="cert-%s")
     if form.is_valid():
-        user = User.objects.get(pk=int(form.cleaned_data["attendee"]))
-        try:
-            services.certification_issue(
+        # The form's choices are these attendances: the attendee is one of them.
+        attendee = next(a.user for a in attendances if str(a.user_id) == form.cleaned_data["attendee"])
+        certification = run_service(
+            request,
+            lambda: services.certification_issue(
                 session=session,
-                user=user,
+                user=attendee,
                 issued_on=form.cleaned_data["issued_on"],
                 expires_on=form.cleaned_data["expires_on"],
                 by=membership,
-            )
-        except services.TrainingError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Habilitation délivrée."))
+            ),
+            success=_("Habilitation délivrée."),
+            form=form,
+        )
+        if certification is not None:
             return redirect("training:session_detail", pk=session.pk)
     return _session_page(request, session, status=400, certification_form=form)
 
 
 @require_POST
-def certification_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def certification_revoke(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     certification = get_visible_or_404(request, Certification.objects.visible_to(membership), pk=pk)
     if not can_manage_sessions(membership):
         raise deny(request, "training.certification_revoke", certification)
-    try:
-        services.certification_revoke(certification=certification, by=membership)
-    except services.TrainingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Habilitation retirée : la personne ne peut plus signaler."))
+    run_service(
+        request,
+        lambda: services.certification_revoke(certification=certification, by=membership),
+        success=_("Habilitation retirée : la personne ne peut plus signaler."),
+    )
     return redirect("training:session_detail", pk=certification.session_id)
 
 
 @require_GET
 @requires(can_view_sessions, "training.expiring_list")
-def expiring(request: HttpRequest) -> HttpResponse:
-    """Certifications of the cell's active members that expire soon (or lapsed recently)."""
-    membership = request.membership  # type: ignore[attr-defined]
+def expiring(request: CellRequest) -> HttpResponse:
+    """Certifications issued through the cell to its active members that expire soon (or lapsed
+    recently). Only the cell's own: one issued through another cell would reveal a membership."""
+    membership = request.membership
     today = timezone.localdate()
-    members = Membership.objects.active().filter(cell_id=membership.cell_id).values("user_id")
     rows = (
-        Certification.objects.filter(user_id__in=members, revoked_at__isnull=True)
+        Certification.objects.visible_to(membership)
+        .of_active_members()
+        .filter(revoked_at__isnull=True)
         .filter(
             expires_on__lte=today + timedelta(days=EXPIRING_WINDOW_DAYS),
             expires_on__gt=today - timedelta(days=90),
@@ -446,7 +467,7 @@ def expiring(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_view_bias_counts, "training.bias_counts")
-def bias_counts(request: HttpRequest) -> HttpResponse:
+def bias_counts(request: CellRequest) -> HttpResponse:
     totals = (
         BiasWarningCount.objects.values("code")
         .annotate(shown=Sum("shown"), confirmed=Sum("confirmed"))

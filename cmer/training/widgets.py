@@ -1,21 +1,26 @@
-"""Dashboard widget: the user's own certification status (the roles that report need one)."""
+"""Dashboard widgets: the user's own certification status, and what the cell must renew soon."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from cmer.accounts.roles import Role
 from cmer.training.gate import valid_certification
+from cmer.training.models import Certification
+from cmer.training.permissions import can_view_sessions, needs_certification
 
-REPORTING_ROLES = {Role.MEMBER, Role.REPORTER}
+EXPIRING_WIDGET_DAYS = 60
 
 
 def certification_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    if membership is None or membership.role not in REPORTING_ROLES:
+    """For those who need a certification to report: theirs, and until when it is valid."""
+    if not needs_certification(membership):
         return None
     certification = valid_certification(membership)
     if certification is None:
@@ -30,23 +35,15 @@ def certification_widget(request: HttpRequest, membership: Any) -> dict[str, Any
 
 
 def expiring_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    """For the coordinator and trainers: how many certifications of the cell expire soon."""
-    from datetime import timedelta
-
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from cmer.accounts.models import Membership
-    from cmer.training.models import Certification
-    from cmer.training.permissions import can_view_sessions
-
+    """For the coordinator and trainers: how many of the cell's certifications expire soon."""
     if not can_view_sessions(membership):
         return None
     today = timezone.localdate()
-    members = Membership.objects.active().filter(cell_id=membership.cell_id).values("user_id")
     count = (
-        Certification.objects.valid(today)
-        .filter(user_id__in=members, expires_on__lte=today + timedelta(days=60))
+        Certification.objects.visible_to(membership)
+        .of_active_members()
+        .valid(today)
+        .filter(expires_on__lte=today + timedelta(days=EXPIRING_WIDGET_DAYS))
         .count()
     )
     return {
