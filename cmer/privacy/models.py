@@ -6,8 +6,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cmer.accounts.roles import Role
-
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
 
@@ -86,7 +84,9 @@ class PurgeTrigger(models.TextChoices):
 class PurgeReportQuerySet(models.QuerySet["PurgeReport"]):
     def visible_to(self, membership: Membership | None) -> PurgeReportQuerySet:
         """Purge reports are for the cell's DPO only."""
-        if membership is None or membership.role != Role.DPO:
+        from cmer.privacy.permissions import can_use_dpo_console
+
+        if membership is None or not can_use_dpo_console(membership):
             return self.none()
         return self.filter(cell_id=membership.cell_id)
 
@@ -158,12 +158,11 @@ class RightsOutcome(models.TextChoices):
 
 
 class RightsRequestQuerySet(models.QuerySet["RightsRequest"]):
-    def of_cell(self, cell_id: int) -> RightsRequestQuerySet:
-        return self.filter(cell_id=cell_id)
-
     def visible_to(self, membership: Membership | None) -> RightsRequestQuerySet:
         """Rights requests are handled by the cell's DPO only."""
-        if membership is None or membership.role != Role.DPO:
+        from cmer.privacy.permissions import can_use_dpo_console
+
+        if membership is None or not can_use_dpo_console(membership):
             return self.none()
         return self.filter(cell_id=membership.cell_id)
 

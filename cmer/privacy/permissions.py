@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import MANAGERS, Role, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -17,7 +17,7 @@ def can_use_dpo_console(membership: Membership | None) -> bool:
 
 def can_view_retention(membership: Membership | None) -> bool:
     """The president, the coordinator and the DPO see the cell's retention policy."""
-    return membership is not None and membership.role in (Role.PRESIDENT, Role.COORDINATOR, Role.DPO)
+    return has_role(membership, MANAGERS) or can_use_dpo_console(membership)
 
 
 def can_edit_retention(membership: Membership | None) -> bool:
@@ -33,3 +33,8 @@ def can_validate_retention(membership: Membership | None) -> bool:
 def can_run_purge(membership: Membership | None) -> bool:
     """Only the coordinator runs or previews a purge of the cell."""
     return can_edit_retention(membership)
+
+
+def can_see_destructions_coming(membership: Membership | None) -> bool:
+    """The president and the coordinator are told how many cases the purge will soon destroy."""
+    return has_role(membership, MANAGERS)

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import STATS_READERS, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Cell, Membership
 
-STATS_ROLES = frozenset({Role.PRESIDENT, Role.COORDINATOR, Role.MEMBER, Role.STATE_MEMBER, Role.DPO})
-
 
 def can_view_stats(membership: Membership | None) -> bool:
     """President, coordinator, members of both sides and the DPO see the cell's statistics."""
-    return membership is not None and membership.role in STATS_ROLES
+    return has_role(membership, STATS_READERS)
 
 
 def stats_cells(membership: Membership) -> list[Cell]:
     """The cells whose statistics this person may add up: the current one first, then every other
-    cell where the same account holds an active membership with a statistics role."""
+    cell where the same account holds an active membership that may read statistics."""
     from cmer.accounts.models import Membership
 
     others = (
         Membership.objects.active()
-        .filter(user_id=membership.user_id, role__in=STATS_ROLES)
+        .filter(user_id=membership.user_id, role__in=STATS_READERS)
         .exclude(cell_id=membership.cell_id)
         .select_related("cell")
         .order_by("cell__name")

@@ -1,34 +1,48 @@
 """The certification gate: only a trained agent holding a valid certification may report.
 
-Used by the intake (can_submit_referral) for members and reporters, docs/rules.md §2.
+The rules are predicates of `cmer.training.permissions` (needs_certification,
+has_valid_certification, is_stopped_by_certification_gate), used by the intake's
+can_submit_referral (docs/rules.md §2); this module shows the person why they are stopped and
+whom to contact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from cmer.accounts.models import Membership
+from cmer.accounts.roles import TRAINING_STAFF
+from cmer.audit.services import record_denial
 from cmer.training.models import Certification
+from cmer.training.permissions import has_valid_certification, is_stopped_by_certification_gate
+
+# has_valid_certification is the intake's import (cmer.referrals.permissions).
+__all__ = [
+    "explain_certification_gate",
+    "has_valid_certification",
+    "refusal_context",
+    "refusal_response",
+    "valid_certification",
+]
 
 
-def has_valid_certification(membership: Any) -> bool:
-    """True when the membership's user holds a certification issued, not expired and not revoked."""
-    if membership is None:
-        return False
-    return Certification.objects.valid().filter(user_id=membership.user_id).exists()
-
-
-def valid_certification(membership: Any) -> Certification | None:
+def valid_certification(membership: Membership | None) -> Certification | None:
     """The user's certification that lasts the longest, for display ("valable jusqu'au …")."""
     if membership is None:
         return None
     return Certification.objects.valid().filter(user_id=membership.user_id).order_by("-expires_on").first()
 
 
-def refusal_context(membership: Any) -> dict[str, Any]:
-    """What the refusal page says: a lapsed certification if any, and whom to contact."""
-    from cmer.accounts.models import Membership
-    from cmer.accounts.roles import Role
+def refusal_context(membership: Membership | None) -> dict[str, Any]:
+    """What the refusal page says: the person's own lapsed certification, and whom to contact.
 
+    The contacts are the training staff of the current cell (who runs sessions there).
+    """
     if membership is None:
         return {"lapsed": None, "contacts": []}
     lapsed = (
@@ -44,42 +58,30 @@ def refusal_context(membership: Any) -> dict[str, Any]:
             "provider": getattr(getattr(m, "trainer_profile", None), "provider", None),
         }
         for m in Membership.objects.active()
-        .filter(cell_id=membership.cell_id, role__in=[Role.TRAINER, Role.COORDINATOR])
+        .filter(cell_id=membership.cell_id, role__in=TRAINING_STAFF)
         .select_related("user", "trainer_profile__provider")
         .order_by("role", "user__last_name")
     ]
     return {"lapsed": lapsed, "contacts": contacts}
 
 
-def refusal_response(request: Any) -> Any:
+def refusal_response(request: HttpRequest) -> HttpResponse:
     """The page an uncertified member or reporter sees instead of the intake form (403, audited)."""
-    from django.shortcuts import render
-
-    from cmer.audit.services import record_denial
-
     record_denial(request, action="referral.submit.not_certified")
     membership = getattr(request, "membership", None)
     return render(request, "training/gate_refused.html", {"gate": refusal_context(membership)}, status=403)
 
 
-def explain_certification_gate(view: Any) -> Any:
+def explain_certification_gate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """View decorator for the intake: an uncertified member or reporter gets the refusal page.
 
     Placed above the view's own permission check, it only replaces a bare 403 with an answer that
     says why and whom to contact; it never lets anyone through.
     """
-    from functools import wraps
 
     @wraps(view)
-    def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
-        from cmer.referrals.permissions import NEEDS_CERTIFICATION
-
-        membership = getattr(request, "membership", None)
-        if (
-            membership is not None
-            and membership.role in NEEDS_CERTIFICATION
-            and not has_valid_certification(membership)
-        ):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if is_stopped_by_certification_gate(getattr(request, "membership", None)):
             return refusal_response(request)
         return view(request, *args, **kwargs)
 

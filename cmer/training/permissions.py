@@ -1,8 +1,8 @@
 """Who may do what with the catalogue, training sessions and certifications (docs/rules.md §2).
 
-Approval of a catalogue version: the catalogue is installation-wide, and docs/rules.md §7 gives it to
-"the coordinator of the installation". We keep the existing role rather than inventing a new one:
-any coordinator (of any active cell of the installation) may approve. An installation serving
+Approval of a catalogue version: the catalogue is installation-wide, and docs/rules.md §7 gives
+it to "the coordinator of the installation". We keep the existing role rather than inventing a
+new one: any coordinator (of any active cell of the installation) may approve. An installation serving
 several cells agrees on one coordinator to do it; every approval is audited with its actor, and
 the approval form asks for an explicit review of each item. Trainers edit; they never approve.
 """
@@ -11,24 +11,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import NEEDS_CERTIFICATION, TRAINING_STAFF, Role, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
 
 
-def _role(membership: Membership | None) -> str | None:
-    return membership.role if membership is not None else None
+def _is(membership: Membership | None, role: Role) -> bool:
+    return membership is not None and membership.role == role
+
+
+def can_self_study(membership: Membership | None) -> bool:
+    """Every member of a cell may read the self-study course, whatever their role."""
+    return membership is not None
 
 
 def can_edit_catalogue_draft(membership: Membership | None) -> bool:
     """Trainers edit the draft version of the catalogue."""
-    return _role(membership) == Role.TRAINER
+    return _is(membership, Role.TRAINER)
 
 
 def can_approve_catalogue(membership: Membership | None) -> bool:
     """A coordinator approves a draft version, which then becomes the current catalogue."""
-    return _role(membership) == Role.COORDINATOR
+    return _is(membership, Role.COORDINATOR)
 
 
 def can_view_catalogue_draft(membership: Membership | None) -> bool:
@@ -38,20 +43,43 @@ def can_view_catalogue_draft(membership: Membership | None) -> bool:
 
 def can_view_sessions(membership: Membership | None) -> bool:
     """Trainers and the coordinator see the training sessions and certifications of their cell."""
-    return _role(membership) in (Role.TRAINER, Role.COORDINATOR)
+    return has_role(membership, TRAINING_STAFF)
 
 
 def can_manage_sessions(membership: Membership | None) -> bool:
     """Trainers run sessions: create them, record attendance, issue and revoke certifications."""
-    return _role(membership) == Role.TRAINER
+    return _is(membership, Role.TRAINER)
 
 
 def can_view_bias_counts(membership: Membership | None) -> bool:
     """Trainers (to improve the training) and the coordinator see the bias-guard counts."""
-    return _role(membership) in (Role.TRAINER, Role.COORDINATOR)
+    return has_role(membership, TRAINING_STAFF)
+
+
+def needs_certification(membership: Membership | None) -> bool:
+    """Members and reporters need a valid certification to report (their dashboard shows it)."""
+    return has_role(membership, NEEDS_CERTIFICATION)
+
+
+def has_valid_certification(membership: Membership | None) -> bool:
+    """The membership's person holds a certification issued, not expired and not revoked.
+
+    The training qualifies the person, not the cell: one issued through any cell counts.
+    """
+    from cmer.training.models import Certification
+
+    if membership is None:
+        return False
+    return Certification.objects.valid().filter(user_id=membership.user_id).exists()
+
+
+def is_stopped_by_certification_gate(membership: Membership | None) -> bool:
+    """A member or reporter without a valid certification may not report yet."""
+    return needs_certification(membership) and not has_valid_certification(membership)
 
 
 def abilities(membership: Membership | None, obj: Any = None) -> dict[str, bool]:
+    """What the templates may offer this membership, so that they never test a role."""
     return {
         "edit_draft": can_edit_catalogue_draft(membership),
         "approve": can_approve_catalogue(membership),
