@@ -10,7 +10,7 @@ from cmer.training.bias import CONFIRM_FIELD, BiasGuardMixin, warnings_for
 from cmer.training.catalogue_v1 import INDICATORS
 from cmer.training.lexicon import Category, prepare
 from cmer.training.models import BiasWarningCount
-from cmer.training.services import item_problems
+from cmer.training.services import bias_warnings_record, item_problems
 
 # (text, expected code, expected term as typed)
 BIASED = [
@@ -190,6 +190,8 @@ def test_mixin_warns_first_then_accepts_with_confirmation():
     assert CONFIRM_FIELD in form.errors
     html = str(form)
     assert 'type="checkbox"' in html and "fait observé" in html
+    assert not BiasWarningCount.objects.exists()  # validating writes nothing: the view counts
+    bias_warnings_record(forms=[form])
     assert {r.code: r.shown for r in BiasWarningCount.objects.all()} == {
         Category.JUDGEMENT: 1,
         Category.RELIGIOUS_PRACTICE: 1,
@@ -198,6 +200,7 @@ def test_mixin_warns_first_then_accepts_with_confirmation():
     confirmed = GuardedForm({"description": text, CONFIRM_FIELD: "on"})
     assert confirmed.is_valid(), confirmed.errors
     assert confirmed.cleaned_data["description"] == text
+    bias_warnings_record(forms=[confirmed])
     assert {r.code: r.confirmed for r in BiasWarningCount.objects.all()} == {
         Category.JUDGEMENT: 1,
         Category.RELIGIOUS_PRACTICE: 1,
@@ -211,6 +214,7 @@ def test_mixin_accepts_a_rephrased_factual_text_without_confirmation():
     form = GuardedForm({"description": "Le 3 mai, il a refusé de répondre à l'enseignante."})
     assert form.is_valid()
     assert 'type="hidden"' in str(form)  # no checkbox shown to a writer with nothing to confirm
+    bias_warnings_record(forms=[form])
     assert not BiasWarningCount.objects.exists()
 
 
@@ -279,6 +283,40 @@ def test_intake_observation_formset_is_guarded():
     )
     assert confirmed.is_valid(), confirmed.errors
     assert len(confirmed.observations()) == 1
+
+
+@pytest.mark.django_db
+def test_intake_view_counts_the_warnings_once_per_submission(world):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from cmer.training.models import CatalogueVersion
+    from tests.factories_training import make_certification
+    from tests.personas import persona_client
+
+    make_certification(world.a, world.a.user("reporter"))
+    indicator = CatalogueVersion.objects.current().indicators.first()
+    data = {
+        **_referral_data("Jeune fanatique, il porte la barbe."),
+        "obs-TOTAL_FORMS": "1",
+        "obs-INITIAL_FORMS": "0",
+        "obs-0-indicator": str(indicator.pk),
+        "obs-0-observed_on": timezone.localdate().isoformat(),
+        "obs-0-mode": "direct",
+        "obs-0-fact": "Absent du club depuis un mois.",
+    }
+    client = persona_client(world, "reporter")
+    assert client.post(reverse("referrals:submit"), data).status_code == 400
+    assert {r.code: (r.shown, r.confirmed) for r in BiasWarningCount.objects.all()} == {
+        Category.JUDGEMENT: (1, 0),
+        Category.RELIGIOUS_PRACTICE: (1, 0),
+    }
+    confirmed = client.post(reverse("referrals:submit"), {**data, CONFIRM_FIELD: "on"})
+    assert confirmed.status_code == 302
+    assert {r.code: (r.shown, r.confirmed) for r in BiasWarningCount.objects.all()} == {
+        Category.JUDGEMENT: (1, 1),
+        Category.RELIGIOUS_PRACTICE: (1, 1),
+    }
 
 
 @pytest.mark.parametrize("item", INDICATORS, ids=[i[1] for i in INDICATORS])

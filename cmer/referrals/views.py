@@ -15,6 +15,7 @@ from cmer.referrals.permissions import can_choose_source, can_follow_own_referra
 from cmer.referrals.services import Identity, ReferralError, coarse_status, referral_submit_once
 from cmer.training.gate import explain_certification_gate
 from cmer.training.models import CatalogueVersion
+from cmer.training.services import bias_warnings_record
 
 IDENTITY_FIELDS = [f for f in Identity.__dataclass_fields__]
 
@@ -29,7 +30,9 @@ def submit(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = ReferralForm(data, source_fixed=source_fixed, initial={"submission_key": new_submission_key()})
     formset = observation_formset(data, version)
-    if data is not None and form.is_valid() & formset.is_valid():
+    valid = data is not None and form.is_valid() & formset.is_valid()
+    bias_warnings_record(forms=[form, *formset.forms])  # what the bias guard warned: counts only
+    if valid:
         cd = form.cleaned_data
         try:
             referral = referral_submit_once(

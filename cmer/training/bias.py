@@ -79,7 +79,9 @@ class BiasGuardMixin:
     and a checkbox « je confirme que ce texte décrit un fait observé » appears. Submitting again
     with it ticked (or after rephrasing) is accepted. Put the mixin before the form class:
     `class ReferralForm(BiasGuardMixin, DsfrBaseForm)` and set `bias_fields = ("description",)`.
-    After is_valid(), `form.bias_warnings` lists what was found (to count, never to store).
+    After is_valid(), `form.bias_warnings` lists what was found and `form.bias_confirmed` whether
+    the writer confirmed: the view passes the forms to `services.bias_warnings_record` to count
+    them (validation itself writes nothing).
     """
 
     bias_fields: tuple[str, ...] = ()
@@ -97,6 +99,7 @@ class BiasGuardMixin:
             widget=forms.HiddenInput,
         )
         self.bias_warnings: list[BiasWarning] = []
+        self.bias_confirmed = False
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
@@ -109,11 +112,8 @@ class BiasGuardMixin:
         if not self.bias_warnings:
             return cleaned
         self.fields[CONFIRM_FIELD].widget = forms.CheckboxInput()
-        confirmed = cleaned.get(CONFIRM_FIELD) is True
-        from cmer.training.services import bias_warnings_count
-
-        bias_warnings_count(codes=[w.code for w in self.bias_warnings], confirmed=confirmed)
-        if confirmed:
+        self.bias_confirmed = cleaned.get(CONFIRM_FIELD) is True
+        if self.bias_confirmed:
             return cleaned
         for name, found in per_field.items():
             for warning in found:

@@ -18,9 +18,11 @@ from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Cell, Membership, User
 from cmer.audit.services import record
+from cmer.core.errors import DomainError
 from cmer.core.models import NotificationKind
 from cmer.core.notifications import notify
 from cmer.training import quiz
+from cmer.training.bias import BiasGuardMixin
 from cmer.training.lexicon import CATALOGUE_FORBIDDEN, CATEGORY_LABELS, find
 from cmer.training.models import (
     Attendance,
@@ -40,8 +42,8 @@ from cmer.training.models import (
 EXPIRY_NOTICE_DAYS = 30
 
 
-class TrainingError(Exception):
-    """A refused change, with a French message for the user."""
+class TrainingError(DomainError):
+    """A refused change of the catalogue, a session or a certification (French, via gettext)."""
 
 
 # --- catalogue -----------------------------------------------------------------------------
@@ -390,6 +392,17 @@ def quiz_record(*, user: User, version: CatalogueVersion, answers: dict[str, str
     )
     record(action="training.quiz_recorded", actor=user, target=result, data={"passed": result.passed})
     return result
+
+
+def bias_warnings_record(*, forms: Iterable[object]) -> None:
+    """Count what the bias guard warned about in these validated forms, once per submission.
+
+    Not audited on purpose: an audit event carries its actor and time, which would tie a writer
+    to a warning; the counters only ever know a code and a month.
+    """
+    for form in forms:
+        if isinstance(form, BiasGuardMixin) and form.bias_warnings:
+            bias_warnings_count(codes=[w.code for w in form.bias_warnings], confirmed=form.bias_confirmed)
 
 
 @transaction.atomic
