@@ -13,13 +13,13 @@ from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case, Person, Transition
+from cmer.cases.schedule import case_deletion_date_refresh
 from cmer.cases.states import State
 from cmer.core.models import Notification
 from cmer.meetings.models import AgendaItem, Decision, DecisionKind, Meeting
 from cmer.privacy.models import MinutesEntry, PurgeReport, RetentionPolicy
 from cmer.privacy.purge import purge_run
 from cmer.privacy.retention import Rule, add_years, deletion_due, scheduled_deletion
-from cmer.privacy.services import case_schedule_refresh
 from cmer.referrals.models import Observation, Referral
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_meetings import make_item
@@ -298,9 +298,9 @@ def test_report_and_audit_hold_counts_and_ids_never_names(world):
 # --- scheduled deletion date ------------------------------------------------------------------
 
 
-def test_case_schedule_refresh_stores_the_date_and_the_purge_keeps_it_current(world):
+def test_case_deletion_date_refresh_stores_the_date_and_the_purge_keeps_it_current(world):
     case = ended_case(world.a, State.CLOSED, D)
-    assert case_schedule_refresh(case=case) == add_years(D, 3)
+    assert case_deletion_date_refresh(case=case) == add_years(D, 3)
     case.refresh_from_db()
     assert case.scheduled_deletion == add_years(D, 3)
     RetentionPolicy.objects.create(cell=world.a.cell, archive_years=2)

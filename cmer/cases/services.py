@@ -11,6 +11,7 @@ from cmer.accounts.models import Cell, Membership
 from cmer.audit.services import record
 from cmer.cases.models import ArchiveAccess, Case, Person, ReferenceCounter, Transition
 from cmer.cases.persons import is_minor
+from cmer.cases.schedule import case_deletion_date_refresh
 from cmer.cases.states import CloseReason, State, can_transition
 
 
@@ -51,9 +52,7 @@ def case_open(*, person: Person, by: Membership) -> Case:
 
 def _refresh_deletion_date(case: Case) -> None:
     """Every case shows its scheduled deletion date (docs/rules.md §8); it moves with the state."""
-    from cmer.privacy.services import case_schedule_refresh  # privacy builds on cases
-
-    case.scheduled_deletion = case_schedule_refresh(case=case)
+    case.scheduled_deletion = case_deletion_date_refresh(case=case)
 
 
 def _birth_date(person: Person) -> date:

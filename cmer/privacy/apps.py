@@ -9,7 +9,9 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         from cmer.accounts.roles import Role
+        from cmer.cases.schedule import register_deletion_rule
         from cmer.core import dashboard, navigation
+        from cmer.privacy.retention import scheduled_deletion
         from cmer.privacy.views import dashboard_widget
 
         navigation.register("privacy:dpo", _("Console DPO"), {Role.DPO}, order=80)
@@ -18,3 +20,5 @@ class PrivacyConfig(AppConfig):
             "privacy:retention", _("Conservation"), {Role.DPO, Role.COORDINATOR, Role.PRESIDENT}, order=85
         )
         dashboard.register(dashboard_widget, order=80)
+        # Cases keep their deletion date current with privacy's rule, without importing privacy.
+        register_deletion_rule(scheduled_deletion)

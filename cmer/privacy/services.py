@@ -1,4 +1,4 @@
-"""Writes of the privacy app: retention policy, scheduled deletion dates, rights requests."""
+"""Writes of the privacy app: retention policy and rights requests."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
 from cmer.audit.services import record
-from cmer.cases.models import Case
+from cmer.core.errors import DomainError
 from cmer.core.models import NotificationKind
 from cmer.core.notifications import notify
 from cmer.privacy.models import RetentionPolicy, RightsRequest, RightsStatus
-from cmer.privacy.retention import add_months, scheduled_deletion
+from cmer.privacy.permissions import can_validate_retention
+from cmer.privacy.retention import add_months
 
 POLICY_FIELDS = (
     "dismissed_days",
@@ -29,28 +31,14 @@ RIGHTS_DUE_KIND = NotificationKind.RIGHTS_REQUEST_DUE
 REMIND_DAYS_BEFORE = 7
 
 
-class PrivacyError(Exception):
-    """A refused change, with a message fit to show the user (French)."""
-
-
-@transaction.atomic
-def case_schedule_refresh(*, case: Case) -> dt.date:
-    """Store the case's scheduled deletion date as the retention rules compute it today.
-
-    Call after any change that moves it (transition, closure); the purge also refreshes it daily.
-    """
-    case = Case.objects.select_related("person").get(pk=case.pk)
-    day = scheduled_deletion(case)
-    if case.scheduled_deletion != day:
-        Case.objects.filter(pk=case.pk).update(scheduled_deletion=day)
-        record(action="retention.schedule", cell=case.cell_id, target=case, data={"on": day.isoformat()})
-    return day
+class PrivacyError(DomainError):
+    """A refused change of the retention policy or of a rights request (French, via gettext)."""
 
 
 @transaction.atomic
 def policy_update(*, cell: Cell, values: dict[str, Any], by: Membership) -> RetentionPolicy:
     """Change the cell's retention durations; any change needs the DPO's validation again."""
-    policy, _ = RetentionPolicy.objects.select_for_update().get_or_create(cell=cell)
+    policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(cell=cell)
     changed = [name for name in POLICY_FIELDS if name in values and getattr(policy, name) != values[name]]
     for name in changed:
         setattr(policy, name, values[name])
@@ -71,9 +59,12 @@ def policy_update(*, cell: Cell, values: dict[str, Any], by: Membership) -> Rete
 @transaction.atomic
 def policy_validate(*, cell: Cell, by: Membership) -> RetentionPolicy:
     """The DPO validates the cell's policy as it stands (docs/rules.md §8)."""
-    if by.role != Role.DPO or by.cell_id != cell.pk:
-        raise PrivacyError("Seul le délégué à la protection des données de la cellule valide la politique.")
-    policy, _ = RetentionPolicy.objects.select_for_update().get_or_create(cell=cell)
+    if not can_validate_retention(by) or by.cell_id != cell.pk:
+        raise PrivacyError(
+            _("Seul le délégué à la protection des données de la cellule valide la politique."),
+            code="not_cell_dpo",
+        )
+    policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(cell=cell)
     policy.validated_by = by
     policy.validated_at = timezone.now()
     policy.save(update_fields=["validated_by", "validated_at", "updated_at"])
@@ -87,7 +78,7 @@ def rights_request_create(
 ) -> RightsRequest:
     """Register a request; the legal deadline is one month after receipt (GDPR art. 12(3))."""
     if received_on > timezone.localdate():
-        raise PrivacyError("La date de réception ne peut pas être dans le futur.")
+        raise PrivacyError(_("La date de réception ne peut pas être dans le futur."), code="future_date")
     request = RightsRequest.objects.create(
         cell=cell,
         reference=reference,
@@ -107,11 +98,11 @@ def rights_request_update(
     """Move a request forward; closing it requires an outcome from the closed list."""
     locked = RightsRequest.objects.select_for_update().get(pk=request.pk)
     if locked.cell_id != by.cell_id:
-        raise PrivacyError("Cette demande n'appartient pas à votre cellule.")
+        raise PrivacyError(_("Cette demande n'appartient pas à votre cellule."), code="other_cell")
     if locked.status == RightsStatus.CLOSED:
-        raise PrivacyError("Cette demande est close.")
+        raise PrivacyError(_("Cette demande est close."), code="closed")
     if status == RightsStatus.CLOSED and not outcome:
-        raise PrivacyError("Indiquez la suite donnée pour clore la demande.")
+        raise PrivacyError(_("Indiquez la suite donnée pour clore la demande."), code="outcome_missing")
     locked.status = status
     locked.outcome = outcome if status == RightsStatus.CLOSED else ""
     locked.closed_on = timezone.localdate() if status == RightsStatus.CLOSED else None
