@@ -28,7 +28,11 @@ PGDUMP_MAGIC = b"PGDMP"
 
 
 class BackupError(Exception):
-    """The backup or restore could not be made; the message says why (no personal data)."""
+    """The backup or restore could not be made; the message says why (no personal data).
+
+    An operator's error, not a DomainError (like KeyRotationError): only the backup and restore
+    commands meet it, and they report it as a CommandError on the operator's terminal.
+    """
 
 
 @dataclass(frozen=True)

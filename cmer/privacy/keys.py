@@ -27,7 +27,12 @@ _CODE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
 class KeyRotationError(Exception):
-    """A record could not be re-encrypted or verified; the message names its id, never a value."""
+    """A record could not be re-encrypted or verified; the message names its id, never a value.
+
+    An operator's error, not a DomainError: only the rotate_keys command meets it (as a
+    CommandError), so its message is written for the operator's terminal, not through gettext
+    for a page, and no view may turn it into a message a user would take for a refusal.
+    """
 
 
 def encrypted_fields() -> list[EncryptedTextField]:

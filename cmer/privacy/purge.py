@@ -17,7 +17,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cmer.accounts.models import Cell
+from cmer.accounts.models import Cell, Membership
 from cmer.audit.services import record
 from cmer.cases.models import Case, Person
 from cmer.cases.states import State
@@ -169,10 +169,13 @@ def purge_run(
     wet_run: bool = False,
     trigger: str = "command",
     batch_size: int = BATCH_SIZE,
+    by: Membership | None = None,
 ) -> PurgeReport:
     """Archive the cell's ended cases and destroy those past retention; a dry run changes nothing.
 
-    Writes a PurgeReport (counts per kind, no names) and the "purge.run" audit event either way.
+    Writes a PurgeReport (counts per kind, no names) and the "purge.run" audit event either way;
+    when a person asked for it (`by`, the coordinator from the web), also "purge.request" with
+    that person as actor, in the same transaction as the report.
     """
     today = today or timezone.localdate()
     policy = policy_for(cell.pk)
@@ -224,6 +227,8 @@ def purge_run(
                 "archived": counts.get("archived", 0),
             },
         )
+        if by is not None:
+            record(action="purge.request", actor=by.user_id, cell=cell.pk, target=report)
     return report
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,10 +16,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cmer.accounts.models import CharterAcceptance, Membership
+from cmer.accounts.http import CellRequest
+from cmer.accounts.models import Cell
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
 from cmer.cases.models import Case
+from cmer.core.errors import run_service
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import get_visible_or_404, requires
 from cmer.privacy import services
@@ -35,15 +38,18 @@ from cmer.privacy.models import PurgeReport, RightsRequest, RightsStatus
 from cmer.privacy.permissions import (
     can_edit_retention,
     can_run_purge,
+    can_see_destructions_coming,
     can_use_dpo_console,
     can_validate_retention,
     can_view_retention,
 )
 from cmer.privacy.purge import KIND_LABELS, purge_run
 from cmer.privacy.retention import policy_for
+from cmer.privacy.scopes import accounts_visible_to, audit_events_visible_to, charter_acceptances_visible_to
 
 PAGE_SIZE = 50
 ALERT_DAYS = 30
+DOCUMENT_FORMATS = ("html", "md", "pdf")
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -52,17 +58,18 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 @require_GET
 @requires(can_use_dpo_console, "dpo.console")
-def dpo_home(request: HttpRequest) -> HttpResponse:
-    cell = request.cell  # type: ignore[attr-defined]
+def dpo_home(request: CellRequest) -> HttpResponse:
+    cell, membership = request.cell, request.membership
     now = timezone.now()
     alerts = alerts_for(cell.pk, since=now - dt.timedelta(days=ALERT_DAYS), until=now)
+    open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
     context = {
         "alerts": alerts[:100],
         "alert_days": ALERT_DAYS,
         "threshold": case_reads_threshold(),
-        "reports": PurgeReport.objects.filter(cell=cell)[:5],
+        "reports": PurgeReport.objects.visible_to(membership)[:5],
         "policy": policy_for(cell.pk),
-        "open_requests": RightsRequest.objects.of_cell(cell.pk).exclude(status=RightsStatus.CLOSED).count(),
+        "open_requests": open_requests.count(),
     }
     return render(request, "privacy/dpo_home.html", context)
 
@@ -77,8 +84,7 @@ def _first_seq_at(moment: dt.datetime) -> int | None:
     )
 
 
-def _search(cell_id: int, data: dict[str, Any]) -> Any:
-    events = AuditEvent.objects.filter(cell_id=cell_id)
+def _search(events: QuerySet[AuditEvent], data: dict[str, Any]) -> QuerySet[AuditEvent]:
     if data.get("actor"):
         events = events.filter(actor_id=data["actor"])
     action = data.get("action") or ""
@@ -108,20 +114,21 @@ def _search(cell_id: int, data: dict[str, Any]) -> Any:
 
 @require_GET
 @requires(can_use_dpo_console, "dpo.audit_search")
-def audit_search(request: HttpRequest) -> HttpResponse:
+def audit_search(request: CellRequest) -> HttpResponse:
     """Keyset pagination on seq: each page costs the same however deep, on millions of events."""
-    cell = request.cell  # type: ignore[attr-defined]
+    cell = request.cell
     form = AuditSearchForm(request.GET or None)
-    events, next_query = [], ""
+    events: list[AuditEvent] = []
+    next_query = ""
     if form.is_bound and not form.is_valid():
         messages.error(request, _("Filtres invalides : corrigez les champs signalés."))
     else:
         data = form.cleaned_data if form.is_bound else {}
-        events = list(_search(cell.pk, data)[: PAGE_SIZE + 1])
+        events = list(_search(audit_events_visible_to(request.membership), data)[: PAGE_SIZE + 1])
         if len(events) > PAGE_SIZE:
             events = events[:PAGE_SIZE]
-            params = {k: v for k, v in request.GET.items() if k != "before" and v}
-            next_query = urlencode({**params, "before": events[-1].seq})
+            params = {k: str(v) for k, v in request.GET.items() if k != "before" and v}
+            next_query = urlencode({**params, "before": str(events[-1].seq)})
     record(action="dpo.audit_search", actor=request.user, cell=cell.pk)
     return render(
         request, "privacy/audit_search.html", {"form": form, "events": events, "next_query": next_query}
@@ -130,10 +137,10 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_use_dpo_console, "dpo.charters")
-def charter_acceptances(request: HttpRequest) -> HttpResponse:
-    cell = request.cell  # type: ignore[attr-defined]
+def charter_acceptances(request: CellRequest) -> HttpResponse:
+    cell = request.cell
     rows = (
-        CharterAcceptance.objects.filter(membership__cell=cell)
+        charter_acceptances_visible_to(request.membership)
         .select_related("membership__user", "charter")
         .order_by("-accepted_at")[:500]
     )
@@ -143,10 +150,10 @@ def charter_acceptances(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_use_dpo_console, "dpo.accounts")
-def accounts(request: HttpRequest) -> HttpResponse:
-    cell = request.cell  # type: ignore[attr-defined]
+def accounts(request: CellRequest) -> HttpResponse:
+    cell = request.cell
     rows = (
-        Membership.objects.filter(cell=cell)
+        accounts_visible_to(request.membership)
         .select_related("user")
         .order_by("end_date", "role", "user__last_name")
     )
@@ -156,26 +163,30 @@ def accounts(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_use_dpo_console, "dpo.purge_reports")
-def purge_reports(request: HttpRequest) -> HttpResponse:
-    reports = PurgeReport.objects.filter(cell=request.cell)[:200]  # type: ignore[attr-defined]
+def purge_reports(request: CellRequest) -> HttpResponse:
+    reports = PurgeReport.objects.visible_to(request.membership)[:200]
     return render(request, "privacy/purge_reports.html", {"reports": reports})
 
 
 @require_GET
-def purge_report(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_visible_or_404(request, PurgeReport.objects.visible_to(request.membership), pk=pk)  # type: ignore[attr-defined]
+def purge_report(request: CellRequest, pk: int) -> HttpResponse:
+    report = get_visible_or_404(request, PurgeReport.objects.visible_to(request.membership), pk=pk)
     counts = [(KIND_LABELS.get(code, code), code, n) for code, n in sorted(report.counts.items())]
     return render(request, "privacy/purge_report.html", {"report": report, "counts": counts})
 
 
-def _document(request: HttpRequest, doc: Document, fmt: str) -> HttpResponse:
+def _document(request: CellRequest, build: Callable[[Cell], Document], fmt: str) -> HttpResponse:
+    """One GDPR document of the current cell, as a page (html) or a download (md, pdf)."""
+    if fmt not in DOCUMENT_FORMATS:
+        raise Http404
+    doc = build(request.cell)
     record(action=f"dpo.document_{doc.slug}", actor=request.user, cell=doc.cell.pk, data={"format": fmt})
     filename = f"{doc.slug}-{doc.cell.code}-{timezone.localdate():%Y%m%d}"
     if fmt == "md":
         text = render_to_string("privacy/document.md", {"doc": doc})
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     elif fmt == "pdf":
-        pdf = render_pdf("privacy/document_pdf.html", {"doc": doc}, membership=request.membership)  # type: ignore[attr-defined]
+        pdf = render_pdf("privacy/document_pdf.html", {"doc": doc}, membership=request.membership)
         response = HttpResponse(pdf, content_type="application/pdf")
     else:
         return render(request, "privacy/document.html", {"doc": doc})
@@ -185,42 +196,20 @@ def _document(request: HttpRequest, doc: Document, fmt: str) -> HttpResponse:
 
 @require_GET
 @requires(can_use_dpo_console, "dpo.register")
-def register(request: HttpRequest) -> HttpResponse:
-    return _document(request, register_document(request.cell), "html")  # type: ignore[attr-defined]
-
-
-@require_GET
-@requires(can_use_dpo_console, "dpo.register")
-def register_md(request: HttpRequest) -> HttpResponse:
-    return _document(request, register_document(request.cell), "md")  # type: ignore[attr-defined]
-
-
-@require_GET
-@requires(can_use_dpo_console, "dpo.register")
-def register_pdf(request: HttpRequest) -> HttpResponse:
-    return _document(request, register_document(request.cell), "pdf")  # type: ignore[attr-defined]
+def register(request: CellRequest, fmt: str) -> HttpResponse:
+    """The art. 30 register entry of the cell, generated from the live configuration."""
+    return _document(request, register_document, fmt)
 
 
 @require_GET
 @requires(can_use_dpo_console, "dpo.dpia")
-def dpia(request: HttpRequest) -> HttpResponse:
-    return _document(request, dpia_document(request.cell), "html")  # type: ignore[attr-defined]
+def dpia(request: CellRequest, fmt: str) -> HttpResponse:
+    """The skeleton of the cell's data protection impact assessment (DPIA)."""
+    return _document(request, dpia_document, fmt)
 
 
-@require_GET
-@requires(can_use_dpo_console, "dpo.dpia")
-def dpia_md(request: HttpRequest) -> HttpResponse:
-    return _document(request, dpia_document(request.cell), "md")  # type: ignore[attr-defined]
-
-
-@require_GET
-@requires(can_use_dpo_console, "dpo.dpia")
-def dpia_pdf(request: HttpRequest) -> HttpResponse:
-    return _document(request, dpia_document(request.cell), "pdf")  # type: ignore[attr-defined]
-
-
-def _rights_page(request: HttpRequest, form: RightsRequestForm, status: int = 200) -> HttpResponse:
-    requests = RightsRequest.objects.of_cell(request.cell.pk)  # type: ignore[attr-defined]
+def _rights_page(request: CellRequest, form: RightsRequestForm, status: int = 200) -> HttpResponse:
+    requests = RightsRequest.objects.visible_to(request.membership)
     # One small form per open request; distinct ids keep the page valid (RGAA: unique ids).
     rows = [
         (item, RightsUpdateForm(auto_id=f"req{item.pk}_%s", initial={"status": item.status}))
@@ -232,45 +221,47 @@ def _rights_page(request: HttpRequest, form: RightsRequestForm, status: int = 20
 
 @require_GET
 @requires(can_use_dpo_console, "rights.list")
-def rights(request: HttpRequest) -> HttpResponse:
+def rights(request: CellRequest) -> HttpResponse:
     return _rights_page(request, RightsRequestForm())
 
 
 @require_POST
 @requires(can_use_dpo_console, "rights.create")
-def rights_create(request: HttpRequest) -> HttpResponse:
+def rights_create(request: CellRequest) -> HttpResponse:
     form = RightsRequestForm(request.POST)
     if form.is_valid():
-        try:
-            services.rights_request_create(cell=request.cell, by=request.membership, **form.cleaned_data)  # type: ignore[attr-defined]
-        except services.PrivacyError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Demande enregistrée."))
+        created = run_service(
+            request,
+            lambda: services.rights_request_create(
+                cell=request.cell, by=request.membership, **form.cleaned_data
+            ),
+            success=_("Demande enregistrée."),
+            form=form,
+        )
+        if created is not None:
             return redirect("privacy:rights")
     return _rights_page(request, form, status=400)
 
 
 @require_POST
-def rights_update(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_visible_or_404(request, RightsRequest.objects.visible_to(request.membership), pk=pk)  # type: ignore[attr-defined]
+def rights_update(request: CellRequest, pk: int) -> HttpResponse:
+    item = get_visible_or_404(request, RightsRequest.objects.visible_to(request.membership), pk=pk)
     form = RightsUpdateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Mise à jour refusée : indiquez la suite donnée pour clore la demande."))
         return redirect("privacy:rights")
-    try:
-        services.rights_request_update(request=item, by=request.membership, **form.cleaned_data)  # type: ignore[attr-defined]
-    except services.PrivacyError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Demande mise à jour."))
+    run_service(
+        request,
+        lambda: services.rights_request_update(request=item, by=request.membership, **form.cleaned_data),
+        success=_("Demande mise à jour."),
+    )
     return redirect("privacy:rights")
 
 
 @require_GET
 @requires(can_view_retention, "retention.view")
-def retention(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def retention(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     policy = policy_for(membership.cell_id)
     context = {
         "policy": policy,
@@ -283,8 +274,8 @@ def retention(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(can_edit_retention, "retention.policy_update")
-def retention_edit(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def retention_edit(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     form = RetentionPolicyForm(request.POST, instance=policy_for(membership.cell_id))
     if not form.is_valid():
         context = {"policy": policy_for(membership.cell_id), "form": form, "purge_form": PurgeForm()}
@@ -296,22 +287,24 @@ def retention_edit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(can_validate_retention, "retention.policy_validate")
-def retention_validate(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
-    services.policy_validate(cell=membership.cell, by=membership)
-    messages.success(request, _("Politique de conservation validée."))
+def retention_validate(request: CellRequest) -> HttpResponse:
+    membership = request.membership
+    run_service(
+        request,
+        lambda: services.policy_validate(cell=membership.cell, by=membership),
+        success=_("Politique de conservation validée."),
+    )
     return redirect("privacy:retention")
 
 
 @require_POST
 @requires(can_run_purge, "purge.start")
-def purge_start(request: HttpRequest) -> HttpResponse:
+def purge_start(request: CellRequest) -> HttpResponse:
     """The coordinator previews or runs the cell's purge; the detailed report goes to the DPO."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     form = PurgeForm(request.POST)
     wet = form.is_valid() and form.cleaned_data["wet_run"]
-    report = purge_run(cell=membership.cell, wet_run=wet, trigger="web")
-    record(action="purge.request", actor=request.user, cell=membership.cell_id, target=report)
+    report = purge_run(cell=membership.cell, wet_run=wet, trigger="web", by=membership)
     counts = report.counts
     text = _("%(mode)s : %(destroyed)s situation(s) à détruire ou détruites, %(archived)s archivée(s).") % {
         "mode": _("Purge exécutée") if wet else _("Simulation"),
@@ -326,17 +319,19 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
     """DPO: open rights requests; coordinator and president: destructions coming. Counts only."""
     today = timezone.localdate()
     if can_use_dpo_console(membership):
-        open_requests = RightsRequest.objects.of_cell(membership.cell_id).exclude(status=RightsStatus.CLOSED)
+        open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
         due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
         return {
             "title": _("Protection des données"),
             "text": _("%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours.")
             % {"open": open_requests.count(), "due": due},
         }
-    if can_view_retention(membership):
-        soon = Case.objects.filter(
-            cell_id=membership.cell_id, scheduled_deletion__lte=today + dt.timedelta(days=30)
-        ).count()
+    if can_see_destructions_coming(membership):
+        soon = (
+            Case.objects.visible_to(membership)
+            .filter(scheduled_deletion__lte=today + dt.timedelta(days=30))
+            .count()
+        )
         return {
             "title": _("Conservation"),
             "text": _("%(n)s situation(s) seront détruites par la purge dans les 30 jours.") % {"n": soon},

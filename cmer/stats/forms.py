@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +25,7 @@ class StatsFilterForm(DsfrBaseForm):
         choices=[("cell", _("Cellule en cours")), ("all", _("Toutes mes cellules"))],
     )
 
-    def __init__(self, *args, several_cells: bool = False, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, several_cells: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not several_cells:
             self.fields["perimetre"].choices = [("cell", _("Cellule en cours"))]

@@ -6,11 +6,12 @@ import csv
 import io
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from cmer.accounts.http import CellRequest
 from cmer.audit.services import record
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import requires
@@ -20,9 +21,9 @@ from cmer.stats.permissions import can_view_stats, stats_cells
 from cmer.stats.report import Publication, build, csv_rows
 
 
-def _publication(request: HttpRequest) -> tuple[Publication, StatsFilterForm]:
+def _publication(request: CellRequest) -> tuple[Publication, StatsFilterForm]:
     """Read the filters (a bad value falls back to the defaults, with a message) and build."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     cells = stats_cells(membership)
     data = {**StatsFilterForm.defaults(), **request.GET.dict()}
     form = StatsFilterForm(data, several_cells=len(cells) > 1)
@@ -36,8 +37,8 @@ def _publication(request: HttpRequest) -> tuple[Publication, StatsFilterForm]:
     return build(collect([c.pk for c in used], period), used, period, scope), form
 
 
-def _audit_export(request: HttpRequest, action: str, publication: Publication) -> None:
-    membership = request.membership  # type: ignore[attr-defined]
+def _audit_export(request: CellRequest, action: str, publication: Publication) -> None:
+    membership = request.membership
     record(
         action=action,
         actor=request.user,
@@ -48,7 +49,7 @@ def _audit_export(request: HttpRequest, action: str, publication: Publication) -
 
 @require_GET
 @requires(can_view_stats, "stats.view")
-def stats_index(request: HttpRequest) -> HttpResponse:
+def stats_index(request: CellRequest) -> HttpResponse:
     publication, form = _publication(request)
     return render(
         request,
@@ -59,23 +60,23 @@ def stats_index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_view_stats, "stats.export_csv")
-def stats_csv(request: HttpRequest) -> HttpResponse:
+def stats_csv(request: CellRequest) -> HttpResponse:
     publication, _form = _publication(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerows(csv_rows(publication))
     _audit_export(request, "stats.export_csv", publication)
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    name = f"statistiques-{request.cell.code}-{publication.period.year}.csv"  # type: ignore[attr-defined]
+    name = f"statistiques-{request.cell.code}-{publication.period.year}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @require_GET
 @requires(can_view_stats, "stats.export_pdf")
-def annual_report_pdf(request: HttpRequest) -> HttpResponse:
+def annual_report_pdf(request: CellRequest) -> HttpResponse:
     publication, _form = _publication(request)
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     pdf = render_pdf("stats/annual_report_pdf.html", {"pub": publication}, membership=membership)
     _audit_export(request, "stats.export_pdf", publication)
     response = HttpResponse(pdf, content_type="application/pdf")

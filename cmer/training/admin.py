@@ -4,6 +4,7 @@ Certifications, sessions and the catalogue are edited in the application (audite
 """
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from cmer.training.models import Provider, Trainer, TrainingPolicy
 
@@ -23,5 +24,5 @@ class TrainerAdmin(admin.ModelAdmin):
 class TrainingPolicyAdmin(admin.ModelAdmin):
     list_display = ["quiz_required", "quiz_pass_mark", "validity_years"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return not TrainingPolicy.objects.exists()

@@ -8,11 +8,15 @@ none, so the certification gate can be seen at work.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from faker import Faker
 from cmer.training.models import (
     Attendance,
     CatalogueVersion,
@@ -44,7 +48,7 @@ def _certify(
     )
 
 
-def seed(faker) -> None:  # type: ignore[no-untyped-def]
+def seed(faker: Faker) -> None:
     provider, _ = Provider.objects.get_or_create(
         name=PROVIDER, defaults={"contact_email": "contact@prevention-provence.demo.cmer.test"}
     )
