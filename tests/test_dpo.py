@@ -363,6 +363,35 @@ def test_dry_run_from_purge_command_is_visible_to_the_dpo_only_as_counts(world):
     assert "simulation" in response.content.decode()
 
 
+def test_dpo_scopes_are_the_dpos_own_cell_and_nobody_elses(world):
+    from cmer.privacy.scopes import (
+        accounts_visible_to,
+        audit_events_visible_to,
+        charter_acceptances_visible_to,
+    )
+
+    record(action="test.a", cell=world.a.cell.pk)
+    record(action="test.b", cell=world.b.cell.pk)
+    dpo = world.a.members["dpo"]
+    scopes = (audit_events_visible_to, charter_acceptances_visible_to, accounts_visible_to)
+    assert set(audit_events_visible_to(dpo).values_list("action", flat=True)) >= {"test.a"}
+    assert not audit_events_visible_to(dpo).filter(cell_id=world.b.cell.pk).exists()
+    assert {m.cell_id for m in accounts_visible_to(dpo)} == {world.a.cell.pk}
+    assert {c.membership.cell_id for c in charter_acceptances_visible_to(dpo)} == {world.a.cell.pk}
+    for role in ("president", "coordinator", "member", "trainer"):
+        assert not any(scope(world.a.members[role]).exists() for scope in scopes), role
+    assert not any(scope(None).exists() for scope in scopes)
+
+
+def test_web_purge_request_is_audited_with_its_actor_in_the_purge(world):
+    client = persona_client(world, "coordinator")
+    assert client.post(reverse("privacy:purge_start"), {}).status_code == 302
+    report = PurgeReport.objects.get(cell=world.a.cell)
+    request = AuditEvent.objects.get(action="purge.request")
+    assert request.actor_id == world.a.user("coordinator").pk
+    assert (request.target_type, request.target_id) == ("privacy.purgereport", str(report.pk))
+
+
 # --- in a browser -------------------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.models import Cell, Membership
 from cmer.audit.services import record
@@ -30,27 +32,27 @@ from cmer.referrals.models import Referral
 BATCH_SIZE = 200
 STALE_AFTER = dt.timedelta(hours=6)
 # Report kinds: Django model labels as delete() counts them, plus the purge's own counters.
-KIND_LABELS = {
-    "archived": "situations archivées",
-    "cases.Case": "situations détruites",
-    "cases.Person": "personnes détruites",
-    "cases.Transition": "transitions détruites",
-    "cases.SupportPlan": "plans d'accompagnement détruits",
-    "cases.Action": "actions détruites",
-    "cases.ActionUpdate": "suivis d'actions détruits",
-    "cases.ArchiveAccess": "motifs de consultation détruits",
-    "referrals.Referral": "signalements détruits",
-    "referrals.Observation": "faits observés détruits",
-    "meetings.AgendaItem": "points d'ordre du jour détruits",
-    "meetings.Decision": "décisions détruites (parties personnelles)",
-    "privacy.MinutesEntry": "références pseudonymes conservées au relevé",
-    "core.Notification": "notifications détruites",
-    "orphan_person": "personnes sans situation détruites",
-    "schedule_updated": "dates de suppression recalculées",
-    "rule.dismissed": "règle : classement sans suite",
-    "rule.archive_end": "règle : fin d'archivage",
-    "rule.young_age": "règle : âge limite (mineurs et jeunes majeurs)",
-    "rule.adult_cap": "règle : durée maximale (majeurs)",
+KIND_LABELS: dict[str, Promise] = {
+    "archived": _("situations archivées"),
+    "cases.Case": _("situations détruites"),
+    "cases.Person": _("personnes détruites"),
+    "cases.Transition": _("transitions détruites"),
+    "cases.SupportPlan": _("plans d'accompagnement détruits"),
+    "cases.Action": _("actions détruites"),
+    "cases.ActionUpdate": _("suivis d'actions détruits"),
+    "cases.ArchiveAccess": _("motifs de consultation détruits"),
+    "referrals.Referral": _("signalements détruits"),
+    "referrals.Observation": _("faits observés détruits"),
+    "meetings.AgendaItem": _("points d'ordre du jour détruits"),
+    "meetings.Decision": _("décisions détruites (parties personnelles)"),
+    "privacy.MinutesEntry": _("références pseudonymes conservées au relevé"),
+    "core.Notification": _("notifications détruites"),
+    "orphan_person": _("personnes sans situation détruites"),
+    "schedule_updated": _("dates de suppression recalculées"),
+    "rule.dismissed": _("règle : classement sans suite"),
+    "rule.archive_end": _("règle : fin d'archivage"),
+    "rule.young_age": _("règle : âge limite (mineurs et jeunes majeurs)"),
+    "rule.adult_cap": _("règle : durée maximale (majeurs)"),
 }
 
 
