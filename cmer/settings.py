@@ -7,7 +7,6 @@ through environment variables (see .env.example).
 from __future__ import annotations
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,18 +22,40 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no setting; a typo (`ture`) stops the start instead of silently meaning "off"."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a yes/no value: use true/false, 1/0, yes/no or on/off."
+    )
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 DEBUG = env_bool("CMER_DEBUG")
 # Demo shortcuts (a fixed second-factor code) only exist when BOTH flags are on.
 CMER_DEMO = env_bool("CMER_DEMO")
-# The test runner imports settings before any conftest can set a variable, hence the fallback.
-TESTING = env_bool("CMER_TESTING", default="pytest" in sys.modules)
+# Set by the test runner only (tests/settings.py, selected in pyproject.toml): never inferred.
+TESTING = env_bool("CMER_TESTING")
 
 SECRET_KEY = env("CMER_SECRET_KEY")
 if not SECRET_KEY:
@@ -44,16 +65,33 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("CMER_SECRET_KEY must be set when CMER_DEBUG is off.")
 
 # Keys for the application-level encryption of personal fields and for the keyed audit chain.
-# Development keys are derived from SECRET_KEY so that `make demo` works without setup.
-CMER_AUDIT_KEY = env("CMER_AUDIT_KEY", f"audit:{SECRET_KEY}")
-CMER_FIELD_KEYS = env("CMER_FIELD_KEYS", f"k1:{SECRET_KEY}")  # "id:secret,id:secret", first is current
-CMER_BLIND_INDEX_KEY = env("CMER_BLIND_INDEX_KEY", f"bidx:{SECRET_KEY}")
+# Development and tests derive them from SECRET_KEY so that `make demo` works without setup.
+# Production refuses to start without them: a derived key would tie every encrypted field and
+# the audit chain to SECRET_KEY, and rotating that key would make them unreadable/unverifiable.
+CMER_DERIVED_KEYS: list[str] = []
+
+
+def data_key(name: str, derived: str) -> str:
+    value = env(name)
+    if value:
+        return value
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            f"{name} must be set when CMER_DEBUG is off (see .env.example and docs/deployment.md)."
+        )
+    CMER_DERIVED_KEYS.append(name)
+    return derived
+
+
+CMER_AUDIT_KEY = data_key("CMER_AUDIT_KEY", f"audit:{SECRET_KEY}")
+CMER_FIELD_KEYS = data_key("CMER_FIELD_KEYS", f"k1:{SECRET_KEY}")  # "id:secret,id:secret", first is current
+CMER_BLIND_INDEX_KEY = data_key("CMER_BLIND_INDEX_KEY", f"bidx:{SECRET_KEY}")
 # Audit trail: checkpoints live outside the database so that truncating or replacing the table is
 # detected (verify_audit); events older than the retention are purged (purge_audit).
 CMER_AUDIT_CHECKPOINT_PATH = env(
     "CMER_AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoints.jsonl")
 )
-CMER_AUDIT_RETENTION_DAYS = int(env("CMER_AUDIT_RETENTION_DAYS", "365"))
+CMER_AUDIT_RETENTION_DAYS = env_int("CMER_AUDIT_RETENTION_DAYS", 365)
 
 ALLOWED_HOSTS = [h for h in env("CMER_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CMER_CSRF_TRUSTED_ORIGINS").split(",") if o]
@@ -135,7 +173,7 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{env('CMER_SQLITE_PATH', str(BASE_DIR / 'db.sqlite3'))}",
-        conn_max_age=int(env("CMER_CONN_MAX_AGE", "0")),
+        conn_max_age=env_int("CMER_CONN_MAX_AGE", 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -200,7 +238,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("CMER_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(env("CMER_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = env_int("CMER_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
@@ -239,7 +277,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("CMER_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "cmer" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -255,15 +293,15 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Exchange with the State and e-mail notifications (issue #4).
-CMER_FEEDBACK_DELAY_DAYS = int(env("CMER_FEEDBACK_DELAY_DAYS", "30"))
+CMER_FEEDBACK_DELAY_DAYS = env_int("CMER_FEEDBACK_DELAY_DAYS", 30)
 CMER_SITE_URL = env("CMER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A worker that claimed an e-mail and died is taken over after this many seconds (at least once).
-CMER_EMAIL_CLAIM_SECONDS = int(env("CMER_EMAIL_CLAIM_SECONDS", "300"))
-EMAIL_TIMEOUT = int(env("CMER_EMAIL_TIMEOUT", "20"))
+CMER_EMAIL_CLAIM_SECONDS = env_int("CMER_EMAIL_CLAIM_SECONDS", 300)
+EMAIL_TIMEOUT = env_int("CMER_EMAIL_TIMEOUT", 20)
 
 EMAIL_BACKEND = env("CMER_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("CMER_EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = int(env("CMER_EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("CMER_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env("CMER_FROM_EMAIL", "cmer@localhost")
 
 # Presentation: the State brand block and the Marianne font are reserved to State services.

@@ -345,3 +345,101 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_personas_are_not_staff_by_accident(world):
     """The header/matrix tests above rely on exactly one platform admin among the personas."""
     assert list(User.objects.filter(is_staff=True).values_list("email", flat=True)) == [world.staff.email]
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("name", ["CMER_FIELD_KEYS", "CMER_AUDIT_KEY", "CMER_BLIND_INDEX_KEY"])
+def test_production_refuses_to_start_without_each_data_key(name):
+    """A key derived from the secret key would die with it: production must bring its own."""
+    env = _production_env()
+    del env[name]
+    for args in (("check", "--deploy"), ("shell", "-c", "import cmer.wsgi")):
+        result = _manage(env, *args)
+        assert result.returncode == 1, args
+        assert f"ImproperlyConfigured: {name} must be set when CMER_DEBUG is off" in result.stderr, args
+
+
+def test_deploy_check_flags_derived_keys_even_with_debug_on():
+    env = {k: v for k, v in _production_env().items() if k not in {"CMER_FIELD_KEYS", "CMER_AUDIT_KEY"}}
+    env["CMER_DEBUG"] = "1"
+    result = _manage(env, "check", "--deploy")
+    assert result.returncode == 1
+    assert "(cmer.E001) CMER_FIELD_KEYS is not set" in result.stderr
+    assert "(cmer.E001) CMER_AUDIT_KEY is not set" in result.stderr
+    assert "CMER_BLIND_INDEX_KEY" not in result.stderr
+
+
+def test_demo_mode_still_starts_without_any_key():
+    """`make demo`: DEBUG and demo on, no key at all."""
+    env = {k: v for k, v in _production_env().items() if not k.startswith("CMER_")}
+    env.update(CMER_DEBUG="1", CMER_DEMO="1")
+    result = _manage(env, "check")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["ture", "", "2", "oui", "enabled"])
+def test_production_refuses_a_boolean_setting_it_cannot_read(value):
+    env = {**_production_env(), "CMER_SSL_REDIRECT": value}
+    result = _manage(env, "check")
+    assert result.returncode == 1
+    assert f"ImproperlyConfigured: CMER_SSL_REDIRECT={value!r} is not a yes/no value" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" Yes ", True),
+        ("on", True),
+        ("0", False),
+        ("False", False),
+        ("NO", False),
+        ("off", False),
+    ],
+)
+def test_boolean_settings_read_the_eight_accepted_words(monkeypatch, value, expected):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cmer.settings import env_bool
+
+    monkeypatch.setenv("CMER_SOME_FLAG", value)
+    assert env_bool("CMER_SOME_FLAG", default=not expected) is expected
+    monkeypatch.setenv("CMER_SOME_FLAG", value + "x")
+    with pytest.raises(ImproperlyConfigured, match="CMER_SOME_FLAG="):
+        env_bool("CMER_SOME_FLAG")
+
+
+def test_a_number_setting_it_cannot_read_is_refused_by_name():
+    result = _manage({**_production_env(), "CMER_HSTS_SECONDS": "1 year"}, "check")
+    assert result.returncode == 1
+    assert "ImproperlyConfigured: CMER_HSTS_SECONDS='1 year' is not a whole number." in result.stderr
+
+
+PRINT_TESTING = "import django; django.setup(); from django.conf import settings; print(settings.TESTING)"
+
+
+def test_testing_mode_is_an_explicit_switch_not_a_guess():
+    """Importing pytest (a tool in the same virtualenv) must not put a server in test mode."""
+    env = {k: v for k, v in _production_env().items() if k != "CMER_TESTING"}
+    env["CMER_DEBUG"] = "1"
+    code = f"import pytest; {PRINT_TESTING}"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
+    env["CMER_TESTING"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "True", result.stderr
+
+
+def test_this_test_run_is_in_testing_mode_by_its_configuration(settings):
+    assert os.environ["CMER_TESTING"] == "1" and settings.TESTING is True

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "cmer.core"
     label = "core"
+
+    def ready(self) -> None:
+        from cmer.core import checks  # noqa: F401  (registers the deployment checks)
