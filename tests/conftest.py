@@ -6,6 +6,9 @@ import pytest
 
 from tests.personas import World, build_world
 
+# The test runner's `flush` lifts the audit triggers (production's cannot): see tests/audit_flush.py.
+pytest_plugins = ["tests.audit_flush"]
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in the same browser
 # tests are still synchronous (docs/stack.md gotcha 5). Tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -8,9 +8,14 @@ truncating the tail or replacing the table is caught against the checkpoint file
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -19,6 +24,7 @@ from cmer.audit import checkpoints, triggers
 from cmer.audit.chain import verify
 from cmer.audit.models import AuditAnchor, AuditEvent, AuditPurgePermit
 from cmer.audit.services import audit_purge, record
+from tests import scratch_db
 from tests.factories_audit import bulk_chain
 
 pytestmark = pytest.mark.django_db
@@ -304,7 +310,8 @@ def test_truncate_or_bulk_delete_refused():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_flush_still_empties_everything_and_puts_the_triggers_back():
+def test_the_test_runners_flush_empties_everything_and_puts_the_triggers_back():
+    """tests/audit_flush.py: pytest-django's flush between transactional tests (test-only)."""
     _old_then_recent(old=5, recent=1)
     audit_purge(retention_days=365, wet_run=True)
     call_command("flush", interactive=False, verbosity=0)
@@ -315,3 +322,75 @@ def test_flush_still_empties_everything_and_puts_the_triggers_back():
     with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
         _raw("UPDATE audit_auditevent SET action = 'x'")
     assert verify().ok
+
+
+# --- nothing in production lifts the protections (issue 13, item 3) ----------------------------
+
+
+def test_no_production_command_overrides_flush_or_touches_the_triggers():
+    from django.core.management import get_commands
+
+    assert get_commands()["flush"] == "cmer.audit", "production's flush is the refusing one"
+    root = Path(settings.BASE_DIR) / "cmer"
+    lifting = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if "migrations" not in p.parts and p.name != "triggers.py" and "triggers.execute" in p.read_text()
+    ]
+    assert lifting == []
+
+
+def test_no_admin_page_can_change_or_delete_the_audit_trail():
+    from django.contrib import admin
+
+    assert not {AuditEvent, AuditAnchor, AuditPurgePermit} & set(admin.site._registry)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_under_production_settings_is_refused_and_keeps_trail_and_triggers(tmp_path):
+    _old_then_recent(old=3, recent=2)
+    production = {
+        "CMER_DEBUG": "0",
+        "CMER_TESTING": "0",
+        "DJANGO_SETTINGS_MODULE": "cmer.settings",
+        "CMER_SECRET_KEY": secrets.token_urlsafe(64),
+        "CMER_AUDIT_KEY": secrets.token_urlsafe(48),
+        "CMER_FIELD_KEYS": "k1:" + secrets.token_urlsafe(48),
+        "CMER_BLIND_INDEX_KEY": secrets.token_urlsafe(48),
+        "CMER_AUDIT_CHECKPOINT_PATH": str(tmp_path / "checkpoints.jsonl"),
+    }
+    with scratch_db.scratch_copy(tmp_path) as target:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CMER_", "DATABASE_URL", "DJANGO_"))}
+        done = subprocess.run(
+            scratch_db.manage_argv("flush", "--noinput"),
+            cwd=settings.BASE_DIR,
+            env={**env, **target, **production},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "CommandError: flush is refused: it would erase the append-only audit trail." in done.stderr
+        assert scratch_db.query(target, "SELECT COUNT(*) FROM audit_auditevent") == [(5,)]
+        # Nothing else was emptied either.
+        assert scratch_db.query(target, "SELECT COUNT(*) FROM django_migrations")[0][0] > 0
+        if connection.vendor == "sqlite":
+            names = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'audit_%'"
+        else:
+            names = "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'audit_%' AND NOT tgisinternal"
+        assert len(scratch_db.query(target, names)) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_even_djangos_own_flush_is_refused_by_the_triggers_and_rolled_back():
+    """Behind the refusing command, the database itself still says no (a second line of defence)."""
+    from django.core.management.commands.flush import Command as DjangoFlush
+
+    from cmer.accounts.models import Cell
+    from tests.personas import make_cell
+
+    _old_then_recent(old=2, recent=1)
+    make_cell("GGG", "Gamma", "13009")
+    with pytest.raises(CommandError, match="couldn't be flushed"):
+        call_command(DjangoFlush(), interactive=False, verbosity=0)
+    assert AuditEvent.objects.count() == 3 and Cell.objects.filter(code="GGG").exists()
