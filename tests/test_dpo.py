@@ -450,3 +450,20 @@ def test_dashboard_counts_coming_destructions_for_managers_and_requests_for_the_
     assert "1 demande(s) de droits ouverte(s)" in body
     body = persona_client(world, "member").get(reverse("core:dashboard")).content.decode()
     assert "seront détruites" not in body and "demande(s) de droits" not in body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?date_from=0001-01-01",
+        "?date_to=9999-12-31",
+        "?date_from=0001-01-01&date_to=9999-12-31",
+        "?before=99999999999999999999999",
+    ],
+)
+def test_audit_search_refuses_extreme_periods_with_a_message(world, query):
+    response = persona_client(world, "dpo").get(reverse("privacy:audit_search") + query)
+    assert response.status_code == 200
+    assert response.context["events"] == []
+    if "date" in query:
+        assert "Choisissez une date entre 2000 et 2099." in response.content.decode().replace("&#x27;", "'")

@@ -485,3 +485,25 @@ def test_dashboard_widget_tells_the_president_what_awaits_approval(world):
     assert "1 transmission à approuver" in body
     member = text(persona_client(world, "member").get(reverse("core:dashboard")))
     assert "Échanges avec l'État" not in member
+
+
+@pytest.mark.parametrize(
+    "observations",
+    [
+        pytest.param(list(range(1, 1500)), id="oversized-list"),
+        pytest.param(["99999999999999999999999"], id="huge-id"),
+        pytest.param(["-1"], id="negative-id"),
+    ],
+)
+def test_transmission_with_a_hostile_observation_list_is_refused_with_a_message(world, observations):
+    _case, response = _prepare_via_http(world, observations=observations)
+    assert response.status_code == 200  # the form again, with its error (this view's convention)
+    body = text(response)
+    expected = (
+        "Trop de faits choisis : 200 au plus."
+        if len(observations) > 1
+        else "Un fait choisi n'appartient pas à cette situation."
+    )
+    assert expected in body
+    assert not Transmission.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="transmission.").exists()

@@ -439,3 +439,19 @@ def test_next_meeting_widget_offers_scheduling_to_managers_only(world):
     member = persona_client(world, "member").get(reverse("core:dashboard")).content.decode()
     assert "Aucune réunion prévue" in coordinator and "Aucune réunion prévue" in member
     assert "Planifier une réunion" in coordinator and "Planifier une réunion" not in member
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [("0001-01-01T00:00", "0001-01-01T02:00"), ("2027-01-12T14:00", "9999-12-31T23:59")],
+)
+def test_create_refuses_an_out_of_range_date_with_a_message(world, starts, ends):
+    """Year 0001 in Paris time is before the earliest instant Python can hold in UTC."""
+    client = persona_client(world, "coordinator")
+    before = AuditEvent.objects.count()
+    response = client.post(
+        reverse("meetings:create"), {"starts_at": starts, "ends_at": ends, "place": "Salle B"}
+    )
+    assert response.status_code == 400
+    assert "Choisissez une date entre 2000 et 2099." in response.content.decode()
+    assert not Meeting.objects.exists() and AuditEvent.objects.count() == before

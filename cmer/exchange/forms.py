@@ -35,6 +35,29 @@ def _choice(label: Any, choices: Any, **kwargs: Any) -> forms.ChoiceField:
     )
 
 
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A multi-select that refuses absurd submissions before they reach the database.
+
+    The database cannot hold an id beyond 64 bits (SQLite raises instead of matching nothing) and a
+    list of thousands of ids costs a query each: both are refused with a message.
+    """
+
+    MAX_CHOICES = 200
+    MAX_ID = 2**63 - 1
+
+    def clean(self, value: Any) -> Any:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if len(values) > self.MAX_CHOICES:
+            raise forms.ValidationError(
+                _("Trop de faits choisis : %(max)d au plus.") % {"max": self.MAX_CHOICES}, code="too_many"
+            )
+        for item in values:
+            text = str(item)
+            if not text.isdigit() or not 0 < int(text) <= self.MAX_ID:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value")
+        return super().clean(value)
+
+
 class TransmissionForm(DsfrBaseForm):
     recipient = _choice(_("Destinataire"), Recipient.choices)
     recipient_detail = forms.CharField(
@@ -55,7 +78,7 @@ class TransmissionForm(DsfrBaseForm):
             "Une transmission déjà faite par un canal officiel hors plateforme est consignée ici de la même manière."
         ),
     )
-    observations = forms.ModelMultipleChoiceField(
+    observations = BoundedModelMultipleChoiceField(
         label=_("Faits observés transmis"),
         queryset=Observation.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -24,12 +24,29 @@ def _date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+# A meeting far outside this century is a typing slip; year 0001 in Paris time cannot even be
+# converted to UTC, so it must be refused before it reaches the model.
+YEARS = range(2000, 2100)
+
+
+def _plausible(value: Any) -> Any:
+    if value is not None and value.year not in YEARS:
+        raise forms.ValidationError(_("Choisissez une date entre 2000 et 2099."), code="out_of_range")
+    return value
+
+
 class MeetingForm(DsfrBaseForm, forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["starts_at", "ends_at", "place"]
         widgets = {"starts_at": _datetime_widget(), "ends_at": _datetime_widget()}
         labels = {"starts_at": _("Début"), "ends_at": _("Fin"), "place": _("Lieu")}
+
+    def clean_starts_at(self) -> Any:
+        return _plausible(self.cleaned_data.get("starts_at"))
+
+    def clean_ends_at(self) -> Any:
+        return _plausible(self.cleaned_data.get("ends_at"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -17,7 +17,9 @@ CODE = r"^[A-Za-z0-9_.:\-]*$"
 class AuditSearchForm(DsfrBaseForm):
     """Filters of the audit search. Codes and ids only: the trail holds nothing else."""
 
-    actor = forms.IntegerField(label=_("Compte (identifiant)"), required=False, min_value=1)
+    actor = forms.IntegerField(
+        label=_("Compte (identifiant)"), required=False, min_value=1, max_value=2**63 - 1
+    )
     action = forms.RegexField(
         label=_("Action (code ou début de code)"), regex=CODE, max_length=64, required=False
     )
@@ -30,7 +32,20 @@ class AuditSearchForm(DsfrBaseForm):
     date_to = forms.DateField(
         label=_("Au (inclus)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+
+    def _plausible_date(self, name: str) -> Any:
+        # The period becomes local-midnight instants: year 0001 or 9999 (+1 day) overflow them.
+        value = self.cleaned_data.get(name)
+        if value is not None and not 2000 <= value.year <= 2099:
+            raise forms.ValidationError(_("Choisissez une date entre 2000 et 2099."), code="out_of_range")
+        return value
+
+    def clean_date_from(self) -> Any:
+        return self._plausible_date("date_from")
+
+    def clean_date_to(self) -> Any:
+        return self._plausible_date("date_to")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
