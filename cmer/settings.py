@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Demo mode only: our 404/500 pages instead of DEBUG's (URL list, traceback). Keep it last.
+    "cmer.core.error_pages.demo_error_pages",
 ]
 
 ROOT_URLCONF = "cmer.urls"

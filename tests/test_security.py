@@ -443,3 +443,26 @@ def test_testing_mode_is_an_explicit_switch_not_a_guess():
 
 def test_this_test_run_is_in_testing_mode_by_its_configuration(settings):
     assert os.environ["CMER_TESTING"] == "1" and settings.TESTING is True
+
+
+# --- demo mode shows the project's error pages, not DEBUG's (issue 13, item 7) -------------------
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(("demo", "ours"), [(True, True), (False, False)])
+def test_demo_mode_shows_our_404_and_500_pages_not_the_debug_ones(world, settings, demo, ours):
+    settings.DEBUG = True
+    settings.CMER_DEMO = demo
+    client = persona_client(world, "member")
+    client.raise_request_exception = False
+    missing = client.get("/adresse-qui-n-existe-pas/")
+    crash = client.get("/test-boom/")
+    assert missing.status_code == 404 and crash.status_code == 500
+    if ours:
+        assert_clean_error_page(missing, 404)
+        assert_clean_error_page(crash, 500)
+        assert "Page introuvable" in missing.content.decode()
+        assert "URL patterns" not in missing.content.decode() and "URLconf" not in missing.content.decode()
+    else:  # a developer's DEBUG keeps Django's pages (the control: the test can tell them apart)
+        assert "Django tried these URL patterns" in missing.content.decode()
+        assert "Traceback" in crash.content.decode()
