@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "cmer.core",
     "cmer.accounts",
     "cmer.audit",
+    "cmer.notifications",
     "cmer.training",
     "cmer.referrals",
     "cmer.cases",

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
-from cmer.core.models import Notification, NotificationKind
 from cmer.exchange.models import (
     PrefectInformation,
     PrefectSituation,
@@ -23,6 +22,8 @@ from cmer.exchange.models import (
     Transmission,
     TransmissionStatus,
 )
+from cmer.exchange.notifications import FEEDBACK_OVERDUE, TRANSMISSION_TO_APPROVE
+from cmer.notifications.models import Notification
 from tests.factories import make_person
 from tests.factories_exchange import (
     age_transmission,
@@ -70,7 +71,7 @@ def test_transmission_is_not_sent_until_the_president_approves(world):
     assert t.observations.count() == 2
     # The president is asked to approve, the preparer is not.
     assert Notification.objects.filter(
-        recipient=world.a.user("president"), kind=NotificationKind.TRANSMISSION_TO_APPROVE
+        recipient=world.a.user("president"), kind=TRANSMISSION_TO_APPROVE
     ).exists()
     assert not Notification.objects.filter(recipient=world.a.user("coordinator")).exists()
 
@@ -283,7 +284,7 @@ def test_overdue_notification_is_sent_once(world, settings):
     t = age_transmission(make_transmission(world.a, sent=True), 40)
     call_command("notify_overdue_feedback")
     call_command("notify_overdue_feedback")
-    overdue = Notification.objects.filter(kind=NotificationKind.FEEDBACK_OVERDUE)
+    overdue = Notification.objects.filter(kind=FEEDBACK_OVERDUE)
     recipients = sorted(overdue.values_list("recipient__email", flat=True))
     assert recipients == sorted(world.a.user(r).email for r in ("president", "coordinator", "state_member"))
     t.refresh_from_db()
@@ -297,7 +298,7 @@ def test_overdue_notification_is_sent_once(world, settings):
         recorded_by=world.a.members["coordinator"],
     )
     call_command("notify_overdue_feedback")
-    assert Notification.objects.filter(kind=NotificationKind.FEEDBACK_OVERDUE).count() == 3
+    assert Notification.objects.filter(kind=FEEDBACK_OVERDUE).count() == 3
 
 
 # --- Information from the préfet -----------------------------------------------------------------
