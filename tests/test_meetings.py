@@ -82,7 +82,10 @@ def test_convocation_needs_the_charter_and_notifies_without_names(world):
     }
     notes = Notification.objects.filter(kind=MEETING_CONVENED)
     assert {n.recipient_id for n in notes} == {member.user_id, world.a.user("state_member").pk}
-    assert all(n.url == f"/reunions/{meeting.pk}/" for n in notes)
+    assert all(
+        (n.target_type, n.target_id, n.link) == ("meetings.meeting", meeting.pk, f"/reunions/{meeting.pk}/")
+        for n in notes
+    )
     # The newcomer accepts the charter: now convenable.
     CharterAcceptance.objects.create(membership=newcomer, charter=world.a.cell.current_charter())
     assert services.meeting_convene(

@@ -85,11 +85,11 @@ def test_urgent_notifies_coordinator_and_state_member_at_once(world, reporter):
     data["urgent"] = "on"
     response = _post(reporter, data)
     referral = Referral.objects.get()
-    notified = set(
-        Notification.objects.filter(kind=URGENT_REFERRAL).values_list("recipient", flat=True)
-    )
+    notified = set(Notification.objects.filter(kind=URGENT_REFERRAL).values_list("recipient", flat=True))
     assert notified == {world.a.user("coordinator").pk, world.a.user("state_member").pk}
-    assert all(str(referral.case.pk) in n.url for n in Notification.objects.all())
+    assert all(
+        (n.target_type, n.target_id) == ("cases.case", referral.case.pk) for n in Notification.objects.all()
+    )
     assert "appelez le 17" in reporter.get(response["Location"]).content.decode()
 
 
@@ -322,7 +322,7 @@ def test_canary_seeded_through_the_ui_is_not_in_the_database_in_clear(world, rep
     for secret in (canary, "xanthippe", "quokka", "0611223344", "2009-04-01"):
         assert secret.lower() not in dump
     events = " ".join(f"{e.action} {e.target_id} {e.data}" for e in AuditEvent.objects.all())
-    notices = " ".join(n.url for n in Notification.objects.all())
+    notices = " ".join(f"{n.kind} {n.target_type} {n.link}" for n in Notification.objects.all())
     assert canary.lower() not in (events + notices).lower()
     assert Person.objects.get().last_name == canary
 

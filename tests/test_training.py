@@ -544,7 +544,8 @@ def test_expiry_notification_30_days_before_is_idempotent(world):
     call_command("notify_expiring_certifications")
     notes = Notification.objects.filter(kind=CERTIFICATION_EXPIRING)
     assert [n.recipient_id for n in notes] == [world.a.user("reporter").pk]
-    assert "reporter" not in notes.get().url and str(soon.user_id) not in notes.get().url
+    assert (notes.get().target_type, notes.get().target_id) == ("training.certification", soon.pk)
+    assert "reporter" not in notes.get().link and str(soon.user_id) not in notes.get().link
     soon.refresh_from_db()
     assert soon.expiry_notified_at is not None
 
