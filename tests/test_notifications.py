@@ -275,6 +275,10 @@ def test_action_due_reminds_the_service_once(world):
     assert action_due_notify() == 1
     assert action_due_notify() == 0
     n = Notification.objects.get(kind=ACTION_DUE)
+    # Once per action, not once per person: another action of the same service is reminded too.
+    other = _action(world, due_in_days=5)
+    assert action_due_notify() == 1
+    assert Notification.objects.about_object(other).get().recipient == world.a.user("member")
     assert n.recipient == world.a.user("member")
     assert (n.target_type, n.target_id) == ("cases.action", due.pk)
     assert n.link == reverse("support:action", kwargs={"pk": due.pk})
