@@ -486,3 +486,45 @@ def test_dashboard_widget_tells_the_president_what_awaits_approval(world):
     assert "1 transmission à approuver" in body
     member = text(persona_client(world, "member").get(reverse("core:dashboard")))
     assert "Échanges avec l'État" not in member
+
+
+def test_register_offers_reading_and_feedback_by_predicate_not_by_role(world):
+    t = make_transmission(world.a, sent=True)
+    detail = reverse("exchange:transmission_detail", kwargs={"pk": t.pk})
+    feedback = reverse("exchange:feedback_record", kwargs={"pk": t.pk})
+    offered = {}
+    for role in ("president", "coordinator", "state_member"):
+        body = text(persona_client(world, role).get(reverse("exchange:transmissions")))
+        offered[role] = (f'href="{detail}"' in body, f'href="{feedback}"' in body)
+    assert offered == {
+        "president": (True, False),
+        "coordinator": (True, True),
+        "state_member": (False, True),
+    }
+
+
+def test_briefings_are_visible_to_the_managers_of_their_cell_only(world):
+    from cmer.exchange.services import briefing_schedule
+
+    mine = briefing_schedule(scheduled_on=timezone.localdate(), by=world.a.members["coordinator"])
+    theirs = briefing_schedule(scheduled_on=timezone.localdate(), by=world.b.members["coordinator"])
+    assert list(ThreatBriefing.objects.visible_to(world.a.members["president"])) == [mine]
+    assert not ThreatBriefing.objects.visible_to(world.a.members["member"]).exists()
+    assert not ThreatBriefing.objects.visible_to(None).exists()
+    client = persona_client(world, "president")
+    log_theirs = client.post(reverse("exchange:briefing_log", kwargs={"pk": theirs.pk}), {"held": "no"})
+    assert log_theirs.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.held is None
+
+
+def test_a_refused_exchange_change_is_a_domain_error_with_a_code(world):
+    from cmer.core.errors import DomainError
+    from cmer.exchange.services import ExchangeError, transmission_approve
+
+    t = make_transmission(world.a, by_role="president")
+    with pytest.raises(ExchangeError) as refused:
+        transmission_approve(transmission=t, by=world.a.members["president"])
+    assert isinstance(refused.value, DomainError)
+    assert refused.value.code == "two_person_rule"
+    assert "règle des deux personnes" in refused.value.message
