@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "cmer.core",
     "cmer.accounts",
     "cmer.audit",
+    "cmer.notifications",
     "cmer.training",
     "cmer.referrals",
     "cmer.cases",

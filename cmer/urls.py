@@ -19,6 +19,7 @@ urlpatterns = [
     path("reunions/", include("cmer.meetings.urls")),
     path("accompagnement/", include("cmer.cases.support_urls")),
     path("echanges/", include("cmer.exchange.urls")),
+    path("notifications/", include("cmer.notifications.urls")),
     path("formation/", include("cmer.training.urls")),
     path("donnees/", include("cmer.privacy.urls")),
     path("statistiques/", include("cmer.stats.urls")),

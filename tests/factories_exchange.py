@@ -7,13 +7,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from cmer.cases.states import State
-from cmer.core.models import Notification
 from cmer.exchange.models import PrefectInformation, Transmission
 from cmer.exchange.services import (
     prefect_information_record,
     transmission_approve,
     transmission_prepare,
 )
+from cmer.notifications.models import Notification
 from tests.factories import make_case, make_referral
 from tests.personas import CellWorld
 
@@ -55,5 +55,14 @@ def make_prefect_info(cw: CellWorld, *, by_role: str = "coordinator", case=None)
     )
 
 
-def make_notification(cw: CellWorld, role: str = "coordinator", url: str = "/") -> Notification:
-    return Notification.objects.create(recipient=cw.user(role), cell=cw.cell, kind="action_due", url=url)
+def make_notification(
+    cw: CellWorld, role: str = "coordinator", kind: str = "action_due", target_id: int | None = None
+) -> Notification:
+    """A notice without e-mail; its target (an action id) only matters for the link it computes."""
+    return Notification.objects.create(
+        recipient=cw.user(role),
+        cell=cw.cell,
+        kind=kind,
+        target_type="cases.action" if target_id else "",
+        target_id=target_id,
+    )

@@ -58,10 +58,10 @@ ROWS = {
     "exchange:briefing_log": Row(
         method="POST", allowed=CELL_MANAGERS, kwargs=_briefing, data=lambda w, c: {"held": "no"}
     ),
-    "exchange:inbox": Row(allowed=ALL),
+    "notifications:inbox": Row(allowed=ALL),
     # A notification is its recipient's only (here the coordinator's).
-    "exchange:notification_open": Row(
+    "notifications:notification_open": Row(
         method="POST", allowed=frozenset({"coordinator"}), kwargs=lambda w, c: {"pk": make_notification(c).pk}
     ),
-    "exchange:preferences": Row(allowed=ALL),
+    "notifications:preferences": Row(allowed=ALL),
 }

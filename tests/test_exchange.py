@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
-from cmer.core.models import Notification, NotificationKind
 from cmer.exchange.models import (
     PrefectInformation,
     PrefectSituation,
@@ -23,6 +22,8 @@ from cmer.exchange.models import (
     Transmission,
     TransmissionStatus,
 )
+from cmer.exchange.notifications import FEEDBACK_OVERDUE, TRANSMISSION_TO_APPROVE
+from cmer.notifications.models import Notification
 from tests.factories import make_person
 from tests.factories_exchange import (
     age_transmission,
@@ -70,7 +71,7 @@ def test_transmission_is_not_sent_until_the_president_approves(world):
     assert t.observations.count() == 2
     # The president is asked to approve, the preparer is not.
     assert Notification.objects.filter(
-        recipient=world.a.user("president"), kind=NotificationKind.TRANSMISSION_TO_APPROVE
+        recipient=world.a.user("president"), kind=TRANSMISSION_TO_APPROVE
     ).exists()
     assert not Notification.objects.filter(recipient=world.a.user("coordinator")).exists()
 
@@ -283,7 +284,7 @@ def test_overdue_notification_is_sent_once(world, settings):
     t = age_transmission(make_transmission(world.a, sent=True), 40)
     call_command("notify_overdue_feedback")
     call_command("notify_overdue_feedback")
-    overdue = Notification.objects.filter(kind=NotificationKind.FEEDBACK_OVERDUE)
+    overdue = Notification.objects.filter(kind=FEEDBACK_OVERDUE)
     recipients = sorted(overdue.values_list("recipient__email", flat=True))
     assert recipients == sorted(world.a.user(r).email for r in ("president", "coordinator", "state_member"))
     t.refresh_from_db()
@@ -297,7 +298,7 @@ def test_overdue_notification_is_sent_once(world, settings):
         recorded_by=world.a.members["coordinator"],
     )
     call_command("notify_overdue_feedback")
-    assert Notification.objects.filter(kind=NotificationKind.FEEDBACK_OVERDUE).count() == 3
+    assert Notification.objects.filter(kind=FEEDBACK_OVERDUE).count() == 3
 
 
 # --- Information from the préfet -----------------------------------------------------------------
@@ -507,3 +508,45 @@ def test_transmission_with_a_hostile_observation_list_is_refused_with_a_message(
     assert expected in body
     assert not Transmission.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="transmission.").exists()
+
+
+def test_register_offers_reading_and_feedback_by_predicate_not_by_role(world):
+    t = make_transmission(world.a, sent=True)
+    detail = reverse("exchange:transmission_detail", kwargs={"pk": t.pk})
+    feedback = reverse("exchange:feedback_record", kwargs={"pk": t.pk})
+    offered = {}
+    for role in ("president", "coordinator", "state_member"):
+        body = text(persona_client(world, role).get(reverse("exchange:transmissions")))
+        offered[role] = (f'href="{detail}"' in body, f'href="{feedback}"' in body)
+    assert offered == {
+        "president": (True, False),
+        "coordinator": (True, True),
+        "state_member": (False, True),
+    }
+
+
+def test_briefings_are_visible_to_the_managers_of_their_cell_only(world):
+    from cmer.exchange.services import briefing_schedule
+
+    mine = briefing_schedule(scheduled_on=timezone.localdate(), by=world.a.members["coordinator"])
+    theirs = briefing_schedule(scheduled_on=timezone.localdate(), by=world.b.members["coordinator"])
+    assert list(ThreatBriefing.objects.visible_to(world.a.members["president"])) == [mine]
+    assert not ThreatBriefing.objects.visible_to(world.a.members["member"]).exists()
+    assert not ThreatBriefing.objects.visible_to(None).exists()
+    client = persona_client(world, "president")
+    log_theirs = client.post(reverse("exchange:briefing_log", kwargs={"pk": theirs.pk}), {"held": "no"})
+    assert log_theirs.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.held is None
+
+
+def test_a_refused_exchange_change_is_a_domain_error_with_a_code(world):
+    from cmer.core.errors import DomainError
+    from cmer.exchange.services import ExchangeError, transmission_approve
+
+    t = make_transmission(world.a, by_role="president")
+    with pytest.raises(ExchangeError) as refused:
+        transmission_approve(transmission=t, by=world.a.members["president"])
+    assert isinstance(refused.value, DomainError)
+    assert refused.value.code == "two_person_rule"
+    assert "règle des deux personnes" in refused.value.message

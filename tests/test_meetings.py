@@ -14,10 +14,11 @@ from cmer.accounts.models import CharterAcceptance
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case, SupportPlan, Transition
 from cmer.cases.states import State
-from cmer.core.models import Notification, NotificationKind
 from cmer.meetings import services
 from cmer.meetings.models import AgendaItem, Attendee, Decision, ItemKind, Meeting
+from cmer.meetings.notifications import MEETING_CONVENED
 from cmer.meetings.permissions import in_meeting_window
+from cmer.notifications.models import Notification
 from tests.factories import make_case, make_person
 from tests.factories_meetings import make_action, make_item, make_meeting
 from tests.personas import make_membership, make_user, persona_client
@@ -79,9 +80,12 @@ def test_convocation_needs_the_charter_and_notifies_without_names(world):
         member.pk,
         world.a.members["state_member"].pk,
     }
-    notes = Notification.objects.filter(kind=NotificationKind.MEETING_CONVENED)
+    notes = Notification.objects.filter(kind=MEETING_CONVENED)
     assert {n.recipient_id for n in notes} == {member.user_id, world.a.user("state_member").pk}
-    assert all(n.url == f"/reunions/{meeting.pk}/" for n in notes)
+    assert all(
+        (n.target_type, n.target_id, n.link) == ("meetings.meeting", meeting.pk, f"/reunions/{meeting.pk}/")
+        for n in notes
+    )
     # The newcomer accepts the charter: now convenable.
     CharterAcceptance.objects.create(membership=newcomer, charter=world.a.cell.current_charter())
     assert services.meeting_convene(

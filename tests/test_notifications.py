@@ -15,9 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cmer.core.models import Notification, NotificationKind
-from cmer.core.notifications import notify
-from cmer.core.tasks import SUBJECT, deliver_notification_emails, deliver_one, pending_ids, sweep
+from cmer.audit.models import AuditEvent
+from cmer.cases.notifications import ACTION_DUE
+from cmer.meetings.notifications import MEETING_CONVENED
+from cmer.notifications import kinds
+from cmer.notifications.models import Notification
+from cmer.notifications.services import notify
+from cmer.notifications.tasks import SUBJECT, deliver_notification_emails, deliver_one, pending_ids, sweep
 from tests.factories_exchange import make_notification
 from tests.personas import login, persona_client
 
@@ -36,9 +40,8 @@ def test_notify_creates_one_inbox_entry_per_user_and_an_email_only_for_those_who
     president.save()
     created = notify(
         recipients=[coordinator, coordinator, president],
-        kind=NotificationKind.ACTION_DUE,
+        kind=ACTION_DUE,
         cell=world.a.cell,
-        url="/echanges/transmissions/",
     )
     assert len(created) == 2
     assert Notification.objects.get(recipient=coordinator).email_due is True
@@ -49,10 +52,10 @@ def test_notify_enqueues_the_email_task_only_when_the_transaction_commits(
     world, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        created = notify(recipients=[world.a.user("coordinator")], kind=NotificationKind.MEETING_CONVENED)
+        created = notify(recipients=[world.a.user("coordinator")], kind=MEETING_CONVENED)
         assert not DBTaskResult.objects.exists()
     row = DBTaskResult.objects.get()
-    assert row.task_path == "cmer.core.tasks.deliver_notification_emails"
+    assert row.task_path == "cmer.notifications.tasks.deliver_notification_emails"
     assert row.args_kwargs["args"] == [[created[0].pk]]
 
 
@@ -60,7 +63,7 @@ def test_no_email_task_when_the_transaction_rolls_back(world, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         try:
             with transaction.atomic():
-                notify(recipients=[world.a.user("coordinator")], kind=NotificationKind.MEETING_CONVENED)
+                notify(recipients=[world.a.user("coordinator")], kind=MEETING_CONVENED)
                 raise RuntimeError("the caller failed")
         except RuntimeError:
             pass
@@ -68,73 +71,100 @@ def test_no_email_task_when_the_transaction_rolls_back(world, django_capture_on_
     assert not Notification.objects.exists()
 
 
-def test_an_external_url_is_never_stored(world):
-    for url in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
-        (n,) = notify(recipients=[world.a.user("member")], kind=NotificationKind.ACTION_DUE, url=url)
-        assert n.url == ""
+def test_every_apps_kinds_are_registered_by_that_app(world):
+    registered = {k.value: k.target_type for k in kinds.all_kinds()}
+    assert registered["action_due"] == "cases.action"
+    assert registered["transmission_to_approve"] == "exchange.transmission"
+    assert registered["meeting_convened"] == "meetings.meeting"
+    assert registered["charter_to_accept"] == "accounts.charter"
+    assert {"urgent_referral", "certification_expiring", "rights_request_due"} <= registered.keys()
+
+
+def test_an_unregistered_kind_or_a_target_of_another_model_is_refused(world):
+    user = world.a.user("member")
+    with pytest.raises(ValueError, match="Unknown notification kind"):
+        notify(recipients=[user], kind="nobody_registered_this")
+    with pytest.raises(ValueError, match=r"points at a cases\.action"):
+        notify(recipients=[user], kind=ACTION_DUE, target=world.a.cell)
+    assert not Notification.objects.exists()
 
 
 def test_inbox_lists_only_my_notifications_of_the_current_cell(world):
     mine = make_notification(world.a, "member")
     make_notification(world.a, "coordinator")
-    body = persona_client(world, "member").get(reverse("exchange:inbox")).content.decode()
-    assert reverse("exchange:notification_open", kwargs={"pk": mine.pk}) in body
-    assert body.count("/ouvrir/") == 1
+    other_cell = Notification.objects.create(
+        recipient=world.a.user("member"), cell=world.b.cell, kind="action_due"
+    )
+    no_cell = Notification.objects.create(recipient=world.a.user("member"), kind="action_due")
+    body = persona_client(world, "member").get(reverse("notifications:inbox")).content.decode()
+    assert reverse("notifications:notification_open", kwargs={"pk": mine.pk}) in body
+    assert reverse("notifications:notification_open", kwargs={"pk": no_cell.pk}) in body
+    assert reverse("notifications:notification_open", kwargs={"pk": other_cell.pk}) not in body
+    assert body.count("/ouvrir/") == 2
 
 
 def test_inbox_get_never_marks_anything_read(world):
     n = make_notification(world.a, "member")
-    persona_client(world, "member").get(reverse("exchange:inbox"))
+    persona_client(world, "member").get(reverse("notifications:inbox"))
     n.refresh_from_db()
     assert n.read_at is None
 
 
-def test_open_marks_read_and_redirects_to_the_stored_internal_url(world):
-    n = make_notification(world.a, "member", url="/echanges/notifications/preferences/")
-    response = persona_client(world, "member").post(
-        reverse("exchange:notification_open", kwargs={"pk": n.pk})
-    )
-    assert response.status_code == 302 and response["Location"] == "/echanges/notifications/preferences/"
+def test_open_marks_read_through_an_audited_service_and_redirects_to_the_targets_page(world):
+    n = make_notification(world.a, "member", target_id=4242)
+    client = persona_client(world, "member")
+    response = client.post(reverse("notifications:notification_open", kwargs={"pk": n.pk}))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("support:action", kwargs={"pk": 4242})
     n.refresh_from_db()
     assert n.read_at is not None
+    event = AuditEvent.objects.get(action="notification.read")
+    assert (event.actor_id, event.target_id) == (world.a.user("member").pk, str(n.pk))
+    client.post(reverse("notifications:notification_open", kwargs={"pk": n.pk}))  # already read
+    assert AuditEvent.objects.filter(action="notification.read").count() == 1
 
 
 def test_open_of_someone_elses_notification_is_404_and_unchanged(world):
     n = make_notification(world.a, "coordinator")
     response = persona_client(world, "member").post(
-        reverse("exchange:notification_open", kwargs={"pk": n.pk})
+        reverse("notifications:notification_open", kwargs={"pk": n.pk})
     )
     assert response.status_code == 404
     n.refresh_from_db()
     assert n.read_at is None
 
 
-def test_a_tampered_url_in_the_database_does_not_redirect_outside(world):
-    n = make_notification(world.a, "member")
-    Notification.objects.filter(pk=n.pk).update(url="//evil.example/")
-    response = persona_client(world, "member").post(
-        reverse("exchange:notification_open", kwargs={"pk": n.pk})
-    )
-    assert response["Location"] == reverse("exchange:inbox")
+def test_a_notice_without_target_or_of_an_unknown_kind_opens_the_inbox(world):
+    client = persona_client(world, "member")
+    untargeted = make_notification(world.a, "member")
+    unknown = make_notification(world.a, "member", kind="no_longer_registered", target_id=1)
+    # An action-due notice whose target is not an action: no link is guessed from the bare id.
+    mismatched = make_notification(world.a, "member", target_id=1)
+    Notification.objects.filter(pk=mismatched.pk).update(target_type="meetings.meeting")
+    for n in (untargeted, unknown, mismatched):
+        response = client.post(reverse("notifications:notification_open", kwargs={"pk": n.pk}))
+        assert response.status_code == 302 and response["Location"] == reverse("notifications:inbox")
 
 
 def test_email_preference_turns_off_email_but_not_the_inbox(world):
     client = persona_client(world, "member")
     user = world.a.user("member")
-    response = client.post(reverse("exchange:preferences"), {})  # unchecked box
-    assert response.status_code == 302
+    response = client.post(reverse("notifications:preferences"), {})  # unchecked box
+    assert response.status_code == 302 and response["Location"] == reverse("notifications:preferences")
     user.refresh_from_db()
     assert user.email_notifications is False
-    (n,) = notify(recipients=[user], kind=NotificationKind.ACTION_DUE, cell=world.a.cell)
+    event = AuditEvent.objects.get(action="notifications.preferences")
+    assert (event.actor_id, event.data) == (user.pk, {"email": False})
+    (n,) = notify(recipients=[user], kind=ACTION_DUE, cell=world.a.cell)
     assert n.email_due is False
-    assert "Action arrivant" in html.unescape(client.get(reverse("exchange:inbox")).content.decode())
-    client.post(reverse("exchange:preferences"), {"email_notifications": "on"})
+    assert "Action arrivant" in html.unescape(client.get(reverse("notifications:inbox")).content.decode())
+    client.post(reverse("notifications:preferences"), {"email_notifications": "on"})
     user.refresh_from_db()
     assert user.email_notifications is True
 
 
-def _due(world, role="coordinator", kind=NotificationKind.ACTION_DUE):
-    (n,) = notify(recipients=[world.a.user(role)], kind=kind, cell=world.a.cell, url="/")
+def _due(world, role="coordinator", kind=ACTION_DUE):
+    (n,) = notify(recipients=[world.a.user(role)], kind=kind, cell=world.a.cell)
     return n
 
 
@@ -146,7 +176,7 @@ def test_delivery_sends_once_and_marks(world):
     message = mail.outbox[0]
     assert message.subject == SUBJECT
     assert message.to == [world.a.user("coordinator").email]
-    assert "/echanges/notifications/" in message.body
+    assert "/notifications/" in message.body
     assert message.extra_headers["Message-ID"].startswith(f"<notification-{n.pk}@")
     n.refresh_from_db()
     assert n.emailed_at is not None and n.email_attempts == 1
@@ -190,7 +220,7 @@ def test_a_failed_send_releases_the_claim_and_schedules_a_retry(world, settings)
     assert deliver_notification_emails.call([n.pk]) == {"sent": 0, "skipped": 0, "retry": 1}
     n.refresh_from_db()
     assert n.emailed_at is None and n.email_claimed_at is None and n.email_attempts == 1
-    retry = DBTaskResult.objects.get(task_path="cmer.core.tasks.deliver_notification_emails")
+    retry = DBTaskResult.objects.get(task_path="cmer.notifications.tasks.deliver_notification_emails")
     assert retry.args_kwargs["args"] == [[n.pk]]
     assert retry.run_after > timezone.now() + timedelta(seconds=30)
     # The server is back: the retry (or the sweep) delivers it.
@@ -212,7 +242,7 @@ def test_inbox_is_reachable_without_email(world):
     user.save()
     _due(world, "reporter")
     client = login(persona_client(world, "reporter"), user, world.a.members["reporter"])
-    assert client.get(reverse("exchange:inbox")).status_code == 200
+    assert client.get(reverse("notifications:inbox")).status_code == 200
 
 
 # --- Scheduled reminders (action due, charter to accept) ------------------------------------------
@@ -237,29 +267,34 @@ def _action(world, *, service="svc-member", due_in_days=3, result="planned"):
 
 
 def test_action_due_reminds_the_service_once(world):
-    from cmer.exchange.reminders import action_due_notify
+    from cmer.cases.notifications import action_due_notify
 
     due = _action(world)
     _action(world, due_in_days=30)  # not yet
     _action(world, result="done")  # finished
     assert action_due_notify() == 1
     assert action_due_notify() == 0
-    n = Notification.objects.get(kind=NotificationKind.ACTION_DUE)
+    n = Notification.objects.get(kind=ACTION_DUE)
+    # Once per action, not once per person: another action of the same service is reminded too.
+    other = _action(world, due_in_days=5)
+    assert action_due_notify() == 1
+    assert Notification.objects.about_object(other).get().recipient == world.a.user("member")
     assert n.recipient == world.a.user("member")
-    assert n.url == reverse("support:action", kwargs={"pk": due.pk})
+    assert (n.target_type, n.target_id) == ("cases.action", due.pk)
+    assert n.link == reverse("support:action", kwargs={"pk": due.pk})
 
 
 def test_action_of_a_service_without_member_reminds_the_coordinator(world):
-    from cmer.exchange.reminders import action_due_notify
+    from cmer.cases.notifications import action_due_notify
 
     _action(world, service="Mission locale")
     assert action_due_notify() == 1
-    assert Notification.objects.get(kind=NotificationKind.ACTION_DUE).recipient == world.a.user("coordinator")
+    assert Notification.objects.get(kind=ACTION_DUE).recipient == world.a.user("coordinator")
 
 
 def test_charter_to_accept_reminds_once_per_version(world):
     from cmer.accounts.models import Charter, CharterAcceptance
-    from cmer.exchange.reminders import charter_to_accept_notify
+    from cmer.notifications.reminders import charter_to_accept_notify
 
     assert charter_to_accept_notify() == 0  # everyone accepted v1
     Charter.objects.create(
@@ -280,12 +315,12 @@ def test_notify_reminders_command_runs_all_and_is_idempotent(world):
     out1, out2 = io.StringIO(), io.StringIO()
     call_command("notify_reminders", stdout=out1)
     call_command("notify_reminders", stdout=out2)
-    assert "action_due=1" in out1.getvalue()
-    assert out2.getvalue().strip() == "feedback_overdue=0 action_due=0 charter_to_accept=0"
+    assert "action_due=1" in out1.getvalue().split()
+    assert sorted(out2.getvalue().split()) == ["action_due=0", "charter_to_accept=0", "feedback_overdue=0"]
 
 
 def test_daily_reminders_task_twice_is_one_clean_run(world, settings):
-    from cmer.exchange.tasks import send_daily_reminders
+    from cmer.notifications.tasks import send_daily_reminders
     from tests.factories_exchange import age_transmission, make_transmission
 
     settings.CMER_FEEDBACK_DELAY_DAYS = 30

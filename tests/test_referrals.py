@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case, Person
-from cmer.core.models import Notification, NotificationKind
+from cmer.notifications.models import Notification
 from cmer.referrals.models import Observation, Referral
+from cmer.referrals.notifications import KNOWN_PERSON, REFERRAL_TO_QUALIFY, URGENT_REFERRAL
 from cmer.training.models import Indicator
 from tests.factories import certify, current_indicators, make_case, make_person, make_referral
 from tests.matrix_referrals import referral_post_data, submit_data
@@ -63,7 +64,7 @@ def test_reporter_submits_and_gets_a_receipt_with_reference(world, reporter):
     assert referral.reference in page.content.decode()
     assert "Matrice" not in page.content.decode()
     kinds = set(Notification.objects.values_list("kind", "recipient"))
-    assert kinds == {(NotificationKind.REFERRAL_TO_QUALIFY, world.a.user("coordinator").pk)}
+    assert kinds == {(REFERRAL_TO_QUALIFY, world.a.user("coordinator").pk)}
     assert AuditEvent.objects.filter(action="referral.submit", target_id=str(referral.pk)).count() == 1
 
 
@@ -84,24 +85,24 @@ def test_urgent_notifies_coordinator_and_state_member_at_once(world, reporter):
     data["urgent"] = "on"
     response = _post(reporter, data)
     referral = Referral.objects.get()
-    notified = set(
-        Notification.objects.filter(kind=NotificationKind.URGENT_REFERRAL).values_list("recipient", flat=True)
-    )
+    notified = set(Notification.objects.filter(kind=URGENT_REFERRAL).values_list("recipient", flat=True))
     assert notified == {world.a.user("coordinator").pk, world.a.user("state_member").pk}
-    assert all(str(referral.case.pk) in n.url for n in Notification.objects.all())
+    assert all(
+        (n.target_type, n.target_id) == ("cases.case", referral.case.pk) for n in Notification.objects.all()
+    )
     assert "appelez le 17" in reporter.get(response["Location"]).content.decode()
 
 
 def test_known_person_in_same_cell_is_flagged_never_across_cells(world, reporter):
     make_person(world.b.cell, last_name="Matrice", first_name="Test", birth_date=date(2009, 4, 1))
     _post(reporter, submit_data(world, world.a))
-    assert not Notification.objects.filter(kind=NotificationKind.KNOWN_PERSON).exists()
+    assert not Notification.objects.filter(kind=KNOWN_PERSON).exists()
     earlier = make_case(
         world.a,
         person=make_person(world.a.cell, last_name="MATRICE", first_name="test", birth_date=date(2009, 4, 1)),
     )
     _post(reporter, submit_data(world, world.a))
-    known = Notification.objects.filter(kind=NotificationKind.KNOWN_PERSON)
+    known = Notification.objects.filter(kind=KNOWN_PERSON)
     assert [n.recipient_id for n in known] == [world.a.user("coordinator").pk]
     newest = Referral.objects.order_by("-pk").first().case
     page = persona_client(world, "coordinator").get(reverse("cases:qualify", kwargs={"pk": newest.pk}))
@@ -321,7 +322,7 @@ def test_canary_seeded_through_the_ui_is_not_in_the_database_in_clear(world, rep
     for secret in (canary, "xanthippe", "quokka", "0611223344", "2009-04-01"):
         assert secret.lower() not in dump
     events = " ".join(f"{e.action} {e.target_id} {e.data}" for e in AuditEvent.objects.all())
-    notices = " ".join(n.url for n in Notification.objects.all())
+    notices = " ".join(f"{n.kind} {n.target_type} {n.link}" for n in Notification.objects.all())
     assert canary.lower() not in (events + notices).lower()
     assert Person.objects.get().last_name == canary
 

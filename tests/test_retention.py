@@ -15,8 +15,8 @@ from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case, Person, Transition
 from cmer.cases.schedule import case_deletion_date_refresh
 from cmer.cases.states import State
-from cmer.core.models import Notification
 from cmer.meetings.models import AgendaItem, Decision, DecisionKind, Meeting
+from cmer.notifications.models import Notification
 from cmer.privacy.models import MinutesEntry, PurgeReport, RetentionPolicy
 from cmer.privacy.purge import purge_run
 from cmer.privacy.retention import Rule, add_years, deletion_due, scheduled_deletion
@@ -56,7 +56,12 @@ def ended_case(cw, state: str, day: dt.date, *, person: Person | None = None) ->
 def snapshot() -> Counter:
     """Row counts of every business table: the end state of a purge, for idempotence checks."""
     labels = ["cases.Case", "cases.Person", "cases.Transition", "referrals.Referral", "referrals.Observation"]
-    labels += ["meetings.AgendaItem", "meetings.Decision", "core.Notification", "privacy.MinutesEntry"]
+    labels += [
+        "meetings.AgendaItem",
+        "meetings.Decision",
+        "notifications.Notification",
+        "privacy.MinutesEntry",
+    ]
     counts = Counter({label: apps.get_model(label).objects.count() for label in labels})
     counts.update({f"state.{s}": n for s, n in Counter(Case.objects.values_list("state", flat=True)).items()})
     return counts
@@ -178,15 +183,20 @@ def test_destruction_keeps_only_a_pseudonymous_reference_in_the_minutes(world):
 def test_notifications_of_a_destroyed_case_go_and_others_stay(world):
     case = ended_case(world.a, State.DISMISSED, D)
     user = world.a.user("coordinator")
+    other = ended_case(world.a, State.REVIEWED, D)
     gone = Notification.objects.create(
-        recipient=user, kind="referral_to_qualify", url=f"/situations/{case.pk}/"
+        recipient=user, kind="referral_to_qualify", target_type="cases.case", target_id=case.pk
+    )
+    # Same id, another model: matched by target type and id, never by id alone.
+    kept_type = Notification.objects.create(
+        recipient=user, kind="meeting_convened", target_type="meetings.meeting", target_id=case.pk
     )
     kept = Notification.objects.create(
-        recipient=user, kind="referral_to_qualify", url=f"/situations/{case.pk}0/"
+        recipient=user, kind="referral_to_qualify", target_type="cases.case", target_id=other.pk
     )
     purge_run(cell=world.a.cell, today=D + dt.timedelta(days=90), wet_run=True)
     assert not Notification.objects.filter(pk=gone.pk).exists()
-    assert Notification.objects.filter(pk=kept.pk).exists()
+    assert Notification.objects.filter(pk__in=[kept.pk, kept_type.pk]).count() == 2
 
 
 def test_transmissions_do_not_block_the_destruction(world):

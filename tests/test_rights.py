@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
-from cmer.core.models import Notification
+from cmer.notifications.models import Notification
 from cmer.privacy.models import RightsRequest, RightsStatus
 from cmer.privacy.retention import add_months
 from cmer.privacy.services import RIGHTS_DUE_KIND, rights_reminders_send
@@ -102,8 +102,8 @@ def test_reminder_goes_to_the_cells_dpo_seven_days_before_the_deadline_once(worl
     )
     assert rights_reminders_send(today=today) == 1
     notices = Notification.objects.filter(kind=RIGHTS_DUE_KIND)
-    assert [(n.recipient, n.cell, n.url) for n in notices] == [
-        (world.a.user("dpo"), world.a.cell, "/donnees/droits/")
+    assert [(n.recipient, n.cell, n.target_id, n.link) for n in notices] == [
+        (world.a.user("dpo"), world.a.cell, due_soon.pk, "/donnees/droits/")
     ]
     assert rights_reminders_send(today=today) == 0  # once per request
     out = StringIO()

@@ -12,9 +12,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.urls import reverse
 
-from cmer.core.models import Notification, NotificationKind
-from cmer.core.notifications import notify
-from cmer.core.tasks import SUBJECT, sweep
+from cmer.cases.notifications import ACTION_DUE
+from cmer.notifications import kinds
+from cmer.notifications.models import Notification
+from cmer.notifications.services import notify
+from cmer.notifications.tasks import SUBJECT, sweep
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_exchange import make_transmission
 
@@ -75,13 +77,16 @@ def test_no_personal_value_reaches_any_email(world, smtp_server):
     referral = make_referral(cw, case=case, observations=2, description=CANARIES["description"], urgent=True)
     # A real flow: the coordinator prepares a transmission, the president is notified.
     t = make_transmission(cw, case=case)
-    # Every other kind, with URLs pointing at the person's case as other apps would.
+    # Every registered kind, each notice pointing at the person's case (its link is the case page).
     case_url = f"/situations/{case.pk}/"
     everyone = [cw.user(r) for r in ("president", "coordinator", "member", "state_member", "reporter")]
-    for kind in NotificationKind.values:
-        notify(recipients=everyone, kind=kind, cell=cw.cell, url=case_url)
+    all_kinds = kinds.all_kinds()
+    assert len(all_kinds) >= 10  # every app's kinds are registered at start-up
+    for kind in all_kinds:
+        notify(recipients=everyone, kind=kind.value, cell=cw.cell)
+    Notification.objects.update(target_type="cases.case", target_id=case.pk)
     expected = Notification.objects.filter(email_due=True).count()
-    assert expected >= len(NotificationKind.values) * len(everyone)
+    assert expected >= len(all_kinds) * len(everyone)
 
     counts = sweep()
 
@@ -95,13 +100,13 @@ def test_no_personal_value_reaches_any_email(world, smtp_server):
         subject = str(message["Subject"])
         body = message.get_body(preferencelist=("plain",)).get_content()
         assert subject == SUBJECT
-        assert reverse("exchange:inbox") in body
+        assert reverse("notifications:inbox") in body
         everything = "\n".join([subject, body, raw.decode("utf-8", "replace"), *map(str, message.values())])
         for value in forbidden:
             assert value not in everything, f"personal value {value!r} reached an e-mail to {rcpt}"
         kinds_seen.add(body.split("\n")[2])
     # Each kind has its own fixed line, and that line says nothing about anyone.
-    assert len(kinds_seen) == len(NotificationKind.values)
+    assert len(kinds_seen) == len(all_kinds)
     assert Notification.objects.filter(email_due=True, emailed_at__isnull=True).count() == 0
 
 
@@ -116,7 +121,7 @@ def test_smtp_refusal_is_retried_not_lost(world, smtp_server, settings):
     good_port = settings.EMAIL_PORT
     try:
         settings.EMAIL_PORT = refuse_port
-        (n,) = notify(recipients=[world.a.user("coordinator")], kind=NotificationKind.ACTION_DUE)
+        (n,) = notify(recipients=[world.a.user("coordinator")], kind=ACTION_DUE)
         assert sweep() == {"sent": 0, "skipped": 0, "retry": 1}
         n.refresh_from_db()
         assert n.emailed_at is None and n.email_attempts == 1

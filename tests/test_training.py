@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case
-from cmer.core.models import Notification, NotificationKind
+from cmer.notifications.models import Notification
 from cmer.referrals.models import Referral
 from cmer.training import services
 from cmer.training.gate import has_valid_certification
@@ -26,6 +26,7 @@ from cmer.training.models import (
     TrainingPolicy,
     TrainingSession,
 )
+from cmer.training.notifications import CERTIFICATION_EXPIRING
 from tests.factories import make_referral
 from tests.factories_training import (
     ensure_draft,
@@ -541,9 +542,10 @@ def test_expiry_notification_30_days_before_is_idempotent(world):
     )
     call_command("notify_expiring_certifications")
     call_command("notify_expiring_certifications")
-    notes = Notification.objects.filter(kind=NotificationKind.CERTIFICATION_EXPIRING)
+    notes = Notification.objects.filter(kind=CERTIFICATION_EXPIRING)
     assert [n.recipient_id for n in notes] == [world.a.user("reporter").pk]
-    assert "reporter" not in notes.get().url and str(soon.user_id) not in notes.get().url
+    assert (notes.get().target_type, notes.get().target_id) == ("training.certification", soon.pk)
+    assert "reporter" not in notes.get().link and str(soon.user_id) not in notes.get().link
     soon.refresh_from_db()
     assert soon.expiry_notified_at is not None
 

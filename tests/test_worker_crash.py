@@ -32,11 +32,11 @@ LEASE = 2  # seconds: CMER_EMAIL_CLAIM_SECONDS for the subprocesses
 SEED = f"""
 from django.db import transaction
 from cmer.accounts.models import User
-from cmer.core.notifications import notify
+from cmer.notifications.services import notify
 users = [User.objects.create(email=f"agent{{i}}@crash.test", first_name="A", last_name=str(i)) for i in range({BATCH})]
 for k in range(4):
     with transaction.atomic():
-        notify(recipients=users[k * 5:(k + 1) * 5], kind="action_due", url="/")
+        notify(recipients=users[k * 5:(k + 1) * 5], kind="action_due")
 """
 
 

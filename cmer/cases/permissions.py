@@ -58,3 +58,11 @@ def can_archive_case(membership: Membership | None, case: Case) -> bool:
 def can_read_archive(membership: Membership | None, case: Case) -> bool:
     """The president or coordinator may read an archived case, after giving a written reason."""
     return _manager(membership) and membership is not None and case.cell_id == membership.cell_id
+
+
+def can_prepare_transmission(membership: Membership | None) -> bool:
+    """The president and the coordinator prepare transmissions of their cell's cases to the State.
+
+    Decided here, with the case, so the case page offers it without cases depending on exchange.
+    """
+    return _manager(membership)

@@ -21,6 +21,7 @@ from cmer.cases.permissions import (
     can_archive_case,
     can_close_case,
     can_list_cases,
+    can_prepare_transmission,
     can_qualify,
     can_read_archive,
     can_search_persons,
@@ -29,7 +30,6 @@ from cmer.cases.persons import find_known_persons
 from cmer.cases.services import TransitionError, archive_access_grant, case_close, case_transition
 from cmer.cases.states import ENDED, State
 from cmer.core.policy import deny, get_visible_or_404, requires
-from cmer.exchange.permissions import can_prepare_transmission
 from cmer.referrals.models import Observation, Referral
 
 # How long a written reason opens an archived case to the person who gave it.

@@ -8,13 +8,15 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Échanges avec l'État")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import Role
+        from cmer.accounts.roles import MANAGERS, TRANSMISSION_READERS
         from cmer.core import dashboard, navigation
         from cmer.exchange.widgets import exchange_widget
 
-        p, c, s = Role.PRESIDENT, Role.COORDINATOR, Role.STATE_MEMBER
-        navigation.register("exchange:transmissions", _("Transmissions"), {p, c, s}, order=60)
-        navigation.register("exchange:prefect_info_list", _("Informations du préfet"), {p, c, s}, order=62)
-        navigation.register("exchange:briefings", _("Points sur la menace"), {p, c}, order=64)
-        navigation.register("exchange:inbox", _("Notifications"), set(Role.values), order=95)
+        # The same groups as the predicates of cmer/exchange/permissions.py (can_view_register,
+        # can_view_prefect_information, can_manage_briefings).
+        navigation.register("exchange:transmissions", _("Transmissions"), set(TRANSMISSION_READERS), order=60)
+        navigation.register(
+            "exchange:prefect_info_list", _("Informations du préfet"), set(TRANSMISSION_READERS), order=62
+        )
+        navigation.register("exchange:briefings", _("Points sur la menace"), set(MANAGERS), order=64)
         dashboard.register(exchange_widget, order=40)

@@ -92,10 +92,10 @@ class TransmissionForm(DsfrBaseForm):
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["observations"]
-        field.queryset = (  # type: ignore[attr-defined]
-            Observation.objects.filter(referral__case=case).select_related("indicator", "referral")
+        field.queryset = Observation.objects.filter(referral__case=case).select_related(
+            "indicator", "referral"
         )
-        field.label_from_instance = lambda o: f"{o.observed_on:%d/%m/%Y} — {o.indicator.label} — {o.fact}"  # type: ignore[attr-defined]
+        field.label_from_instance = lambda o: f"{o.observed_on:%d/%m/%Y} — {o.indicator.label} — {o.fact}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -129,19 +129,9 @@ class PrefectInformationForm(DsfrBaseForm):
 
     def __init__(self, *args: Any, cases: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["case"].queryset = cases  # type: ignore[attr-defined]
-        self.fields["case"].label_from_instance = lambda c: c.reference  # type: ignore[attr-defined]
+        self.fields["case"].queryset = cases
+        self.fields["case"].label_from_instance = lambda c: c.reference
 
 
 class BriefingForm(DsfrBaseForm):
     scheduled_on = _date_field(_("Date prévue du point de situation"))
-
-
-class PreferencesForm(DsfrBaseForm):
-    email_notifications = forms.BooleanField(
-        label=_("Recevoir un courriel quand une action m'attend"),
-        help_text=_(
-            "Le courriel ne contient aucune information sur les situations. La boîte de réception reste active."
-        ),
-        required=False,
-    )

@@ -3,7 +3,7 @@ the préfet and threat briefings. Closed lists everywhere: no free text about a 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cmer.accounts.roles import Role
+from cmer.exchange import permissions as perms
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -60,13 +60,13 @@ class TransmissionQuerySet(models.QuerySet["Transmission"]):
         if membership is None:
             return self.none()
         in_cell = self.filter(cell_id=membership.cell_id)
-        if membership.role in (Role.PRESIDENT, Role.COORDINATOR):
+        if perms.sees_draft_transmissions(membership):
             return in_cell
-        if membership.role == Role.STATE_MEMBER:
+        if perms.can_view_register(membership):
             return in_cell.exclude(status=TransmissionStatus.DRAFT)
         return self.none()
 
-    def feedback_overdue(self, now=None) -> TransmissionQuerySet:  # type: ignore[no-untyped-def]
+    def feedback_overdue(self, now: datetime | None = None) -> TransmissionQuerySet:
         """Sent more than CMER_FEEDBACK_DELAY_DAYS ago and still without the State's feedback."""
         limit = (now or timezone.now()) - timedelta(days=settings.CMER_FEEDBACK_DELAY_DAYS)
         return self.filter(
@@ -136,7 +136,7 @@ class Transmission(models.Model):
         return self.status in (TransmissionStatus.SENT, TransmissionStatus.ACKNOWLEDGED)
 
     @property
-    def feedback_due_on(self):  # type: ignore[no-untyped-def]
+    def feedback_due_on(self) -> date | None:
         if self.approved_at is None:
             return None
         return timezone.localdate(self.approved_at) + timedelta(days=settings.CMER_FEEDBACK_DELAY_DAYS)
@@ -179,9 +179,9 @@ class PrefectInformationQuerySet(models.QuerySet["PrefectInformation"]):
         if membership is None:
             return self.none()
         in_cell = self.filter(cell_id=membership.cell_id)
-        if membership.role in (Role.PRESIDENT, Role.COORDINATOR):
+        if perms.sees_whole_prefect_compartment(membership):
             return in_cell
-        if membership.role == Role.STATE_MEMBER:
+        if perms.can_view_prefect_information(membership):
             return in_cell.filter(recorded_by=membership)
         return self.none()
 
@@ -216,6 +216,14 @@ class PrefectInformation(models.Model):
         return f"Information #{self.pk}"
 
 
+class ThreatBriefingQuerySet(models.QuerySet["ThreatBriefing"]):
+    def visible_to(self, membership: Membership | None) -> ThreatBriefingQuerySet:
+        """The briefings of the cell, for those who schedule and log them; nobody else."""
+        if membership is None or not perms.can_manage_briefings(membership):
+            return self.none()
+        return self.filter(cell_id=membership.cell_id)
+
+
 class ThreatBriefing(models.Model):
     """A threat briefing of the maire by the State: scheduled, then logged as held or not. No content."""
 
@@ -227,6 +235,8 @@ class ThreatBriefing(models.Model):
         "accounts.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     logged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ThreatBriefingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("point de situation sur la menace")

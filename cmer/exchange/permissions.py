@@ -1,40 +1,36 @@
-"""Who may do what in the exchange with the State (docs/rules.md §2)."""
+"""Who may do what in the exchange with the State (docs/rules.md §2; role groups in
+cmer/accounts/roles.py). Views, widgets and templates ask these predicates, never a role."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import MANAGERS, STATE_CORRESPONDENTS, TRANSMISSION_READERS, Role, has_role
+from cmer.cases.permissions import can_prepare_transmission
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
     from cmer.exchange.models import Transmission
 
-MANAGERS = {Role.PRESIDENT, Role.COORDINATOR}
+# The president alone is the second approver of a transmission (two-person rule).
+APPROVERS = frozenset({Role.PRESIDENT})
 
-
-def _role(membership: Membership | None) -> str | None:
-    return membership.role if membership is not None else None
-
-
-def can_prepare_transmission(membership: Membership | None) -> bool:
-    """The president and the coordinator prepare transmissions of their cell's cases."""
-    return _role(membership) in MANAGERS
+__all__ = ["can_prepare_transmission"]  # decided with the case (cmer/cases/permissions.py)
 
 
 def can_read_transmission(membership: Membership | None) -> bool:
     """Only the president and the coordinator read a transmission with its transmitted facts."""
-    return _role(membership) in MANAGERS
+    return has_role(membership, MANAGERS)
 
 
 def can_view_register(membership: Membership | None) -> bool:
     """The register (references, no names) is kept for the president, coordinator and State members."""
-    return _role(membership) in MANAGERS | {Role.STATE_MEMBER}
+    return has_role(membership, TRANSMISSION_READERS)
 
 
 def can_approve_transmissions(membership: Membership | None) -> bool:
     """Only the president is the second approver; whether of this one is checked by the service."""
-    return _role(membership) == Role.PRESIDENT
+    return has_role(membership, APPROVERS)
 
 
 def can_approve_transmission(membership: Membership | None, transmission: Transmission) -> bool:
@@ -50,27 +46,46 @@ def can_approve_transmission(membership: Membership | None, transmission: Transm
 
 def can_acknowledge_transmission(membership: Membership | None) -> bool:
     """The president and the coordinator record the recipient's acknowledgement of receipt."""
-    return _role(membership) in MANAGERS
+    return has_role(membership, MANAGERS)
 
 
 def can_record_feedback(membership: Membership | None) -> bool:
     """The coordinator or a State member records the State's feedback (retour)."""
-    return _role(membership) in {Role.COORDINATOR, Role.STATE_MEMBER}
+    return has_role(membership, STATE_CORRESPONDENTS)
 
 
 def can_record_prefect_information(membership: Membership | None) -> bool:
     """The coordinator or a State member records information given by the préfet to the maire."""
-    return _role(membership) in {Role.COORDINATOR, Role.STATE_MEMBER}
+    return has_role(membership, STATE_CORRESPONDENTS)
 
 
 def can_view_prefect_information(membership: Membership | None) -> bool:
     """President and coordinator see the compartment; a State member only what they recorded."""
-    return _role(membership) in MANAGERS | {Role.STATE_MEMBER}
+    return has_role(membership, TRANSMISSION_READERS)
+
+
+def sees_whole_prefect_compartment(membership: Membership | None) -> bool:
+    """The president and the coordinator see every entry; a State member only their own."""
+    return has_role(membership, MANAGERS)
+
+
+def sees_draft_transmissions(membership: Membership | None) -> bool:
+    """Drafts are the managers' business; a State member sees a transmission once sent."""
+    return has_role(membership, MANAGERS)
 
 
 def can_manage_briefings(membership: Membership | None) -> bool:
     """The president and the coordinator schedule and log the maire's threat briefings."""
-    return _role(membership) in MANAGERS
+    return has_role(membership, MANAGERS)
+
+
+def register_abilities(membership: Membership | None) -> dict[str, bool]:
+    """What the register page offers this membership (templates test these, never a role)."""
+    return {
+        "read": can_read_transmission(membership),
+        "prepare": can_prepare_transmission(membership),
+        "feedback": can_record_feedback(membership),
+    }
 
 
 def abilities(membership: Membership | None, transmission: Transmission) -> dict[str, bool]:

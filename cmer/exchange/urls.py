@@ -17,7 +17,4 @@ urlpatterns = [
     path("informations-prefet/<int:pk>/", views.prefect_info_detail, name="prefect_info_detail"),
     path("points-menace/", views.briefings, name="briefings"),
     path("points-menace/<int:pk>/consigner/", views.briefing_log, name="briefing_log"),
-    path("notifications/", views.inbox, name="inbox"),
-    path("notifications/<int:pk>/ouvrir/", views.notification_open, name="notification_open"),
-    path("notifications/preferences/", views.preferences, name="preferences"),
 ]

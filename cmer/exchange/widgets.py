@@ -8,12 +8,13 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from cmer.accounts.roles import Role
+from cmer.accounts.models import Membership
+from cmer.exchange import permissions as perms
 from cmer.exchange.models import Transmission, TransmissionStatus
 
 
-def exchange_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    if membership is None or membership.role not in (Role.PRESIDENT, Role.COORDINATOR, Role.STATE_MEMBER):
+def exchange_widget(request: HttpRequest, membership: Membership | None) -> dict[str, Any] | None:
+    if not perms.can_view_register(membership):
         return None
     visible = Transmission.objects.visible_to(membership)
     overdue = visible.feedback_overdue().count()
@@ -21,7 +22,7 @@ def exchange_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | N
         visible.filter(status=TransmissionStatus.DRAFT)
         .exclude(prepared_by__user_id=membership.user_id)
         .count()
-        if membership.role == Role.PRESIDENT
+        if membership is not None and perms.can_approve_transmissions(membership)
         else 0
     )
     return {

@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.query import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,10 +20,10 @@ from cmer.cases.services import TransitionError, case_close, case_transition
 from cmer.cases.states import CloseReason, State
 from cmer.cases.support_services import SupportError, check_consent, support_plan_end, support_plan_start
 from cmer.core.errors import DomainError
-from cmer.core.models import NotificationKind
-from cmer.core.notifications import notify
 from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
+from cmer.meetings.notifications import MEETING_CONVENED
 from cmer.meetings.permissions import can_be_convened, can_be_invited_to_item, can_validate_minutes
+from cmer.notifications.services import notify
 
 
 class MeetingError(DomainError):
@@ -158,9 +157,9 @@ def meeting_convene(*, meeting: Meeting, memberships: list[Membership], by: Memb
     users = [allowed[a.membership.pk].membership.user for a in new]
     notify(
         recipients=users,
-        kind=NotificationKind.MEETING_CONVENED,
+        kind=MEETING_CONVENED,
         cell=meeting.cell,
-        url=reverse("meetings:detail", kwargs={"pk": meeting.pk}),
+        target=meeting,
     )
     record(
         action="meeting.convened",
@@ -259,9 +258,9 @@ def guest_invite(*, item: AgendaItem, guest: Membership, by: Membership) -> None
     if meeting.convened_at is not None and created:
         notify(
             recipients=[guest.user],
-            kind=NotificationKind.MEETING_CONVENED,
+            kind=MEETING_CONVENED,
             cell=meeting.cell,
-            url=reverse("meetings:detail", kwargs={"pk": meeting.pk}),
+            target=meeting,
         )
     record(
         action="meeting.guest_invited",

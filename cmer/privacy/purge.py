@@ -23,8 +23,8 @@ from cmer.accounts.models import Cell, Membership
 from cmer.audit.services import record
 from cmer.cases.models import Case, Person
 from cmer.cases.states import State
-from cmer.core.models import Notification
 from cmer.meetings.models import AgendaItem
+from cmer.notifications.models import Notification
 from cmer.privacy.models import MinutesEntry, PurgeReport, PurgeStatus, RetentionPolicy
 from cmer.privacy.retention import ARCHIVABLE, deletion_due, policy_for
 from cmer.referrals.models import Referral
@@ -46,7 +46,8 @@ KIND_LABELS: dict[str, Promise] = {
     "meetings.AgendaItem": _("points d'ordre du jour détruits"),
     "meetings.Decision": _("décisions détruites (parties personnelles)"),
     "privacy.MinutesEntry": _("références pseudonymes conservées au relevé"),
-    "core.Notification": _("notifications détruites"),
+    "notifications.Notification": _("notifications détruites"),
+    "core.Notification": _("notifications détruites"),  # reports written before the model moved
     "orphan_person": _("personnes sans situation détruites"),
     "schedule_updated": _("dates de suppression recalculées"),
     "rule.dismissed": _("règle : classement sans suite"),
@@ -89,14 +90,13 @@ def _delete_tree(queryset: QuerySet) -> Counter:
 
 
 def _notification_filter(case: Case) -> Q:
-    """In-app notices linking to the case or its referrals (they hold only a URL)."""
-    prefixes = [f"/situations/{case.pk}/"] + [
-        f"/signalements/{pk}/" for pk in case.referrals.values_list("pk", flat=True)
-    ]
-    query = Q(pk__in=[])
-    for prefix in prefixes:
-        query |= Q(url__startswith=prefix) | Q(url=prefix.rstrip("/"))
-    return query
+    """In-app notices about the case, its referrals, actions and transmissions (by their target)."""
+    return (
+        Q(target_type="cases.case", target_id=case.pk)
+        | Q(target_type="referrals.referral", target_id__in=case.referrals.values("pk"))
+        | Q(target_type="cases.action", target_id__in=case.actions.values("pk"))
+        | Q(target_type="exchange.transmission", target_id__in=case.transmissions.values("pk"))
+    )
 
 
 def _archive_one(case_id: int, *, dry_run: bool) -> bool:
@@ -134,7 +134,7 @@ def _destroy_one(case_id: int, *, today: dt.date, policy: RetentionPolicy, dry_r
             counts["privacy.MinutesEntry"] += 1
         deleted, _ = Notification.objects.filter(_notification_filter(case)).delete()
         if deleted:
-            counts["core.Notification"] += deleted
+            counts["notifications.Notification"] += deleted
         person_id, cell_id, reference_pk = case.person_id, case.cell_id, case.pk
         counts += _delete_tree(Referral.objects.filter(case_id=case.pk))
         counts += _delete_tree(Case.objects.filter(pk=case.pk))

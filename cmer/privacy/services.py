@@ -13,9 +13,9 @@ from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.core.errors import DomainError
-from cmer.core.models import NotificationKind
-from cmer.core.notifications import notify
+from cmer.notifications.services import notify
 from cmer.privacy.models import RetentionPolicy, RightsRequest, RightsStatus
+from cmer.privacy.notifications import RIGHTS_REQUEST_DUE
 from cmer.privacy.permissions import can_validate_retention
 from cmer.privacy.retention import add_months
 
@@ -27,7 +27,7 @@ POLICY_FIELDS = (
     "adult_cap_years",
     "audit_months",
 )
-RIGHTS_DUE_KIND = NotificationKind.RIGHTS_REQUEST_DUE
+RIGHTS_DUE_KIND = RIGHTS_REQUEST_DUE
 REMIND_DAYS_BEFORE = 7
 
 
@@ -136,7 +136,7 @@ def rights_reminders_send(*, today: dt.date | None = None) -> int:
                 .filter(cell_id=item.cell_id, role=Role.DPO)
                 .select_related("user")
             ]
-            notify(recipients=dpos, kind=RIGHTS_DUE_KIND, cell=item.cell, url="/donnees/droits/")
+            notify(recipients=dpos, kind=RIGHTS_DUE_KIND, cell=item.cell, target=item)
             item.reminded_at = timezone.now()
             item.save(update_fields=["reminded_at"])
             record(action="rights.reminder", cell=item.cell_id, target=item, data={"recipients": len(dpos)})

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from cmer.accounts.models import Membership
@@ -16,9 +15,9 @@ from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.cases.persons import find_known_persons, person_create
 from cmer.cases.services import case_open
-from cmer.core.models import NotificationKind
-from cmer.core.notifications import notify
+from cmer.notifications.services import notify
 from cmer.referrals.models import Observation, ObservationMode, Referral, Source
+from cmer.referrals.notifications import KNOWN_PERSON, REFERRAL_TO_QUALIFY, URGENT_REFERRAL
 from cmer.training.models import CatalogueVersion, Indicator
 
 # Unambiguous characters for references read over the phone (no 0/O, 1/I).
@@ -124,27 +123,26 @@ def referral_submit(
         )
         for indicator, obs in zip(indicators, observations, strict=True)
     )
-    url = reverse("cases:qualify", kwargs={"pk": case.pk})
     if urgent:
         notify(
             recipients=_coordinators(cell.pk, {Role.COORDINATOR, Role.STATE_MEMBER}),
-            kind=NotificationKind.URGENT_REFERRAL,
+            kind=URGENT_REFERRAL,
             cell=cell,
-            url=url,
+            target=case,
         )
     else:
         notify(
             recipients=_coordinators(cell.pk, {Role.COORDINATOR}),
-            kind=NotificationKind.REFERRAL_TO_QUALIFY,
+            kind=REFERRAL_TO_QUALIFY,
             cell=cell,
-            url=url,
+            target=case,
         )
     if known:
         notify(
             recipients=_coordinators(cell.pk, {Role.COORDINATOR}),
-            kind=NotificationKind.KNOWN_PERSON,
+            kind=KNOWN_PERSON,
             cell=cell,
-            url=url,
+            target=case,
         )
     record(
         action="referral.submit",

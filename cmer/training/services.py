@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from cmer.accounts.models import Cell, Membership, User
 from cmer.audit.services import record
 from cmer.core.errors import DomainError
-from cmer.core.models import NotificationKind
-from cmer.core.notifications import notify
+from cmer.notifications.services import notify
 from cmer.training import quiz
 from cmer.training.bias import BiasGuardMixin
 from cmer.training.lexicon import CATALOGUE_FORBIDDEN, CATEGORY_LABELS, find
@@ -38,6 +37,7 @@ from cmer.training.models import (
     TrainingPolicy,
     TrainingSession,
 )
+from cmer.training.notifications import CERTIFICATION_EXPIRING
 
 EXPIRY_NOTICE_DAYS = 30
 
@@ -360,9 +360,9 @@ def expiring_certifications_notify(*, today: date | None = None) -> int:
         if not renewed:
             notify(
                 recipients=[certification.user],
-                kind=NotificationKind.CERTIFICATION_EXPIRING,
+                kind=CERTIFICATION_EXPIRING,
                 cell=certification.cell,
-                url="/formation/",
+                target=certification,
             )
             sent += 1
         certification.expiry_notified_at = now

@@ -84,7 +84,7 @@ def test_prepare_approve_feedback(live_server, browser, world):
 
     # 2. The president finds it in his inbox and approves it.
     president = b.page_for(world.a.members["president"])
-    b.goto(president, "/echanges/notifications/", "president-inbox")
+    b.goto(president, "/notifications/", "president-inbox")
     president.get_by_role("button", name="Ouvrir").first.click()
     president.wait_for_load_state()
     assert president.url.endswith(f"/echanges/transmissions/{t.pk}/")
@@ -129,7 +129,7 @@ def test_prepare_approve_feedback(live_server, browser, world):
     b.goto(coord, "/echanges/informations-prefet/", "prefect-info-list")
     b.goto(coord, "/echanges/informations-prefet/nouvelle/", "prefect-info-form")
     b.goto(president, "/echanges/points-menace/", "briefings")
-    b.goto(president, "/echanges/notifications/preferences/", "preferences")
+    b.goto(president, "/notifications/preferences/", "preferences")
     b.goto(president, "/", "dashboard")
 
     assert not b.problems, "axe serious/critical violations:\n" + "\n".join(b.problems)

@@ -1,7 +1,7 @@
 """Deliver notification e-mails left behind (run from cron, and after a worker restart).
 
 A worker killed between claiming and marking leaves a claim; once its lease has passed, this
-command takes it over. Delivery is at least once: see cmer/core/tasks.py.
+command takes it over. Delivery is at least once: see cmer/notifications/tasks.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from cmer.core.tasks import sweep, sweep_notification_emails
+from cmer.notifications.tasks import sweep, sweep_notification_emails
 
 
 class Command(BaseCommand):

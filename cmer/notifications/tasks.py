@@ -1,8 +1,9 @@
 """E-mail delivery of notifications: background tasks, no personal data, at least once.
 
 Design (docs/security.md #6, #21):
-- The e-mail is a fixed text chosen by the notification kind. It never reads the notification's
-  URL, cell or any object: nothing about a person can reach a mailbox.
+- The e-mail is a fixed text chosen by the notification kind (the line its app registered). It
+  never reads the notification's target, cell or any object: nothing about a person can reach a
+  mailbox.
 - Claim, send, mark. A worker claims a notification with one conditional UPDATE (only one writer
   can win it, on SQLite and PostgreSQL alike), sends it over SMTP, then sets `emailed_at`.
   SMTP cannot take part in a database transaction, so a crash between "sent" and "marked" makes
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -26,7 +27,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from cmer.core.models import Notification, NotificationKind
+from cmer.notifications import kinds
+from cmer.notifications.models import Notification
+from cmer.notifications.reminders import run_daily_reminders
 
 logger = logging.getLogger("cmer.notifications")
 
@@ -34,19 +37,6 @@ MAX_ATTEMPTS = 5
 RETRY_DELAYS = [60, 300, 900, 3600]  # seconds after attempt 1, 2, 3, 4
 SUBJECT = "Une action vous attend sur CMER"
 
-# What needs attention, in words that say nothing about anyone.
-KIND_LINES: dict[str, str] = {
-    NotificationKind.URGENT_REFERRAL: "Un signalement urgent a été reçu par votre cellule.",
-    NotificationKind.REFERRAL_TO_QUALIFY: "Un signalement attend sa pré-qualification.",
-    NotificationKind.KNOWN_PERSON: "Un signalement concerne une situation déjà connue de la cellule.",
-    NotificationKind.TRANSMISSION_TO_APPROVE: "Une transmission à l'État attend votre approbation.",
-    NotificationKind.FEEDBACK_OVERDUE: "Le retour de l'État sur une transmission est en retard.",
-    NotificationKind.MEETING_CONVENED: "Vous êtes convoqué(e) à une réunion de la cellule.",
-    NotificationKind.ACTION_DUE: "Une action de suivi arrive à échéance.",
-    NotificationKind.CHARTER_TO_ACCEPT: "Une charte de confidentialité attend votre acceptation.",
-    NotificationKind.CERTIFICATION_EXPIRING: "Votre habilitation arrive bientôt à expiration.",
-    NotificationKind.RIGHTS_REQUEST_DUE: "Une demande d'exercice de droits arrive à échéance.",
-}
 GENERIC_LINE = "Un élément demande votre attention."
 
 BODY = """Bonjour,
@@ -64,11 +54,17 @@ restent visibles sur la plateforme.
 """
 
 
+def _line(kind_value: str) -> str:
+    """What needs attention, in words its app chose to say nothing about anyone."""
+    kind = kinds.get(kind_value)
+    return str(kind.email_line) if kind else GENERIC_LINE
+
+
 def email_for(notification: Notification) -> EmailMessage:
     """The message for a notification: fixed subject, fixed body for its kind, inbox link only."""
     body = BODY.format(
-        line=KIND_LINES.get(notification.kind, GENERIC_LINE),
-        inbox=settings.CMER_SITE_URL + reverse("exchange:inbox"),
+        line=_line(notification.kind),
+        inbox=settings.CMER_SITE_URL + reverse("notifications:inbox"),
     )
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "cmer.localhost"
     return EmailMessage(
@@ -80,7 +76,7 @@ def email_for(notification: Notification) -> EmailMessage:
     )
 
 
-def _claimable(stale_before) -> Q:  # type: ignore[no-untyped-def]
+def _claimable(stale_before: datetime) -> Q:
     return Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=stale_before)
 
 
@@ -170,3 +166,9 @@ def sweep(stale_seconds: int | None = None) -> dict[str, int]:
 @task()
 def sweep_notification_emails(stale_seconds: int | None = None) -> dict[str, int]:
     return sweep(stale_seconds)
+
+
+@task()
+def send_daily_reminders() -> dict[str, int]:
+    """Background version of `manage.py notify_reminders`: every registered reminder, once each."""
+    return run_daily_reminders()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from cmer.notifications import views
+
+app_name = "notifications"
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:pk>/ouvrir/", views.notification_open, name="notification_open"),
+    path("preferences/", views.preferences, name="preferences"),
+]
