@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
-from cmer.cases import support_services as services
 from cmer.cases.models import Action, ActionUpdate
 from cmer.cases.states import State
+from cmer.support import services
 from tests.factories_meetings import make_action, make_plan
 from tests.personas import persona_client
 
