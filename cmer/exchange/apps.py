@@ -18,3 +18,8 @@ class ExchangeConfig(AppConfig):
         navigation.register("exchange:briefings", _("Points sur la menace"), {p, c}, order=64)
         navigation.register("exchange:inbox", _("Notifications"), set(Role.values), order=95)
         dashboard.register(exchange_widget, order=40)
+
+        from cmer.cases import links
+        from cmer.exchange.case_links import transmission_link
+
+        links.register(transmission_link)
