@@ -1,4 +1,4 @@
-"""Who may do what with cases (docs/rules.md, capability table). Reading a case is Case.objects.visible_to.
+"""Who may do what with cases (docs/rules.md §2). Reading a case is Case.objects.visible_to.
 
 Every rule about cases lives here, including the archive window; views, widgets and templates ask
 these predicates and never name a role themselves.

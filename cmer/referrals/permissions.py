@@ -1,4 +1,4 @@
-"""Who may submit and follow signalements (docs/rules.md, capability table)."""
+"""Who may submit and follow signalements (docs/rules.md §2)."""
 
 from __future__ import annotations
 

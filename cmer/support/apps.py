@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class SupportConfig(AppConfig):
-    """Support plans and their actions, assigned to the cell's services (docs/rules.md)."""
+    """Support plans and their actions, assigned to the cell's services (docs/rules.md §3)."""
 
     name = "cmer.support"
     label = "support"

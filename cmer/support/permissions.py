@@ -1,4 +1,4 @@
-"""Who may read support plans and assign or update their actions (docs/rules.md, capability table).
+"""Who may read support plans and assign or update their actions (docs/rules.md §2).
 
 Reading a plan also needs the case in scope (Case.objects.visible_to); reading an action needs it
 in Action.objects.visible_to. Views, widgets and templates ask these predicates, never a role.
