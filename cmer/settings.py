@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "cmer.training",
     "cmer.referrals",
     "cmer.cases",
+    "cmer.support",
     "cmer.meetings",
     "cmer.exchange",
     "cmer.privacy",

@@ -17,7 +17,7 @@ urlpatterns = [
     path("signalements/", include("cmer.referrals.urls")),
     path("situations/", include("cmer.cases.urls")),
     path("reunions/", include("cmer.meetings.urls")),
-    path("accompagnement/", include("cmer.cases.support_urls")),
+    path("accompagnement/", include("cmer.support.urls")),
     path("echanges/", include("cmer.exchange.urls")),
     path("notifications/", include("cmer.notifications.urls")),
     path("formation/", include("cmer.training.urls")),

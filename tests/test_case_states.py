@@ -102,3 +102,93 @@ def test_close_with_unknown_reason_changes_nothing(world):
         case_close(case=case, reason="because", by=world.a.members["coordinator"])
     case.refresh_from_db()
     assert case.state == State.REVIEWED
+
+
+# --- one write path: decisions, jobs and the system actor ----------------------------------------
+
+
+def test_every_meeting_decision_has_its_state_in_the_cases_mapping():
+    from cmer.cases.states import DECISION_TARGETS, KEEP_DECISIONS
+    from cmer.meetings.models import DecisionKind
+
+    assert set(DECISION_TARGETS) | KEEP_DECISIONS == set(DecisionKind.values)
+    assert not set(DECISION_TARGETS) & KEEP_DECISIONS
+
+
+@pytest.mark.parametrize(
+    ("source", "decision", "expected"),
+    [
+        (State.TO_REVIEW, "propose_support", [State.REVIEWED, State.SUPPORT]),
+        (State.TO_REVIEW, "close", [State.REVIEWED, State.CLOSED]),
+        (State.WATCH, "watch", [State.TO_REVIEW, State.REVIEWED, State.WATCH]),
+        (State.SUPPORT, "close", [State.CLOSED]),
+        (State.SUPPORT, "transmit_to_state", [State.TO_REVIEW, State.REVIEWED, State.TRANSMITTED]),
+        (State.SUPPORT, "continue", []),
+    ],
+)
+def test_decision_path_follows_the_machine(source, decision, expected):
+    from cmer.cases.states import decision_path
+
+    path = decision_path(source, decision)
+    assert path == expected
+    for before, after in zip([source, *path], path, strict=False):
+        assert after in TRANSITIONS[before]
+
+
+def test_path_between_is_the_shortest_walk_and_empty_when_unreachable():
+    from cmer.cases.states import path_between
+
+    assert path_between(State.RECEIVED, State.SUPPORT) == [
+        State.PREQUALIFICATION,
+        State.TO_REVIEW,
+        State.REVIEWED,
+        State.SUPPORT,
+    ]
+    assert path_between(State.ARCHIVED, State.RECEIVED) == []
+    assert path_between(State.WATCH, State.WATCH) == []
+
+
+def test_walk_to_leaves_one_transition_per_step_and_refuses_the_unreachable(world):
+    from cmer.cases.services import case_walk_to
+
+    by = world.a.members["coordinator"]
+    case = make_case(world.a, State.RECEIVED)
+    case_walk_to(case=case, to_state=State.CLOSED, by=by, close_reason="moved_away")
+    assert case.state == State.CLOSED and case.close_reason == "moved_away"
+    steps = list(Transition.objects.filter(case=case).values_list("from_state", "to_state"))
+    assert steps == [
+        (State.RECEIVED, State.PREQUALIFICATION),
+        (State.PREQUALIFICATION, State.TO_REVIEW),
+        (State.TO_REVIEW, State.REVIEWED),
+        (State.REVIEWED, State.CLOSED),
+    ]
+    with pytest.raises(TransitionError):
+        case_walk_to(case=case, to_state=State.RECEIVED, by=by)
+    assert Transition.objects.filter(case=case).count() == 4
+
+
+def test_a_system_actor_transition_names_the_job_and_acts_in_any_cell(world):
+    from cmer.cases.models import SystemActor
+
+    case = make_case(world.b, State.CLOSED)
+    case_transition(case=case, to_state=State.ARCHIVED, by=SystemActor.PURGE)
+    t = Transition.objects.get(case=case)
+    assert (t.by, t.system_actor, t.get_system_actor_display()) == (
+        None,
+        "purge",
+        "purge automatique (durées de conservation)",
+    )
+    event = AuditEvent.objects.get(action="case.transition", target_id=str(case.pk))
+    assert event.actor_id is None and event.data["by"] == "system:purge"
+
+
+def test_a_transition_needs_exactly_one_actor(world):
+    from django.db import IntegrityError, transaction
+
+    case = make_case(world.a, State.RECEIVED)
+    for extra in (
+        {"by": None, "system_actor": ""},
+        {"by": world.a.members["coordinator"], "system_actor": "purge"},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Transition.objects.create(case=case, from_state="received", to_state="prequalification", **extra)

@@ -284,7 +284,7 @@ def test_demo_seed_fills_every_state_in_both_cells_and_reruns_cleanly(db):
     from faker import Faker
 
     from cmer.accounts import demo as accounts_demo
-    from cmer.cases import demo as cases_demo
+    from cmer.referrals import demo as cases_demo
 
     faker = Faker("fr_FR")
     faker.seed_instance(7)

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
-from cmer.cases import support_services as services
 from cmer.cases.models import Action, ActionUpdate
 from cmer.cases.states import State
+from cmer.support import services
 from tests.factories_meetings import make_action, make_plan
 from tests.personas import persona_client
 
@@ -123,3 +123,22 @@ def test_plan_page_shows_a_member_only_their_service_actions_and_is_audited(worl
     for role in ("reporter", "trainer", "dpo", "guest"):
         response = persona_client(world, role).get(reverse("support:plan", kwargs={"pk": plan.case_id}))
         assert response.status_code in (403, 404)
+
+
+def test_action_page_links_back_to_the_plan_for_managers_and_to_my_actions_for_a_service(world):
+    action = make_action(world.a, "svc-member")
+    url = reverse("support:action", kwargs={"pk": action.pk})
+    to_plan = "Retour au plan"
+    to_mine = "Retour à mes actions"
+    for role, shown, hidden in (("coordinator", to_plan, to_mine), ("member", to_mine, to_plan)):
+        page = persona_client(world, role).get(url).content.decode()
+        assert shown in page and hidden not in page, role
+
+
+def test_cases_does_not_import_support():
+    """support builds on cases; cases importing support would make a cycle between the two."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "cmer"
+    for path in (root / "cases").rglob("*.py"):
+        assert "cmer.support" not in path.read_text(encoding="utf-8"), path

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import MANAGERS, SCOPED_MEMBERS, Role, has_role
 from cmer.cases.states import CloseReason, State
 from cmer.core.fields import EncryptedTextField
 
@@ -69,10 +69,9 @@ class CaseQuerySet(models.QuerySet["Case"]):
         if membership is None:
             return self.none()
         in_cell = self.filter(cell_id=membership.cell_id)
-        role = membership.role
-        if role in (Role.PRESIDENT, Role.COORDINATOR):
+        if has_role(membership, MANAGERS):
             return in_cell
-        if role in (Role.MEMBER, Role.STATE_MEMBER):
+        if has_role(membership, SCOPED_MEMBERS):
             on_agenda = Q(
                 agenda_items__meeting__attendees__membership=membership,
                 agenda_items__meeting__minutes_validated_at__isnull=True,
@@ -81,7 +80,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
             own_service = Q(actions__service=membership.service) if membership.service else Q(pk__in=[])
             ids = in_cell.filter(on_agenda | own_service).values("pk")
             return in_cell.filter(pk__in=ids)
-        if role == Role.GUEST:
+        if membership.role == Role.GUEST:
             now = timezone.now()
             ids = in_cell.filter(
                 agenda_items__guests=membership,
@@ -126,18 +125,38 @@ class Case(models.Model):
         )
 
 
+class SystemActor(models.TextChoices):
+    """A job that changes cases with no person behind the change (the purge's archiving).
+
+    It stands where a membership would in a Transition, so the history stays complete.
+    """
+
+    PURGE = "purge", _("purge automatique (durées de conservation)")
+
+
 class Transition(models.Model):
-    """Every change of state: who, when, why. The 'why' is a short factual note."""
+    """Every change of state: who (a membership, or a system job), when, why (a short factual note)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
     from_state = models.CharField(max_length=20, choices=State.choices)
     to_state = models.CharField(max_length=20, choices=State.choices)
-    by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        "accounts.Membership", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    system_actor = models.CharField(max_length=16, choices=SystemActor.choices, blank=True)
     at = models.DateTimeField(default=timezone.now)
     note = models.CharField(_("motif"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
+        constraints = [
+            # Exactly one actor: a person's membership or a system job, never both, never none.
+            models.CheckConstraint(
+                condition=(Q(by__isnull=False) & Q(system_actor=""))
+                | (Q(by__isnull=True) & ~Q(system_actor="")),
+                name="transition_one_actor",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_state} → {self.to_state}"
@@ -174,9 +193,9 @@ class ActionQuerySet(models.QuerySet["Action"]):
         if membership is None:
             return self.none()
         in_cell = self.filter(case__cell_id=membership.cell_id)
-        if membership.role in (Role.PRESIDENT, Role.COORDINATOR):
+        if has_role(membership, MANAGERS):
             return in_cell
-        if membership.role in (Role.MEMBER, Role.STATE_MEMBER) and membership.service:
+        if has_role(membership, SCOPED_MEMBERS) and membership.service:
             return in_cell.filter(service=membership.service)
         return self.none()
 

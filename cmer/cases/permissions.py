@@ -1,68 +1,65 @@
-"""Who may do what with cases (docs/rules.md §2). Reading a case is Case.objects.visible_to."""
+"""Who may do what with cases (docs/rules.md §2). Reading a case is Case.objects.visible_to.
+
+Every rule about cases lives here, including the archive window; views, widgets and templates ask
+these predicates and never name a role themselves.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from cmer.accounts.roles import Role
+from django.utils import timezone
+
+from cmer.accounts.roles import MANAGERS, has_role
+from cmer.cases.models import ArchiveAccess, Case
 from cmer.cases.states import ENDED, TRANSITIONS, State
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
-    from cmer.cases.models import Case
 
-MANAGERS = frozenset({Role.PRESIDENT, Role.COORDINATOR})
 QUALIFY_EXITS = (State.DISMISSED, State.COMMON_LAW, State.URGENT_TRANSMITTED, State.TO_REVIEW)
+# How long a written reason opens an archived case to the person who gave it.
+ARCHIVE_ACCESS_WINDOW = timedelta(minutes=30)
 
 
-def _manager(membership: Membership | None) -> bool:
-    return membership is not None and membership.role in MANAGERS
+def _manager_of(membership: Membership | None, case: Case) -> bool:
+    return has_role(membership, MANAGERS) and membership is not None and case.cell_id == membership.cell_id
 
 
 def can_list_cases(membership: Membership | None) -> bool:
     """The president and the coordinator list every case of their cell."""
-    return _manager(membership)
+    return has_role(membership, MANAGERS)
 
 
 def can_qualify(membership: Membership | None) -> bool:
     """The president and the coordinator see the qualification queue and qualify."""
-    return _manager(membership)
+    return has_role(membership, MANAGERS)
 
 
 def can_search_persons(membership: Membership | None) -> bool:
     """Exact search of a person by name and birth date is for the president and the coordinator."""
-    return _manager(membership)
+    return has_role(membership, MANAGERS)
 
 
 def can_close_case(membership: Membership | None, case: Case) -> bool:
     """The president or coordinator of the case's cell closes a case the state machine lets close."""
-    return (
-        _manager(membership)
-        and membership is not None
-        and case.cell_id == membership.cell_id
-        and State.CLOSED in TRANSITIONS.get(case.state, frozenset())
-    )
+    return _manager_of(membership, case) and State.CLOSED in TRANSITIONS.get(case.state, frozenset())
 
 
 def can_archive_case(membership: Membership | None, case: Case) -> bool:
     """The president or coordinator archives a finished case of their cell."""
-    return (
-        _manager(membership)
-        and membership is not None
-        and case.cell_id == membership.cell_id
-        and case.state in ENDED
-        and case.state != State.ARCHIVED
-    )
+    return _manager_of(membership, case) and case.state in ENDED and case.state != State.ARCHIVED
 
 
 def can_read_archive(membership: Membership | None, case: Case) -> bool:
     """The president or coordinator may read an archived case, after giving a written reason."""
-    return _manager(membership) and membership is not None and case.cell_id == membership.cell_id
+    return _manager_of(membership, case)
 
 
-def can_prepare_transmission(membership: Membership | None) -> bool:
-    """The president and the coordinator prepare transmissions of their cell's cases to the State.
-
-    Decided here, with the case, so the case page offers it without cases depending on exchange.
-    """
-    return _manager(membership)
+def archive_window_open(membership: Membership | None, case: Case) -> bool:
+    """A reason given by this membership within ARCHIVE_ACCESS_WINDOW opens the archived case to them."""
+    if membership is None:
+        return False
+    since = timezone.now() - ARCHIVE_ACCESS_WINDOW
+    return ArchiveAccess.objects.filter(case=case, by=membership, at__gte=since).exists()

@@ -7,7 +7,7 @@ from datetime import date
 from django.db import transaction
 
 from cmer.accounts.models import Cell
-from cmer.cases.models import Person
+from cmer.cases.models import Person, PersonQuerySet
 from cmer.core import crypto
 
 
@@ -47,8 +47,12 @@ def person_create(
     )
 
 
-def find_known_persons(cell: Cell | int, last_name: str, first_name: str, birth_date: date):  # type: ignore[no-untyped-def]
-    """People of this cell only with exactly this name and birth date (case and accents ignored)."""
+def find_known_persons(cell: Cell | int, last_name: str, first_name: str, birth_date: date) -> PersonQuerySet:
+    """People of this cell only with exactly this name and birth date (case and accents ignored).
+
+    The whole cell, not a membership's scope: intake must tell the coordinator that a person is
+    already known; views narrow the cases they show with Case.objects.visible_to.
+    """
     cell_id = cell if isinstance(cell, int) else cell.pk
     return Person.objects.filter(
         cell_id=cell_id, name_index=person_name_index(last_name, first_name, birth_date)

@@ -1,22 +1,28 @@
-"""State changes of a case. Every transition is a human decision: who, when, why, audited."""
+"""State changes of a case: who (a person, or a system job such as the purge), when, why, audited.
+
+`case_transition` is the one write path of a case's state; jobs pass a `SystemActor` as `by`.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Cell, Membership
 from cmer.audit.services import record
-from cmer.cases.models import ArchiveAccess, Case, Person, ReferenceCounter, Transition
+from cmer.cases.models import ArchiveAccess, Case, Person, ReferenceCounter, SystemActor, Transition
 from cmer.cases.persons import is_minor
 from cmer.cases.schedule import case_deletion_date_refresh
-from cmer.cases.states import CloseReason, State, can_transition
+from cmer.cases.states import CloseReason, State, can_transition, path_between
+from cmer.core.errors import DomainError
 
 
-class TransitionError(Exception):
-    """A refused transition, with a message fit to show the user (French)."""
+class TransitionError(DomainError):
+    """A refused transition; nothing changed."""
 
 
 def next_case_reference(cell: Cell, year: int | None = None) -> str:
@@ -64,22 +70,32 @@ def _is_watch_renewal(case: Case, to_state: str) -> bool:
     return to_state == State.WATCH and Transition.objects.filter(case=case, to_state=State.WATCH).exists()
 
 
+def _actor_fields(by: Membership | SystemActor) -> dict[str, Any]:
+    """The Transition columns naming the actor: a membership, or a system job's code."""
+    if isinstance(by, SystemActor):
+        return {"by": None, "system_actor": by.value}
+    return {"by": by, "system_actor": ""}
+
+
 @transaction.atomic
-def case_transition(*, case: Case, to_state: str, by: Membership, note: str = "") -> Case:
+def case_transition(*, case: Case, to_state: str, by: Membership | SystemActor, note: str = "") -> Case:
     """Move a case to `to_state` if the state machine allows it; record who, when and why.
 
-    The row is locked so two people acting at once cannot both move it from the same state.
-    Renewing a watch beyond the cell's `watch_max_renewals` is refused here, so every caller
-    (qualification, meeting decisions) gets the same rule.
+    `by` is the membership of the person deciding, or a `SystemActor` for a job (the purge), which
+    acts in every cell. The row is locked so two people acting at once cannot both move it from
+    the same state. Renewing a watch beyond the cell's `watch_max_renewals` is refused here, so
+    every caller (qualification, meeting decisions) gets the same rule.
     """
     locked = Case.objects.select_for_update().select_related("cell").get(pk=case.pk)
-    if locked.cell_id != by.cell_id:
-        raise TransitionError("Cette situation n'appartient pas à votre cellule.")
+    if isinstance(by, Membership) and locked.cell_id != by.cell_id:
+        raise TransitionError(_("Cette situation n'appartient pas à votre cellule."), code="other_cell")
     if to_state not in State.values:
-        raise TransitionError("État inconnu.")
+        raise TransitionError(_("État inconnu."), code="unknown_state")
     if not can_transition(locked.state, to_state):
         raise TransitionError(
-            f"Transition impossible : « {State(locked.state).label} » → « {State(to_state).label} »."
+            _("Transition impossible : « %(source)s » → « %(target)s ».")
+            % {"source": State(locked.state).label, "target": State(to_state).label},
+            code="not_allowed",
         )
     source = locked.state
     locked.state = to_state
@@ -87,8 +103,12 @@ def case_transition(*, case: Case, to_state: str, by: Membership, note: str = ""
     if _is_watch_renewal(locked, to_state):
         if locked.watch_renewals >= locked.cell.watch_max_renewals:
             raise TransitionError(
-                f"La veille a déjà été renouvelée {locked.watch_renewals} fois, le maximum fixé "
-                "par la cellule : décidez d'une autre orientation ou clôturez la situation."
+                _(
+                    "La veille a déjà été renouvelée %(n)s fois, le maximum fixé par la cellule : "
+                    "décidez d'une autre orientation ou clôturez la situation."
+                )
+                % {"n": locked.watch_renewals},
+                code="watch_cap",
             )
         locked.watch_renewals += 1
         fields.append("watch_renewals")
@@ -99,13 +119,18 @@ def case_transition(*, case: Case, to_state: str, by: Membership, note: str = ""
         locked.archived_at = timezone.now()
         fields.append("archived_at")
     locked.save(update_fields=fields)
-    Transition.objects.create(case=locked, from_state=source, to_state=to_state, by=by, note=note[:300])
+    Transition.objects.create(
+        case=locked, from_state=source, to_state=to_state, note=note[:300], **_actor_fields(by)
+    )
+    data: dict[str, Any] = {"from": source, "to": to_state}
+    if isinstance(by, SystemActor):
+        data["by"] = f"system:{by.value}"
     record(
         action="case.transition",
-        actor=by.user_id,
+        actor=by.user_id if isinstance(by, Membership) else None,
         cell=locked.cell_id,
         target=locked,
-        data={"from": source, "to": to_state},
+        data=data,
     )
     _refresh_deletion_date(locked)
     case.refresh_from_db()
@@ -113,10 +138,18 @@ def case_transition(*, case: Case, to_state: str, by: Membership, note: str = ""
 
 
 @transaction.atomic
+def case_qualify(*, case: Case, to_state: str, note: str, by: Membership) -> Case:
+    """Orient a case after pre-qualification; a case still `received` is taken first (both or neither)."""
+    if case.state == State.RECEIVED:
+        case_transition(case=case, to_state=State.PREQUALIFICATION, by=by)
+    return case_transition(case=case, to_state=to_state, by=by, note=note)
+
+
+@transaction.atomic
 def case_close(*, case: Case, reason: str, by: Membership, note: str = "") -> Case:
     """Close with a reason from the closed list (the reason is a code, so it may go to the audit)."""
     if reason not in CloseReason.values:
-        raise TransitionError("Motif de clôture inconnu.")
+        raise TransitionError(_("Motif de clôture inconnu."), code="unknown_reason")
     locked = case_transition(case=case, to_state=State.CLOSED, by=by, note=note)
     locked.close_reason = reason
     locked.save(update_fields=["close_reason"])
@@ -127,10 +160,34 @@ def case_close(*, case: Case, reason: str, by: Membership, note: str = "") -> Ca
 
 
 @transaction.atomic
+def case_walk_to(
+    *, case: Case, to_state: str, by: Membership | SystemActor, note: str = "", close_reason: str = ""
+) -> Case:
+    """Bring a case to `to_state` along the machine's shortest path, one audited transition a step.
+
+    For jobs and demo loaders, which must leave the same history a person would; closing takes
+    `close_reason` (case_close). Refuses a state the case cannot reach.
+    """
+    path = path_between(case.state, to_state)
+    if not path and case.state != to_state:
+        raise TransitionError(
+            _("Transition impossible : « %(source)s » → « %(target)s ».")
+            % {"source": State(case.state).label, "target": State(to_state).label},
+            code="not_allowed",
+        )
+    for state in path:
+        if state == State.CLOSED and isinstance(by, Membership):
+            case_close(case=case, reason=close_reason, by=by, note=note)
+        else:
+            case_transition(case=case, to_state=state, by=by, note=note)
+    return case
+
+
+@transaction.atomic
 def archive_access_grant(*, case: Case, reason: str, by: Membership) -> ArchiveAccess:
     """A written reason before reading an archived case; the reason text stays out of the audit."""
     if case.state != State.ARCHIVED:
-        raise TransitionError("Cette situation n'est pas archivée.")
+        raise TransitionError(_("Cette situation n'est pas archivée."), code="not_archived")
     access = ArchiveAccess.objects.create(case=case, by=by, reason=reason[:300])
     record(
         action="case.archive_access",

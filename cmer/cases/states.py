@@ -51,4 +51,57 @@ class CloseReason(models.TextChoices):
 
 
 def can_transition(source: str, target: str) -> bool:
+    """True when the state machine lets a case go from `source` to `target` in one step."""
     return target in TRANSITIONS.get(source, frozenset())
+
+
+def path_between(source: str, target: str) -> list[str]:
+    """The shortest list of states leading from `source` to `target` (empty if equal or unreachable).
+
+    For jobs that must bring a case to a given state through the machine, one step at a time.
+    """
+    previous: dict[str, str] = {}
+    frontier = [source]
+    while frontier and target not in previous and source != target:
+        following = []
+        for state in frontier:
+            for nxt in sorted(TRANSITIONS.get(state, frozenset())):
+                if nxt != source and nxt not in previous:
+                    previous[nxt] = state
+                    following.append(nxt)
+        frontier = following
+    if target not in previous:
+        return []
+    path = [target]
+    while previous[path[-1]] != source:
+        path.append(previous[path[-1]])
+    return path[::-1]
+
+
+# The state a meeting's decision leads to, by decision code (the codes of meetings' DecisionKind;
+# the cases app names them as plain strings so that it does not depend on meetings).
+# "continue" keeps a supported case where it is.
+DECISION_TARGETS: dict[str, str] = {
+    "transmit_to_state": S.TRANSMITTED,
+    "propose_support": S.SUPPORT,
+    "watch": S.WATCH,
+    "close": S.CLOSED,
+}
+KEEP_DECISIONS = frozenset({"continue"})
+
+
+def decision_path(source: str, decision: str) -> list[str]:
+    """The states a case in `source` goes through, in order, for a meeting's `decision`.
+
+    A case to review is reviewed, then moves to the decided state; a supported case closed by its
+    review goes straight to closed; any other case (watch, support, transmitted) goes back through
+    review first, since the meeting examined it again. Unknown decisions raise KeyError.
+    """
+    if decision in KEEP_DECISIONS:
+        return []
+    target = DECISION_TARGETS[decision]
+    if source == S.TO_REVIEW:
+        return [S.REVIEWED, target]
+    if source == S.SUPPORT and target == S.CLOSED:
+        return [S.CLOSED]
+    return [S.TO_REVIEW, S.REVIEWED, target]

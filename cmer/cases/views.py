@@ -2,54 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cmer.accounts.http import CellRequest
 from cmer.audit.services import record
 from cmer.cases.forms import ArchiveReasonForm, CloseForm, PersonSearchForm, QualifyForm, StateFilterForm
-from cmer.cases.models import ArchiveAccess, Case, Transition
+from cmer.cases.links import links_for
+from cmer.cases.models import Case, Transition
 from cmer.cases.permissions import (
+    archive_window_open,
     can_archive_case,
     can_close_case,
     can_list_cases,
-    can_prepare_transmission,
     can_qualify,
     can_read_archive,
     can_search_persons,
 )
 from cmer.cases.persons import find_known_persons
-from cmer.cases.services import TransitionError, archive_access_grant, case_close, case_transition
-from cmer.cases.states import ENDED, State
+from cmer.cases.services import archive_access_grant, case_close, case_qualify, case_transition
+from cmer.cases.states import State
+from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
-from cmer.referrals.models import Observation, Referral
 
-# How long a written reason opens an archived case to the person who gave it.
-ARCHIVE_ACCESS_WINDOW = timedelta(minutes=30)
 PAGE_SIZE = 50
 
 
-def _audit_read(request: HttpRequest, case: Case, action: str = "case.read") -> None:
+def _audit_read(request: CellRequest, case: Case, action: str = "case.read") -> None:
     """The one read event of the request for a page showing this case's personal data."""
-    membership = request.membership  # type: ignore[attr-defined]
-    record(action=action, actor=membership.user_id, cell=case.cell_id, target=case)
+    record(action=action, actor=request.membership.user_id, cell=case.cell_id, target=case)
 
 
 def _case_context(case: Case) -> dict[str, Any]:
-    """Identity, referrals with their facts (labels of the version used), and the history."""
-    observations = Observation.objects.select_related("indicator__domain").order_by("observed_on", "pk")
-    referrals = (
-        Referral.objects.filter(case=case)
-        .select_related("submitted_by__user", "catalogue_version")
-        .prefetch_related(Prefetch("observations", queryset=observations))
+    """Identity, referrals with their facts (labels of the version used), and the history.
+
+    The referrals come through the case's reverse relation: the referrals app builds on cases,
+    so cases never imports it. Observations keep their model ordering (date of the facts).
+    """
+    referrals = case.referrals.select_related("submitted_by__user", "catalogue_version").prefetch_related(
+        "observations__indicator__domain"
     )
     transitions = Transition.objects.filter(case=case).select_related("by__user")
     return {"case": case, "person": case.person, "referrals": referrals, "transitions": transitions}
@@ -57,8 +56,8 @@ def _case_context(case: Case) -> dict[str, Any]:
 
 @require_GET
 @requires(can_list_cases, "case.list")
-def case_list(request: HttpRequest) -> HttpResponse:
-    cases = Case.objects.visible_to(request.membership).only(  # type: ignore[attr-defined]
+def case_list(request: CellRequest) -> HttpResponse:
+    cases = Case.objects.visible_to(request.membership).only(
         "reference", "state", "opened_at", "prequalification_due", "closed_at", "is_minor"
     )
     filters = StateFilterForm(request.GET or None)
@@ -70,9 +69,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_qualify, "case.queue")
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: CellRequest) -> HttpResponse:
     cases = (
-        Case.objects.visible_to(request.membership)  # type: ignore[attr-defined]
+        Case.objects.visible_to(request.membership)
         .filter(state__in=[State.RECEIVED, State.PREQUALIFICATION])
         .only("reference", "state", "opened_at", "prequalification_due", "is_minor")
         .order_by("prequalification_due", "pk")
@@ -81,31 +80,26 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/queue.html", {"page": page, "today": timezone.localdate()})
 
 
-def _archive_opened(case: Case, membership: Any) -> bool:
-    since = timezone.now() - ARCHIVE_ACCESS_WINDOW
-    return ArchiveAccess.objects.filter(case=case, by=membership, at__gte=since).exists()
-
-
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def detail(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     case = get_visible_or_404(request, Case.objects.visible_to(membership).select_related("person"), pk=pk)
     if case.state == State.ARCHIVED:
         if not can_read_archive(membership, case):
             raise deny(request, "case.read_archive", case)
-        if not _archive_opened(case, membership):
+        if not archive_window_open(membership, case):
             return render(request, "cases/archive_reason.html", {"case": case, "form": ArchiveReasonForm()})
     _audit_read(request, case)
     context = _case_context(case)
     context["close_form"] = CloseForm() if can_close_case(membership, case) else None
     context["can_archive"] = can_archive_case(membership, case)
-    context["can_transmit"] = can_prepare_transmission(membership) and case.state not in ENDED
+    context["case_links"] = links_for(membership, case)
     return render(request, "cases/detail.html", context)
 
 
 @require_POST
-def archive_access(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def archive_access(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
     if case.state != State.ARCHIVED or not can_read_archive(membership, case):
         raise deny(request, "case.read_archive", case)
@@ -117,35 +111,29 @@ def archive_access(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def qualify(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def qualify(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     # Scope first, so another cell's case is the same 404 for everyone; then the role.
     case = get_visible_or_404(request, Case.objects.visible_to(membership).select_related("person"), pk=pk)
     if not can_qualify(membership):
         raise deny(request, "case.qualify", case)
     form = QualifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            if case.state == State.RECEIVED:
-                case_transition(case=case, to_state=State.PREQUALIFICATION, by=membership)
-            case_transition(
-                case=case,
-                to_state=form.cleaned_data["decision"],
-                by=membership,
-                note=form.cleaned_data["note"],
-            )
-        except TransitionError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(
-                request, _("Situation orientée : %(state)s.") % {"state": case.get_state_display()}
-            )
+        decision, note = form.cleaned_data["decision"], form.cleaned_data["note"]
+        oriented = run_service(
+            request,
+            lambda: case_qualify(case=case, to_state=decision, note=note, by=membership),
+            success=_("Situation orientée : %(state)s.") % {"state": State(decision).label},
+        )
+        if oriented is not None:
             return redirect("cases:queue")
     _audit_read(request, case)
     context = _case_context(case)
     known = find_known_persons(case.cell_id, case.person.last_name, case.person.first_name, _birth(case))
-    context["known_cases"] = Case.objects.filter(person__in=known.exclude(pk=case.person_id)).only(
-        "reference", "state"
+    context["known_cases"] = (
+        Case.objects.visible_to(membership)
+        .filter(person__in=known.exclude(pk=case.person_id))
+        .only("reference", "state")
     )
     context["form"] = form
     status = 400 if request.method == "POST" else 200
@@ -157,24 +145,23 @@ def _birth(case: Case) -> date:
 
 
 @require_POST
-def take(request: HttpRequest, pk: int) -> HttpResponse:
+def take(request: CellRequest, pk: int) -> HttpResponse:
     """Start the pre-qualification of a received case (shows who took it in the history)."""
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
     if not can_qualify(membership):
         raise deny(request, "case.qualify", case)
-    try:
-        case_transition(case=case, to_state=State.PREQUALIFICATION, by=membership)
-    except TransitionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Pré-qualification commencée."))
+    run_service(
+        request,
+        lambda: case_transition(case=case, to_state=State.PREQUALIFICATION, by=membership),
+        success=_("Pré-qualification commencée."),
+    )
     return redirect("cases:qualify", pk=case.pk)
 
 
 @require_POST
-def close(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def close(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
     if not can_close_case(membership, case):
         raise deny(request, "case.close", case)
@@ -182,37 +169,36 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choisissez un motif de clôture dans la liste."))
         return redirect("cases:detail", pk=case.pk)
-    try:
-        case_close(
-            case=case, reason=form.cleaned_data["reason"], by=membership, note=form.cleaned_data["note"]
-        )
-    except TransitionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Situation clôturée."))
+    reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
+    run_service(
+        request,
+        lambda: case_close(case=case, reason=reason, by=membership, note=note),
+        success=_("Situation clôturée."),
+    )
     return redirect("cases:detail", pk=case.pk)
 
 
 @require_POST
-def archive(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def archive(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
     if not can_archive_case(membership, case):
         raise deny(request, "case.archive", case)
-    try:
-        case_transition(case=case, to_state=State.ARCHIVED, by=membership)
-    except TransitionError as exc:
-        messages.error(request, str(exc))
+    archived = run_service(
+        request,
+        lambda: case_transition(case=case, to_state=State.ARCHIVED, by=membership),
+        success=_("Situation archivée."),
+    )
+    if archived is None:
         return redirect("cases:detail", pk=case.pk)
-    messages.success(request, _("Situation archivée."))
     return redirect("cases:list")
 
 
 @require_http_methods(["GET", "POST"])
 @requires(can_search_persons, "person.search")
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: CellRequest) -> HttpResponse:
     # POST only for the query itself: names never travel in a URL (docs/security.md #6).
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     form = PersonSearchForm(request.POST or None)
     results = None
     if request.method == "POST" and form.is_valid():

@@ -20,3 +20,8 @@ class ExchangeConfig(AppConfig):
         )
         navigation.register("exchange:briefings", _("Points sur la menace"), set(MANAGERS), order=64)
         dashboard.register(exchange_widget, order=40)
+
+        from cmer.cases import links
+        from cmer.exchange.case_links import transmission_link
+
+        links.register(transmission_link)

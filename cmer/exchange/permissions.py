@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cmer.accounts.roles import MANAGERS, STATE_CORRESPONDENTS, TRANSMISSION_READERS, Role, has_role
-from cmer.cases.permissions import can_prepare_transmission
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -15,7 +14,10 @@ if TYPE_CHECKING:
 # The president alone is the second approver of a transmission (two-person rule).
 APPROVERS = frozenset({Role.PRESIDENT})
 
-__all__ = ["can_prepare_transmission"]  # decided with the case (cmer/cases/permissions.py)
+
+def can_prepare_transmission(membership: Membership | None) -> bool:
+    """The president and the coordinator prepare transmissions of their cell's cases to the State."""
+    return has_role(membership, MANAGERS)
 
 
 def can_read_transmission(membership: Membership | None) -> bool:

@@ -8,13 +8,11 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Réunions")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import FOLLOWERS, SCOPED_MEMBERS
+        from cmer.accounts.roles import FOLLOWERS
         from cmer.core import dashboard, navigation
         from cmer.meetings import widgets
 
         # Guests see a meeting from their convocation, not from the menu.
         navigation.register("meetings:list", _("Réunions"), set(FOLLOWERS), order=40)
-        navigation.register("support:my_actions", _("Mes actions"), set(SCOPED_MEMBERS), order=45)
         dashboard.register(widgets.next_meeting, order=30)
         dashboard.register(widgets.minutes_to_validate, order=35)
-        dashboard.register(widgets.actions_due, order=40)

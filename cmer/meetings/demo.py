@@ -18,7 +18,7 @@ from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
 from cmer.cases.models import Action, ActionResult, ActionUpdate, Case, SupportPlan
 from cmer.cases.persons import person_create
-from cmer.cases.services import case_open
+from cmer.cases.services import case_open, case_walk_to
 from cmer.cases.states import State
 from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
 
@@ -51,10 +51,11 @@ def _cases(cell: Cell, state: str, n: int, faker: Any, by: Membership) -> list[C
             birth_date=faker.date_of_birth(minimum_age=15, maximum_age=28),
         )
         case = case_open(person=person, by=by)
-        case.state = state
-        if state == State.CLOSED:
-            case.closed_at, case.close_reason = timezone.now() - timedelta(days=40), "no_further_elements"
-        case.save()
+        # Through the state machine, so the case has the history a person would have left.
+        case_walk_to(case=case, to_state=state, by=by, close_reason="no_further_elements")
+        if state == State.CLOSED:  # back-dated, as history (the services stamp "now")
+            Case.objects.filter(pk=case.pk).update(closed_at=timezone.now() - timedelta(days=40))
+            case.refresh_from_db()
         cases.append(case)
     return cases
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from cmer.accounts.roles import FOLLOWERS, MANAGERS, PARTICIPANTS, SCOPED_MEMBERS, Role, has_role
+from cmer.accounts.roles import FOLLOWERS, MANAGERS, PARTICIPANTS, Role, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -94,23 +94,6 @@ def can_download_minutes(membership: Membership | None, meeting: Meeting) -> boo
     return (
         membership is not None and membership.cell_id == meeting.cell_id and can_manage_meetings(membership)
     )
-
-
-def can_see_due_actions(membership: Membership | None) -> bool:
-    """The coordinator follows every open action; members and state members their service's ones."""
-    return has_role(membership, SCOPED_MEMBERS) or (
-        membership is not None and membership.role == Role.COORDINATOR
-    )
-
-
-def sees_own_service_actions_only(membership: Membership | None) -> bool:
-    """Members and state members see only the actions assigned to their own service."""
-    return has_role(membership, SCOPED_MEMBERS)
-
-
-def can_follow_own_actions(membership: Membership | None) -> bool:
-    """Members and state members have a menu entry for the actions of their service."""
-    return has_role(membership, SCOPED_MEMBERS)
 
 
 def abilities(membership: Membership | None, meeting: Meeting | None = None) -> dict[str, bool]:

@@ -17,13 +17,13 @@ from cmer.accounts.roles import PARTICIPANTS
 from cmer.audit.services import record
 from cmer.cases.models import Case
 from cmer.cases.services import TransitionError, case_close, case_transition
-from cmer.cases.states import CloseReason, State
-from cmer.cases.support_services import SupportError, check_consent, support_plan_end, support_plan_start
+from cmer.cases.states import CloseReason, State, decision_path
 from cmer.core.errors import DomainError
 from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
 from cmer.meetings.notifications import MEETING_CONVENED
 from cmer.meetings.permissions import can_be_convened, can_be_invited_to_item, can_validate_minutes
 from cmer.notifications.services import notify
+from cmer.support.services import SupportError, check_consent, support_plan_end, support_plan_start
 
 
 class MeetingError(DomainError):
@@ -35,13 +35,6 @@ ITEM_KIND_FOR_STATE = {
     State.TO_REVIEW: ItemKind.REVIEW,
     State.WATCH: ItemKind.WATCH,
     State.SUPPORT: ItemKind.SUPPORT_REVIEW,
-}
-# The state a decision leads to (CONTINUE keeps the case in support).
-TARGET_STATE = {
-    DecisionKind.TRANSMIT_TO_STATE: State.TRANSMITTED,
-    DecisionKind.PROPOSE_SUPPORT: State.SUPPORT,
-    DecisionKind.WATCH: State.WATCH,
-    DecisionKind.CLOSE: State.CLOSED,
 }
 ALLOWED_DECISIONS = {
     ItemKind.REVIEW: {
@@ -284,19 +277,6 @@ def meeting_open(*, meeting: Meeting, by: Membership) -> Meeting:
     return meeting
 
 
-def _path(item_kind: str, decision: str) -> list[str]:
-    """The states a case goes through for a decision on an item of the given kind."""
-    if decision == DecisionKind.CONTINUE:
-        return []
-    target = TARGET_STATE[decision]  # type: ignore[index]
-    if item_kind == ItemKind.REVIEW:
-        return [State.REVIEWED, target]
-    if item_kind == ItemKind.SUPPORT_REVIEW and decision == DecisionKind.CLOSE:
-        return [State.CLOSED]
-    # A watch or support case goes back through review: the meeting examines it again.
-    return [State.TO_REVIEW, State.REVIEWED, target]
-
-
 @transaction.atomic
 def decision_record(
     *,
@@ -344,7 +324,7 @@ def decision_record(
             # Checked before any state change, so a refusal explains itself before anything moves.
             check_consent(case=case, consent_on=consent_on, parental_info_on=parental_info_on)
         # The watch renewal cap is enforced by case_transition itself (same rule for every caller).
-        for state in _path(item.kind, kind):
+        for state in decision_path(case.state, kind):
             if state == State.CLOSED:
                 case_close(case=case, reason=close_reason, by=by, note=note)
             else:

@@ -23,7 +23,6 @@ from cmer.accounts.http import CellRequest
 from cmer.accounts.models import Membership
 from cmer.audit.services import record
 from cmer.cases.models import Case
-from cmer.cases.support_services import service_choices
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.meetings import services
@@ -43,6 +42,7 @@ from cmer.meetings.permissions import (
     can_validate_minutes,
     sees_whole_agenda,
 )
+from cmer.support.services import service_choices
 
 
 def _meeting(request: CellRequest, pk: int) -> Meeting:

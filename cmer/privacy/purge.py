@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.models import Cell, Membership
 from cmer.audit.services import record
-from cmer.cases.models import Case, Person
+from cmer.cases.models import Case, Person, SystemActor
+from cmer.cases.services import case_transition
 from cmer.cases.states import State
 from cmer.meetings.models import AgendaItem
 from cmer.notifications.models import Notification
@@ -105,8 +106,10 @@ def _archive_one(case_id: int, *, dry_run: bool) -> bool:
         if case is None:
             return False
         if not dry_run:
-            Case.objects.filter(pk=case.pk).update(state=State.ARCHIVED, archived_at=timezone.now())
-            record(action="purge.case_archived", cell=case.cell_id, target=case, data={"from": case.state})
+            source = case.state
+            # The one write path of a case's state: a Transition row by the purge, audited.
+            case_transition(case=case, to_state=State.ARCHIVED, by=SystemActor.PURGE)
+            record(action="purge.case_archived", cell=case.cell_id, target=case, data={"from": source})
     return True
 
 

@@ -119,7 +119,9 @@ class ObservationForm(BiasGuardMixin, DsfrBaseForm):
 
     def __init__(self, *args: Any, choices: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["indicator"].choices = choices
+        indicator = self.fields["indicator"]
+        assert isinstance(indicator, forms.ChoiceField)
+        indicator.choices = choices
 
     def clean_observed_on(self) -> date:
         return _not_future(self.cleaned_data["observed_on"])

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import MANAGERS, NEEDS_CERTIFICATION, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -29,11 +29,18 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         if membership is None:
             return self.none()
         in_cell = self.filter(cell_id=membership.cell_id)
-        if membership.role in (Role.PRESIDENT, Role.COORDINATOR):
+        if has_role(membership, MANAGERS):
             return in_cell
-        if membership.role in (Role.REPORTER, Role.MEMBER):
+        # Members and reporters submit signalements; they see only their own.
+        if has_role(membership, NEEDS_CERTIFICATION):
             return in_cell.filter(submitted_by=membership)
         return self.none()
+
+    def submitted_by_membership(self, membership: Membership | None) -> ReferralQuerySet:
+        """The signalements this membership submitted itself, whatever its role (their receipts)."""
+        if membership is None:
+            return self.none()
+        return self.filter(cell_id=membership.cell_id, submitted_by=membership)
 
 
 class Referral(models.Model):

@@ -9,23 +9,27 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Membership
 from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.cases.persons import find_known_persons, person_create
 from cmer.cases.services import case_open
+from cmer.cases.states import State
+from cmer.core.errors import DomainError
 from cmer.notifications.services import notify
 from cmer.referrals.models import Observation, ObservationMode, Referral, Source
 from cmer.referrals.notifications import KNOWN_PERSON, REFERRAL_TO_QUALIFY, URGENT_REFERRAL
+from cmer.referrals.permissions import can_choose_source
 from cmer.training.models import CatalogueVersion, Indicator
 
 # Unambiguous characters for references read over the phone (no 0/O, 1/I).
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class ReferralError(Exception):
-    """Refused intake, with a message fit to show the user (French)."""
+class ReferralError(DomainError):
+    """Refused intake; nothing was recorded."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ def acknowledgement_reference(cell_code: str, year: int) -> str:
 
 def _check_observations(version: CatalogueVersion, observations: list[dict[str, Any]]) -> list[Indicator]:
     if not observations:
-        raise ReferralError("Indiquez au moins un fait observé.")
+        raise ReferralError(_("Indiquez au moins un fait observé."), code="no_observation")
     ids = {int(o["indicator"]) for o in observations}
     indicators = {i.pk: i for i in Indicator.objects.filter(version=version, pk__in=ids)}
     today = timezone.localdate()
@@ -55,11 +59,13 @@ def _check_observations(version: CatalogueVersion, observations: list[dict[str, 
     for obs in observations:
         indicator = indicators.get(int(obs["indicator"]))
         if indicator is None:
-            raise ReferralError("Indicateur inconnu dans la version en vigueur du catalogue.")
+            raise ReferralError(
+                _("Indicateur inconnu dans la version en vigueur du catalogue."), code="unknown_indicator"
+            )
         if obs["observed_on"] > today:
-            raise ReferralError("La date des faits ne peut pas être dans le futur.")
+            raise ReferralError(_("La date des faits ne peut pas être dans le futur."), code="future_fact")
         if obs["mode"] not in ObservationMode.values:
-            raise ReferralError("Mode d'observation inconnu.")
+            raise ReferralError(_("Mode d'observation inconnu."), code="unknown_mode")
         checked.append(indicator)
     return checked
 
@@ -90,12 +96,13 @@ def referral_submit(
         if earlier is not None:
             return earlier
     if source not in Source.values:
-        raise ReferralError("Origine inconnue.")
-    if by.role == Role.REPORTER and source != Source.TRAINED_AGENT:
-        raise ReferralError("L'origine d'un signalement d'agent est fixée.")
+        raise ReferralError(_("Origine inconnue."), code="unknown_source")
+    # The same predicate as the form's: who may not choose the source submits as a trained agent.
+    if not can_choose_source(by) and source != Source.TRAINED_AGENT:
+        raise ReferralError(_("L'origine d'un signalement d'agent est fixée."), code="fixed_source")
     version = CatalogueVersion.objects.current()
     if version is None:
-        raise ReferralError("Aucune version du catalogue n'est en vigueur.")
+        raise ReferralError(_("Aucune version du catalogue n'est en vigueur."), code="no_catalogue")
     indicators = _check_observations(version, observations)
     cell = by.cell
     known = find_known_persons(cell, identity.last_name, identity.first_name, identity.birth_date).exists()
@@ -177,8 +184,6 @@ def referral_submit_once(**kwargs: Any) -> Referral:
 
 def coarse_status(state: str) -> str:
     """What a submitter may know: received, being handled, handled. Never the outcome itself."""
-    from cmer.cases.states import State
-
     if state in (State.RECEIVED, State.PREQUALIFICATION):
         return "received"
     if state in (State.DISMISSED, State.COMMON_LAW, State.CLOSED, State.ARCHIVED):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cmer.accounts.http import CellRequest
+from cmer.core.errors import run_service
 from cmer.core.policy import get_visible_or_404, requires
 from cmer.referrals.forms import ReferralForm, new_submission_key, observation_formset
 from cmer.referrals.models import Referral
 from cmer.referrals.permissions import can_choose_source, can_follow_own_referrals, can_submit_referral
-from cmer.referrals.services import Identity, ReferralError, coarse_status, referral_submit_once
+from cmer.referrals.services import Identity, coarse_status, referral_submit_once
 from cmer.training.gate import explain_certification_gate
 from cmer.training.models import CatalogueVersion
 from cmer.training.services import bias_warnings_record
@@ -23,8 +24,8 @@ IDENTITY_FIELDS = [f for f in Identity.__dataclass_fields__]
 @require_http_methods(["GET", "POST"])
 @explain_certification_gate  # an uncertified member or reporter is told why and whom to contact
 @requires(can_submit_referral, "referral.submit")
-def submit(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def submit(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     version = CatalogueVersion.objects.current()
     source_fixed = not can_choose_source(membership)
     data = request.POST if request.method == "POST" else None
@@ -34,20 +35,22 @@ def submit(request: HttpRequest) -> HttpResponse:
     bias_warnings_record(forms=[form, *formset.forms])  # what the bias guard warned: counts only
     if valid:
         cd = form.cleaned_data
-        try:
-            referral = referral_submit_once(
+        observations = formset.observations()
+        referral = run_service(
+            request,
+            lambda: referral_submit_once(
                 by=membership,
                 identity=Identity(**{name: cd[name] for name in IDENTITY_FIELDS}),
                 source=cd["source"],
                 description=cd["description"],
                 urgent=cd["urgent"],
-                observations=formset.observations(),
+                observations=observations,
                 submission_key=cd["submission_key"],
-            )
-        except ReferralError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Signalement enregistré."))
+            ),
+            success=_("Signalement enregistré."),
+            form=form,
+        )
+        if referral is not None:
             return redirect("referrals:acknowledgement", pk=referral.pk)
     context = {
         "form": form,
@@ -60,18 +63,18 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def acknowledgement(request: HttpRequest, pk: int) -> HttpResponse:
+def acknowledgement(request: CellRequest, pk: int) -> HttpResponse:
     # Only one's own signalement, whatever the role: the page is the submitter's receipt.
-    own = Referral.objects.filter(submitted_by=request.membership)  # type: ignore[attr-defined]
+    own = Referral.objects.submitted_by_membership(request.membership)
     referral = get_visible_or_404(request, own, pk=pk)
     return render(request, "referrals/acknowledgement.html", {"referral": referral})
 
 
 @require_GET
 @requires(can_follow_own_referrals, "referral.mine")
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: CellRequest) -> HttpResponse:
     rows = (
-        Referral.objects.filter(submitted_by=request.membership)  # type: ignore[attr-defined]
+        Referral.objects.submitted_by_membership(request.membership)
         .select_related("case")
         .only("reference", "received_at", "case__state")
     )

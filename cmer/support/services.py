@@ -6,36 +6,51 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Cell, Membership
-from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.cases.models import Action, ActionResult, ActionUpdate, Case, SupportPlan
 from cmer.cases.states import State
+from cmer.core.errors import DomainError
+from cmer.support.permissions import can_assign_actions, can_update_action
 
-MANAGERS = frozenset({Role.PRESIDENT, Role.COORDINATOR})
 NOTE_MAX = 300
+# Results of an action still to be done: what "my actions" and the dashboard card list.
+OPEN_RESULTS = (ActionResult.PLANNED, ActionResult.IN_PROGRESS)
 
 
-class SupportError(Exception):
-    """A refused support operation, with a message fit to show the user (French)."""
+class SupportError(DomainError):
+    """A refused support operation; nothing changed."""
 
 
 def check_consent(*, case: Case, consent_on: date | None, parental_info_on: date | None) -> None:
     """Support needs the person's free consent, and for a minor the information of the parents, dated."""
     today = timezone.localdate()
     if consent_on is None:
-        raise SupportError("Indiquez la date à laquelle la libre adhésion de la personne a été recueillie.")
+        raise SupportError(
+            _("Indiquez la date à laquelle la libre adhésion de la personne a été recueillie."),
+            code="no_consent",
+        )
     if consent_on > today:
-        raise SupportError("La date de libre adhésion ne peut pas être dans le futur.")
+        raise SupportError(
+            _("La date de libre adhésion ne peut pas être dans le futur."), code="future_consent"
+        )
     if case.is_minor:
         if parental_info_on is None:
             raise SupportError(
-                "La personne est mineure : indiquez la date d'information des titulaires de l'autorité parentale."
+                _(
+                    "La personne est mineure : indiquez la date d'information des titulaires de "
+                    "l'autorité parentale."
+                ),
+                code="no_parental_info",
             )
         if parental_info_on > today:
             raise SupportError(
-                "La date d'information des titulaires de l'autorité parentale ne peut pas être dans le futur."
+                _(
+                    "La date d'information des titulaires de l'autorité parentale ne peut pas être dans le futur."
+                ),
+                code="future_parental_info",
             )
 
 
@@ -63,8 +78,9 @@ def support_plan_start(
 ) -> SupportPlan:
     """Start (or restart) the follow-up plan of a case once consent, and parental information for a minor, are dated."""
     if case.cell_id != by.cell_id:
-        raise SupportError("Cette situation n'appartient pas à votre cellule.")
+        raise SupportError(_("Cette situation n'appartient pas à votre cellule."), code="other_cell")
     check_consent(case=case, consent_on=consent_on, parental_info_on=parental_info_on)
+    assert consent_on is not None  # checked just above; tells the type checker too
     plan, created = SupportPlan.objects.update_or_create(
         case=case,
         defaults={
@@ -99,24 +115,6 @@ def support_plan_end(*, case: Case, by: Membership) -> SupportPlan | None:
     return plan
 
 
-def can_assign_actions(membership: Membership | None) -> bool:
-    """The president and the coordinator assign actions to services."""
-    return membership is not None and membership.role in MANAGERS
-
-
-def can_update_action(membership: Membership | None, action: Action) -> bool:
-    """P/C update any action of their cell; members and state members only those of their own service."""
-    if membership is None or action.case.cell_id != membership.cell_id:
-        return False
-    if membership.role in MANAGERS:
-        return True
-    return (
-        membership.role in (Role.MEMBER, Role.STATE_MEMBER)
-        and bool(membership.service)
-        and action.service == membership.service
-    )
-
-
 @transaction.atomic
 def action_assign(
     *,
@@ -130,14 +128,24 @@ def action_assign(
 ) -> Action:
     """Assign an action of a running plan to one of the cell's services, with dates."""
     case = plan.case
+    # The view's own predicate, asked again so that no other caller can bypass it.
     if not can_assign_actions(by) or case.cell_id != by.cell_id:
-        raise SupportError("Seuls le président et le coordonnateur de la cellule attribuent des actions.")
+        raise SupportError(
+            _("Seuls le président et le coordonnateur de la cellule attribuent des actions."),
+            code="not_manager",
+        )
     if case.state != State.SUPPORT or plan.ended_on is not None:
-        raise SupportError("Le plan d'accompagnement de cette situation n'est pas en cours.")
+        raise SupportError(
+            _("Le plan d'accompagnement de cette situation n'est pas en cours."), code="no_plan"
+        )
     if service not in service_choices(case.cell_id):
-        raise SupportError("Choisissez un service parmi ceux des membres de la cellule.")
+        raise SupportError(
+            _("Choisissez un service parmi ceux des membres de la cellule."), code="unknown_service"
+        )
     if end_on < start_on:
-        raise SupportError("L'échéance ne peut pas précéder le début de l'action.")
+        raise SupportError(
+            _("L'échéance ne peut pas précéder le début de l'action."), code="end_before_start"
+        )
     action = Action.objects.create(
         case=case,
         plan=plan,
@@ -159,18 +167,25 @@ def action_assign(
 
 @transaction.atomic
 def action_update(*, action: Action, result: str, note: str, by: Membership) -> ActionUpdate:
-    """Record the result of an action (closed list) with one factual sentence; history is kept."""
+    """Record the result of an action (closed list) with one factual sentence; history is kept.
+
+    Who may update it is the view's predicate (can_update_action), asked again for any caller.
+    """
     if not can_update_action(by, action):
         raise SupportError(
-            "Seul le service chargé de l'action, le président ou le coordonnateur peut la mettre à jour."
+            _("Seul le service chargé de l'action, le président ou le coordonnateur peut la mettre à jour."),
+            code="not_responsible",
         )
     if result not in ActionResult.values:
-        raise SupportError("Choisissez le résultat dans la liste.")
+        raise SupportError(_("Choisissez le résultat dans la liste."), code="unknown_result")
     note = " ".join(note.split())
     if not note:
-        raise SupportError("Décrivez en une phrase factuelle ce qui a été fait.")
+        raise SupportError(_("Décrivez en une phrase factuelle ce qui a été fait."), code="no_note")
     if len(note) > NOTE_MAX:
-        raise SupportError(f"Une phrase factuelle suffit : {NOTE_MAX} caractères au plus.")
+        raise SupportError(
+            _("Une phrase factuelle suffit : %(n)s caractères au plus.") % {"n": NOTE_MAX},
+            code="note_too_long",
+        )
     locked = Action.objects.select_for_update().get(pk=action.pk)
     locked.result = result
     locked.result_note = note

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cmer.cases import support_views as views
+from cmer.support import views
 
 app_name = "support"
 urlpatterns = [

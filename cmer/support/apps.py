@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SupportConfig(AppConfig):
+    """Support plans and their actions, assigned to the cell's services (docs/rules.md §3)."""
+
+    name = "cmer.support"
+    label = "support"
+    verbose_name = _("Accompagnement")
+
+    def ready(self) -> None:
+        from cmer.accounts.roles import SCOPED_MEMBERS
+        from cmer.core import dashboard, navigation
+        from cmer.support import widgets
+
+        # Managers reach actions from each plan; members from their own list.
+        navigation.register("support:my_actions", _("Mes actions"), set(SCOPED_MEMBERS), order=45)
+        dashboard.register(widgets.actions_due, order=40)
