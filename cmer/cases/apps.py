@@ -8,15 +8,17 @@ class CasesConfig(AppConfig):
     verbose_name = _("Situations")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import Role
         from cmer.cases import widgets
+        from cmer.cases.permissions import can_list_cases, can_qualify
         from cmer.core import dashboard, navigation
+        from cmer.referrals.permissions import can_follow_own_referrals
 
-        managers = {Role.PRESIDENT, Role.COORDINATOR}
-        submitters = managers | {Role.MEMBER, Role.REPORTER}
-        navigation.register("referrals:submit", _("Signaler"), submitters, order=10)
-        navigation.register("referrals:mine", _("Mes signalements"), submitters, order=11)
-        navigation.register("cases:queue", _("À qualifier"), managers, order=20)
-        navigation.register("cases:list", _("Situations"), managers, order=21)
-        dashboard.register(widgets.qualification_widget, order=10)
-        dashboard.register(widgets.my_referrals_widget, order=15)
+        # The submit page stays in the menu of an uncertified submitter: it explains the gate.
+        navigation.register("referrals:submit", _("Signaler"), visible=can_follow_own_referrals, order=10)
+        navigation.register(
+            "referrals:mine", _("Mes signalements"), visible=can_follow_own_referrals, order=11
+        )
+        navigation.register("cases:queue", _("À qualifier"), visible=can_qualify, order=20)
+        navigation.register("cases:list", _("Situations"), visible=can_list_cases, order=21)
+        dashboard.register(widgets.qualification_widget, visible=can_qualify, order=10)
+        dashboard.register(widgets.my_referrals_widget, visible=can_follow_own_referrals, order=15)

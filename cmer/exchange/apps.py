@@ -8,13 +8,24 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Échanges avec l'État")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import Role
         from cmer.core import dashboard, navigation
+        from cmer.exchange.permissions import (
+            can_manage_briefings,
+            can_read_inbox,
+            can_view_prefect_information,
+            can_view_register,
+        )
         from cmer.exchange.widgets import exchange_widget
 
-        p, c, s = Role.PRESIDENT, Role.COORDINATOR, Role.STATE_MEMBER
-        navigation.register("exchange:transmissions", _("Transmissions"), {p, c, s}, order=60)
-        navigation.register("exchange:prefect_info_list", _("Informations du préfet"), {p, c, s}, order=62)
-        navigation.register("exchange:briefings", _("Points sur la menace"), {p, c}, order=64)
-        navigation.register("exchange:inbox", _("Notifications"), set(Role.values), order=95)
-        dashboard.register(exchange_widget, order=40)
+        navigation.register("exchange:transmissions", _("Transmissions"), visible=can_view_register, order=60)
+        navigation.register(
+            "exchange:prefect_info_list",
+            _("Informations du préfet"),
+            visible=can_view_prefect_information,
+            order=62,
+        )
+        navigation.register(
+            "exchange:briefings", _("Points sur la menace"), visible=can_manage_briefings, order=64
+        )
+        navigation.register("exchange:inbox", _("Notifications"), visible=can_read_inbox, order=95)
+        dashboard.register(exchange_widget, visible=can_view_register, order=40)

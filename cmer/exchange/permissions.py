@@ -73,6 +73,11 @@ def can_manage_briefings(membership: Membership | None) -> bool:
     return _role(membership) in MANAGERS
 
 
+def can_read_inbox(membership: Membership | None) -> bool:
+    """Every member of a cell reads their own notifications."""
+    return membership is not None
+
+
 def abilities(membership: Membership | None, transmission: Transmission) -> dict[str, bool]:
     return {
         "approve": can_approve_transmission(membership, transmission),

@@ -8,15 +8,17 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Réunions")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import Role
         from cmer.core import dashboard, navigation
         from cmer.meetings import widgets
-
-        followers = {Role.PRESIDENT, Role.COORDINATOR, Role.MEMBER, Role.STATE_MEMBER}
-        navigation.register("meetings:list", _("Réunions"), followers, order=40)
-        navigation.register(
-            "support:my_actions", _("Mes actions"), {Role.MEMBER, Role.STATE_MEMBER}, order=45
+        from cmer.meetings.permissions import (
+            can_be_convened,
+            can_see_actions_due,
+            can_see_my_actions,
+            can_validate_minutes,
         )
-        dashboard.register(widgets.next_meeting, order=30)
-        dashboard.register(widgets.minutes_to_validate, order=35)
-        dashboard.register(widgets.actions_due, order=40)
+
+        navigation.register("meetings:list", _("Réunions"), visible=can_be_convened, order=40)
+        navigation.register("support:my_actions", _("Mes actions"), visible=can_see_my_actions, order=45)
+        dashboard.register(widgets.next_meeting, visible=can_be_convened, order=30)
+        dashboard.register(widgets.minutes_to_validate, visible=can_validate_minutes, order=35)
+        dashboard.register(widgets.actions_due, visible=can_see_actions_due, order=40)

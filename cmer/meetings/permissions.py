@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import FOLLOWERS, SCOPED_MEMBERS, Role, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -53,3 +53,18 @@ def abilities(membership: Membership | None, meeting: Meeting) -> dict[str, Any]
         # The relevé PDF (stats' exports) is for the managers only.
         "minutes_pdf": can_manage_meetings(membership),
     }
+
+
+def can_be_convened(membership: Membership | None) -> bool:
+    """Managers and permanent members are convened to meetings (a guest is invited to one item)."""
+    return has_role(membership, FOLLOWERS)
+
+
+def can_see_my_actions(membership: Membership | None) -> bool:
+    """Permanent members see the support actions they hold."""
+    return has_role(membership, SCOPED_MEMBERS)
+
+
+def can_see_actions_due(membership: Membership | None) -> bool:
+    """The coordinator follows every action's deadline; permanent members their own."""
+    return has_role(membership, SCOPED_MEMBERS | {Role.COORDINATOR})

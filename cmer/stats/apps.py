@@ -9,6 +9,6 @@ class StatsConfig(AppConfig):
 
     def ready(self) -> None:
         from cmer.core import navigation
-        from cmer.stats.permissions import STATS_ROLES
+        from cmer.stats.permissions import can_view_stats
 
-        navigation.register("stats:index", _("Statistiques"), set(STATS_ROLES), order=80)
+        navigation.register("stats:index", _("Statistiques"), visible=can_view_stats, order=80)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import NEEDS_CERTIFICATION, Role, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -60,3 +60,13 @@ def abilities(membership: Membership | None, obj: Any = None) -> dict[str, bool]
         "manage_sessions": can_manage_sessions(membership),
         "view_bias_counts": can_view_bias_counts(membership),
     }
+
+
+def can_self_study(membership: Membership | None) -> bool:
+    """Every member of a cell may read the self-study course, whatever their role."""
+    return membership is not None
+
+
+def needs_certification(membership: Membership | None) -> bool:
+    """Members and reporters need a valid certification to report (their dashboard shows it)."""
+    return has_role(membership, NEEDS_CERTIFICATION)
