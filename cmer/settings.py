@@ -233,6 +233,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # English framework strings into French pages.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
+# Messages are written in French (the msgids); `makemessages -l en` puts a catalogue here.
 LOCALE_PATHS = [BASE_DIR / "cmer" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
