@@ -62,7 +62,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     add_fieldsets = (
         (None, {"fields": ("email", "first_name", "last_name", "phone", "password1", "password2")}),
     )
-    filter_horizontal: tuple[str, ...] = ()
+    filter_horizontal = ()
 
 
 class ProtocolInline(admin.StackedInline):
@@ -89,19 +89,19 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["cell", "role"]
     autocomplete_fields = ["user"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["user", "cell", "role", "service", "start_date"]
-        return ["user", "cell", "role", "service", "start_date", "end_date"]
+            return ("user", "cell", "role", "service", "start_date")
+        return ("user", "cell", "role", "service", "start_date", "end_date")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return []
+            return ()
         if obj.end_date is not None:
             # An ended membership is history: no service reopens it.
-            return ["user", "cell", "role", "service", "start_date", "end_date"]
+            return ("user", "cell", "role", "service", "start_date", "end_date")
         # Only what a service changes stays editable: the role, and the end.
-        return ["user", "cell", "service", "start_date"]
+        return ("user", "cell", "service", "start_date")
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         by = cast(User, request.user)  # the admin is for signed-in, verified staff only

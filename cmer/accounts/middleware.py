@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import resolve
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts.http import AccountRequest
 from cmer.accounts.models import Membership
@@ -44,11 +45,12 @@ def require_second_factor(get_response: Handler) -> Handler:
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and not user.is_verified():  # type: ignore[union-attr]
+        # `is_verified` is set on the user of each request by django-otp's middleware.
+        if user.is_authenticated and not user.is_verified():  # type: ignore[attr-defined]
             if request.path_info.startswith(settings.STATIC_URL):
                 return get_response(request)
             if _url_name(request) not in SECOND_FACTOR_OPEN:
-                has_device = user.totpdevice_set.filter(confirmed=True).exists()  # type: ignore[union-attr]
+                has_device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
                 return redirect("accounts:otp_verify" if has_device else "accounts:otp_setup")
         return get_response(request)
 
@@ -68,7 +70,7 @@ def current_cell(get_response: Handler) -> Handler:
         request.membership = None
         request.cell = None
         user = request.user
-        if user.is_authenticated and user.is_verified():
+        if user.is_authenticated and user.is_verified():  # type: ignore[attr-defined]
             membership = Membership.objects.current_for(user, request.session.get("cmer_membership"))
             if membership is None:
                 request.session.pop("cmer_membership", None)

@@ -100,7 +100,7 @@ def _demo_token_allowed() -> bool:
 @require_http_methods(["GET", "POST"])
 def otp_verify(request: AccountRequest) -> HttpResponse:
     user = request.user
-    if user.is_verified():  # type: ignore[attr-defined]  (set by django-otp's middleware)
+    if user.is_verified():  # type: ignore[attr-defined]  # set per request by django-otp
         return redirect("core:dashboard")
     device_qs = TOTPDevice.objects.filter(user=user, confirmed=True)
     if not device_qs.exists():

@@ -32,6 +32,7 @@ def request_id(get_response: Handler) -> Handler:
         token = context.set_current(
             context.RequestContext(request_id=rid, ip=request.META.get("REMOTE_ADDR"))
         )
+        response: HttpResponse
         try:
             if request.method in REFUSED_METHODS:
                 # Refused before any other layer answers (the login redirect would echo the path).

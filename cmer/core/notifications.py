@@ -7,6 +7,7 @@ sent by a background task once the caller's transaction commits (cmer/core/tasks
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
@@ -20,7 +21,7 @@ def _internal(url: str) -> str:
     return ""
 
 
-def notify(*, recipients: Iterable, kind: str, cell=None, url: str = "") -> list[Notification]:  # type: ignore[no-untyped-def]
+def notify(*, recipients: Iterable[Any], kind: str, cell: Any = None, url: str = "") -> list[Notification]:
     """Create one notification per distinct recipient, in the caller's transaction.
 
     Recipients with e-mail notifications on get an e-mail, enqueued only if the transaction commits.

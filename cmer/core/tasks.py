@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -80,7 +80,7 @@ def email_for(notification: Notification) -> EmailMessage:
     )
 
 
-def _claimable(stale_before) -> Q:  # type: ignore[no-untyped-def]
+def _claimable(stale_before: datetime) -> Q:
     return Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=stale_before)
 
 
