@@ -143,8 +143,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "cmer.core.middleware.session_limits",
-    "cmer.core.middleware.require_second_factor",
-    "cmer.core.middleware.current_cell",
+    "cmer.accounts.middleware.require_second_factor",
+    "cmer.accounts.middleware.current_cell",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -275,6 +275,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # English framework strings into French pages.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
+# Messages are written in French (the msgids); `makemessages -l en` puts a catalogue here.
 LOCALE_PATHS = [BASE_DIR / "cmer" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

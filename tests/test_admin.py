@@ -117,8 +117,50 @@ def test_admin_membership_creation_is_audited(world):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     membership = Membership.objects.get(user=world.outsider)
-    event = AuditEvent.objects.get(action="admin.membership.created")
+    assert response.url == reverse("admin:accounts_membership_changelist")
+    # Written by the membership service: the same audited write as a coordinator's.
+    event = AuditEvent.objects.get(action="membership.created")
     assert event.cell_id == world.b.cell.pk and event.target_id == str(membership.pk)
+    assert event.actor_id == world.staff.pk
+    assert not AuditEvent.objects.filter(action__startswith="admin.membership").exists()
+
+
+def _membership_change(membership, **changes):
+    data = {"role": membership.role, "end_date": ""}
+    return {**data, **changes}
+
+
+def test_admin_membership_role_change_and_end_go_through_the_services(world):
+    staff = persona_client(world, "staff")
+    member = world.a.members["member"]
+    url = f"/admin/accounts/membership/{member.pk}/change/"
+    response = staff.post(url, _membership_change(member, role="state_member", service="changed"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    member.refresh_from_db()
+    assert member.role == "state_member" and member.service != "changed"  # service is read-only
+    event = AuditEvent.objects.get(action="membership.role_changed")
+    assert event.actor_id == world.staff.pk and event.data == {"from": "member", "to": "state_member"}
+
+    response = staff.post(url, _membership_change(member, end_date="2026-02-01"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    member.refresh_from_db()
+    assert str(member.end_date) == "2026-02-01"
+    event = AuditEvent.objects.get(action="membership.ended")
+    assert event.actor_id == world.staff.pk and event.target_id == str(member.pk)
+    assert not AuditEvent.objects.filter(action__startswith="admin.membership").exists()
+
+
+def test_admin_ended_membership_is_read_only(world):
+    staff = persona_client(world, "staff")
+    member = world.a.members["member"]
+    member.end_date = member.start_date
+    member.save(update_fields=["end_date"])
+    url = f"/admin/accounts/membership/{member.pk}/change/"
+    response = staff.post(url, {"role": "coordinator", "end_date": ""})
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.role == "member" and member.end_date is not None
+    assert not AuditEvent.objects.filter(action__startswith="membership.").exists()
 
 
 def test_admin_cannot_delete(world):

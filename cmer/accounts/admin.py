@@ -1,17 +1,20 @@
 """Platform administration: cells, accounts, memberships. Never any personal case data.
 
-Every change made here is written to the audit trail like any other.
+Every change made here is written to the audit trail like any other. Memberships have services
+(cmer/accounts/services.py): the admin calls them, so an administrator's change is the same
+audited write as a coordinator's; what no service changes is shown read-only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 from django.http import HttpRequest
 
+from cmer.accounts import services
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, User
 from cmer.audit.services import record
 
@@ -59,7 +62,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     add_fieldsets = (
         (None, {"fields": ("email", "first_name", "last_name", "phone", "password1", "password2")}),
     )
-    filter_horizontal: tuple[str, ...] = ()
+    filter_horizontal = ()
 
 
 class ProtocolInline(admin.StackedInline):
@@ -79,10 +82,48 @@ class CellAdmin(AuditedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedAdmin):
+class MembershipAdmin(admin.ModelAdmin):
+    """Creation, role change and end go through the membership services, which audit them."""
+
     list_display = ["user", "cell", "role", "service", "start_date", "end_date"]
     list_filter = ["cell", "role"]
     autocomplete_fields = ["user"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("user", "cell", "role", "service", "start_date")
+        return ("user", "cell", "role", "service", "start_date", "end_date")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        if obj.end_date is not None:
+            # An ended membership is history: no service reopens it.
+            return ("user", "cell", "role", "service", "start_date", "end_date")
+        # Only what a service changes stays editable: the role, and the end.
+        return ("user", "cell", "service", "start_date")
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        by = cast(User, request.user)  # the admin is for signed-in, verified staff only
+        if not change:
+            created = services.membership_create(
+                cell=obj.cell,
+                user=obj.user,
+                role=obj.role,
+                service=obj.service,
+                start_date=obj.start_date,
+                by=by,
+            )
+            obj.pk = created.pk  # the admin redirects to the saved object
+            return
+        with transaction.atomic():
+            if "role" in form.changed_data:
+                services.membership_change_role(membership=obj, role=obj.role, by=by)
+            if "end_date" in form.changed_data and obj.end_date is not None:
+                services.membership_end(membership=obj, by=by, on=obj.end_date)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(CharterAcceptance)

@@ -8,8 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Comptes et cellules")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import Role
+        from cmer.accounts.permissions import can_manage_memberships, has_membership
         from cmer.core import navigation
 
-        navigation.register("core:dashboard", _("Tableau de bord"), set(Role.values), order=0)
-        navigation.register("accounts:members", _("Membres"), {Role.PRESIDENT, Role.COORDINATOR}, order=90)
+        navigation.register("core:dashboard", _("Tableau de bord"), visible=has_membership, order=0)
+        navigation.register("accounts:members", _("Membres"), visible=can_manage_memberships, order=90)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, User
 from cmer.accounts.roles import Role
+
+if TYPE_CHECKING:
+    from faker import Faker  # a development dependency: demo data only
 
 DEMO_PASSWORD = "demo-cmer-2026"  # nosec B105 — fake accounts of the demo database only
 CHARTER_TEXT = """Charte de confidentialité de la cellule municipale d'échanges sur la radicalisation
@@ -52,7 +56,7 @@ def _user(email: str, first: str, last: str, *, staff: bool = False) -> User:
     return user
 
 
-def seed(faker) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def seed(faker: Faker) -> list[tuple[str, str]]:
     """Create (idempotently) both cells with protocol, charter and one account per role."""
     accounts: list[tuple[str, str]] = []
     admin = _user("admin@demo.cmer.test", "Alex", "Admin", staff=True)

@@ -50,8 +50,8 @@ class ChooseCellForm(DsfrBaseForm):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["membership"]
-        field.queryset = Membership.objects.active().filter(user=user).select_related("cell")  # type: ignore[attr-defined]
-        field.label_from_instance = lambda m: f"{m.cell} — {m.get_role_display()}"  # type: ignore[attr-defined]
+        field.queryset = Membership.objects.active().filter(user=user).select_related("cell")
+        field.label_from_instance = lambda m: f"{m.cell} — {m.get_role_display()}"
 
 
 class MembershipCreateForm(DsfrBaseForm):

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import MANAGERS, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
 
-MANAGERS = {Role.PRESIDENT, Role.COORDINATOR}
+
+def has_membership(membership: Membership | None) -> bool:
+    """Any current membership, whatever its role: the pages every member of a cell reaches."""
+    return membership is not None
 
 
 def can_manage_memberships(membership: Membership | None) -> bool:
     """The president and the coordinator manage their own cell's memberships."""
-    return membership is not None and membership.role in MANAGERS
+    return has_role(membership, MANAGERS)
 
 
 def can_end_membership(membership: Membership | None, target: Membership) -> bool:

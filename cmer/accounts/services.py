@@ -7,24 +7,27 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, User
+from cmer.audit.models import Outcome
 from cmer.audit.services import record
+from cmer.core.errors import DomainError
 
 BACKUP_CODE_COUNT = 10
 
 
-class ServiceError(Exception):
-    """A refused business operation, with a message fit to show the user."""
+class ServiceError(DomainError):
+    """A refused account or membership operation (message through gettext, stable code)."""
 
 
 @transaction.atomic
 def charter_accept(*, membership: Membership, charter: Charter, by: User) -> CharterAcceptance:
     """A member accepts the cell's current charter; the acceptance is kept with its version."""
     if charter.cell_id != membership.cell_id or membership.user_id != by.pk:
-        raise ServiceError("Cette charte ne concerne pas votre appartenance.")
+        raise ServiceError(_("Cette charte ne concerne pas votre appartenance."), code="charter_not_yours")
     acceptance, created = CharterAcceptance.objects.get_or_create(membership=membership, charter=charter)
     if created:
         record(
@@ -43,7 +46,7 @@ def membership_create(
 ) -> Membership:
     """Add a person to a cell in one role; one open membership per person and cell."""
     if Membership.objects.filter(cell=cell, user=user, end_date__isnull=True).exists():
-        raise ServiceError("Cette personne est déjà membre de la cellule.")
+        raise ServiceError(_("Cette personne est déjà membre de la cellule."), code="already_member")
     membership = Membership.objects.create(
         cell=cell, user=user, role=role, service=service, start_date=start_date
     )
@@ -62,7 +65,7 @@ def membership_end(*, membership: Membership, by: User, on: date | None = None) 
     """End a membership; its access stops immediately (the middleware re-checks each request)."""
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     if locked.end_date is not None:
-        raise ServiceError("Cette appartenance est déjà terminée.")
+        raise ServiceError(_("Cette appartenance est déjà terminée."), code="membership_ended")
     locked.end_date = on or timezone.localdate()
     locked.save(update_fields=["end_date"])
     record(
@@ -90,6 +93,25 @@ def membership_change_role(*, membership: Membership, role: str, by: User) -> Me
     return locked
 
 
+@transaction.atomic
+def cell_select(*, user: User, membership: Membership) -> Membership:
+    """The person makes one of their memberships the current cell of their session."""
+    if membership.user_id != user.pk:
+        raise ServiceError(_("Cette appartenance n'est pas la vôtre."), code="membership_not_yours")
+    record(action="cell.selected", actor=user, cell=membership.cell_id, target=membership)
+    return membership
+
+
+def second_factor_verified(*, user: User, device_kind: str) -> None:
+    """Audit a verified second factor (the session is marked by django-otp's login)."""
+    record(action="auth.login_second_factor", actor=user, target=user, data={"device": device_kind})
+
+
+def second_factor_failed(*, user: User) -> None:
+    """Audit a wrong second-factor code (the lockout counts password failures, not these)."""
+    record(action="auth.second_factor_failed", actor=user, target=user, outcome=Outcome.FAILED)
+
+
 def _new_backup_codes(device: StaticDevice) -> list[str]:
     device.token_set.all().delete()
     codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(BACKUP_CODE_COUNT)]
@@ -102,7 +124,7 @@ def totp_enrol(*, user: User, key_hex: str) -> tuple[TOTPDevice, list[str]]:
     """Confirm a TOTP device (the token was checked by the caller) and issue backup codes."""
     TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
-    static, _ = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
+    static, _created = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
     codes = _new_backup_codes(static)
     record(action="auth.otp_enrolled", actor=user, target=user)
     return device, codes
@@ -111,7 +133,7 @@ def totp_enrol(*, user: User, key_hex: str) -> tuple[TOTPDevice, list[str]]:
 @transaction.atomic
 def backup_codes_regenerate(*, user: User) -> list[str]:
     """Replace the user's backup codes; the old ones stop working."""
-    static, _ = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
+    static, _created = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
     codes = _new_backup_codes(static)
     record(action="auth.backup_codes_regenerated", actor=user, target=user)
     return codes

@@ -18,10 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts import services
@@ -32,13 +34,14 @@ from cmer.accounts.forms import (
     MembershipRoleForm,
     TokenForm,
 )
+from cmer.accounts.http import AccountRequest, CellRequest
 from cmer.accounts.models import Membership
 from cmer.accounts.permissions import can_end_membership, can_manage_memberships
-from cmer.audit.models import Outcome
-from cmer.audit.services import record
+from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 
-LOGIN_FAILED = _("Adresse électronique ou mot de passe incorrect.")
+# Lazy: built at import time, translated for each request.
+LOGIN_FAILED = gettext_lazy("Adresse électronique ou mot de passe incorrect.")
 # Demo-only code: refused unless DEBUG and CMER_DEMO are both on (tests/test_auth.py).
 DEMO_TOKEN = "000000"  # nosec B105
 
@@ -95,9 +98,9 @@ def _demo_token_allowed() -> bool:
 
 
 @require_http_methods(["GET", "POST"])
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AccountRequest) -> HttpResponse:
     user = request.user
-    if user.is_verified():  # type: ignore[union-attr]
+    if user.is_verified():  # type: ignore[attr-defined]  # set per request by django-otp
         return redirect("core:dashboard")
     device_qs = TOTPDevice.objects.filter(user=user, confirmed=True)
     if not device_qs.exists():
@@ -110,14 +113,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             device = device_qs.first()
         if device is not None:
             otp_login(request, device)
-            record(
-                action="auth.login_second_factor",
-                actor=user,
-                target=user,
-                data={"device": device.__class__.__name__.lower()},
-            )
+            services.second_factor_verified(user=user, device_kind=device.__class__.__name__.lower())
             return _after_second_factor(request)
-        record(action="auth.second_factor_failed", actor=user, target=user, outcome=Outcome.FAILED)
+        services.second_factor_failed(user=user)
         form.add_error("token", _("Code invalide ou expiré."))
     return render(request, "accounts/otp_verify.html", {"form": form, "demo": _demo_token_allowed()})
 
@@ -130,7 +128,7 @@ def _qr_data_uri(uri: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AccountRequest) -> HttpResponse:
     user = request.user
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:otp_verify")
@@ -144,7 +142,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         totp.time = time.time()
         token = form.cleaned_data["token"]
         if len(token) == 6 and totp.verify(int(token), tolerance=1):
-            device, codes = services.totp_enrol(user=user, key_hex=key_hex)  # type: ignore[arg-type]
+            device, codes = services.totp_enrol(user=user, key_hex=key_hex)
             del request.session["cmer_totp_key"]
             otp_login(request, device)
             return render(request, "accounts/backup_codes.html", {"codes": codes, "just_enrolled": True})
@@ -159,12 +157,12 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: AccountRequest) -> HttpResponse:
     """The user's own second-factor page: remaining backup codes, and regeneration."""
     if request.method == "POST":
-        codes = services.backup_codes_regenerate(user=request.user)  # type: ignore[arg-type]
+        codes = services.backup_codes_regenerate(user=request.user)
         return render(request, "accounts/backup_codes.html", {"codes": codes})
-    remaining = sum(d.token_set.count() for d in request.user.staticdevice_set.all())  # type: ignore[union-attr]
+    remaining = StaticToken.objects.filter(device__user=request.user).count()
     return render(request, "accounts/security.html", {"remaining": remaining})
 
 
@@ -176,19 +174,18 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def choose_cell(request: HttpRequest) -> HttpResponse:
-    form = ChooseCellForm(request.POST or None, user=request.user)  # type: ignore[arg-type]
+def choose_cell(request: AccountRequest) -> HttpResponse:
+    form = ChooseCellForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        membership = form.cleaned_data["membership"]
+        membership = services.cell_select(user=request.user, membership=form.cleaned_data["membership"])
         request.session["cmer_membership"] = membership.pk
-        record(action="cell.selected", actor=request.user, cell=membership.cell_id, target=membership)
         return redirect("core:dashboard")
     return render(request, "accounts/choose_cell.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
-def charter(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def charter(request: AccountRequest) -> HttpResponse:
+    membership = request.membership
     if membership is None:
         return redirect("accounts:choose_cell")
     current = membership.cell.current_charter()
@@ -196,16 +193,18 @@ def charter(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and current is not None and not accepted:
         if request.POST.get("accept") != "yes":
             messages.error(request, _("Cochez la case pour accepter la charte."))
-        else:
-            services.charter_accept(membership=membership, charter=current, by=request.user)  # type: ignore[arg-type]
-            messages.success(request, _("Charte acceptée. Bienvenue dans la cellule."))
+        elif run_service(
+            request,
+            lambda: services.charter_accept(membership=membership, charter=current, by=request.user),
+            success=_("Charte acceptée. Bienvenue dans la cellule."),
+        ):
             return redirect("core:dashboard")
     return render(request, "accounts/charter.html", {"charter": current, "accepted": accepted})
 
 
 @requires(can_manage_memberships, "membership.list")
-def members(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def members(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     rows = (
         Membership.objects.visible_to(membership)
         .select_related("user")
@@ -216,42 +215,44 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(can_manage_memberships, "membership.create")
-def member_add(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def member_add(request: CellRequest) -> HttpResponse:
+    membership = request.membership
     form = MembershipCreateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.membership_create(
-                cell=membership.cell,
-                user=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                service=form.cleaned_data["service"],
-                start_date=timezone.localdate(),
-                by=request.user,  # type: ignore[arg-type]
-            )
-        except services.ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Membre ajouté."))
-            return redirect("accounts:members")
+    if form.is_valid() and run_service(
+        request,
+        lambda: services.membership_create(
+            cell=membership.cell,
+            user=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            service=form.cleaned_data["service"],
+            start_date=timezone.localdate(),
+            by=request.user,
+        ),
+        success=_("Membre ajouté."),
+        form=form,
+    ):
+        return redirect("accounts:members")
     rows = Membership.objects.visible_to(membership).select_related("user")
     return render(request, "accounts/members.html", {"rows": rows, "form": form}, status=400)
 
 
 @require_POST
-def member_end(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def member_end(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     target = get_visible_or_404(request, Membership.objects.visible_to(membership), pk=pk)
     if not can_end_membership(membership, target):
         raise deny(request, "membership.end", target)
-    services.membership_end(membership=target, by=request.user)  # type: ignore[arg-type]
-    messages.success(request, _("Appartenance terminée : l'accès est coupé."))
+    run_service(
+        request,
+        lambda: services.membership_end(membership=target, by=request.user),
+        success=_("Appartenance terminée : l'accès est coupé."),
+    )
     return redirect("accounts:members")
 
 
 @require_POST
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+def member_role(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
     target = get_visible_or_404(request, Membership.objects.visible_to(membership), pk=pk)
     if not can_end_membership(membership, target):
         raise deny(request, "membership.role", target)
@@ -259,6 +260,11 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Rôle inconnu."))
         return redirect("accounts:members")
-    services.membership_change_role(membership=target, role=form.cleaned_data["role"], by=request.user)  # type: ignore[arg-type]
-    messages.success(request, _("Rôle modifié."))
+    run_service(
+        request,
+        lambda: services.membership_change_role(
+            membership=target, role=form.cleaned_data["role"], by=request.user
+        ),
+        success=_("Rôle modifié."),
+    )
     return redirect("accounts:members")

@@ -25,7 +25,12 @@ _TAIL_BYTES = 64 * 1024
 
 
 class CheckpointError(Exception):
-    """The chain is broken, or it no longer holds what the latest checkpoint recorded."""
+    """The chain is broken, or it no longer holds what the latest checkpoint recorded.
+
+    Deliberately not a DomainError: it is an integrity alarm for the operator (the management
+    commands turn it into a failing exit status), never a refusal to show a user as a page
+    message, which is what run_service() would make of a DomainError.
+    """
 
 
 @dataclass(frozen=True)

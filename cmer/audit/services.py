@@ -11,9 +11,9 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from cmer.audit import context
 from cmer.audit.chain import GENESIS, anchor_mac, canonical, compute_hash
 from cmer.audit.models import AuditAnchor, AuditEvent, AuditPurgePermit, Outcome
-from cmer.core import context
 
 # Audit data values are codes: short tokens without spaces. Free text would let personal values in.
 _CODE = re.compile(r"^[A-Za-z0-9_.:\-]{0,64}$")

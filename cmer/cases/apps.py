@@ -8,10 +8,10 @@ class CasesConfig(AppConfig):
     verbose_name = _("Situations")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import MANAGERS
         from cmer.cases import widgets
+        from cmer.cases.permissions import can_list_cases, can_qualify
         from cmer.core import dashboard, navigation
 
-        navigation.register("cases:queue", _("À qualifier"), set(MANAGERS), order=20)
-        navigation.register("cases:list", _("Situations"), set(MANAGERS), order=21)
-        dashboard.register(widgets.qualification_widget, order=10)
+        navigation.register("cases:queue", _("À qualifier"), visible=can_qualify, order=20)
+        navigation.register("cases:list", _("Situations"), visible=can_list_cases, order=21)
+        dashboard.register(widgets.qualification_widget, visible=can_qualify, order=10)

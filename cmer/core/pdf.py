@@ -15,6 +15,7 @@ from django.apps import apps
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -54,16 +55,24 @@ class LocalOnlyFetcher(URLFetcher):
 
 def watermark_text(membership: Membership, when: Any = None) -> str:
     when = timezone.localtime(when or timezone.now())
-    return (
-        f"Document confidentiel — généré par le compte n° {membership.user_id} "
-        f"({membership.get_role_display()}, cellule {membership.cell.code}) "
-        f"le {when:%d/%m/%Y à %H:%M}"
-    )
+    return _(
+        "Document confidentiel — généré par le compte n° %(account)s (%(role)s, cellule %(cell)s) "
+        "le %(date)s à %(time)s"
+    ) % {
+        "account": membership.user_id,
+        "role": membership.get_role_display(),
+        "cell": membership.cell.code,
+        "date": f"{when:%d/%m/%Y}",
+        "time": f"{when:%H:%M}",
+    }
 
 
 def render_pdf(template_name: str, context: dict[str, Any], *, membership: Membership) -> bytes:
     """Render a Django template to PDF bytes, watermarked for the generating membership."""
-    marks = {"watermark": watermark_text(membership), "watermark_short": f"compte n° {membership.user_id}"}
+    marks = {
+        "watermark": watermark_text(membership),
+        "watermark_short": _("compte n° %(account)s") % {"account": membership.user_id},
+    }
     html = render_to_string(template_name, {**context, **marks})
     base = static_roots()[0].as_uri() + "/" if static_roots() else None
     return HTML(string=html, base_url=base, url_fetcher=LocalOnlyFetcher()).write_pdf()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -22,7 +22,7 @@ def get_visible_or_404(request: HttpRequest, queryset: QuerySet[M], **lookup: An
     """The object if it is in the user's scope; otherwise a 404 identical to a missing object."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
         target_id = next(iter(lookup.values()), "")
         record_denial(
             request,

@@ -2,19 +2,17 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from cmer.accounts.models import Membership
 from cmer.core.dashboard import widgets_for
 
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
-    if membership is None and Membership.objects.active().filter(user=request.user).exists():  # type: ignore[misc]
-        # Several memberships (or a stale choice): the person picks the current cell first.
-        return redirect("accounts:choose_cell")
+    # Someone with a cell to choose never gets here (cmer/accounts/middleware.py sends them to the
+    # chooser): without a membership, the page only explains what to do next.
+    membership = getattr(request, "membership", None)
     widgets = widgets_for(request, membership) if membership else []
     return render(request, "core/dashboard.html", {"widgets": widgets})
 

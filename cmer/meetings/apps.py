@@ -8,11 +8,11 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Réunions")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import FOLLOWERS
         from cmer.core import dashboard, navigation
         from cmer.meetings import widgets
+        from cmer.meetings.permissions import can_be_convened, can_validate_minutes
 
         # Guests see a meeting from their convocation, not from the menu.
-        navigation.register("meetings:list", _("Réunions"), set(FOLLOWERS), order=40)
-        dashboard.register(widgets.next_meeting, order=30)
-        dashboard.register(widgets.minutes_to_validate, order=35)
+        navigation.register("meetings:list", _("Réunions"), visible=can_be_convened, order=40)
+        dashboard.register(widgets.next_meeting, visible=can_be_convened, order=30)
+        dashboard.register(widgets.minutes_to_validate, visible=can_validate_minutes, order=35)

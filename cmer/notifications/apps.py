@@ -10,11 +10,11 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from cmer.accounts.roles import Role
         from cmer.core import navigation
         from cmer.notifications import reminders  # noqa: F401  (registers the charter kind and reminder)
+        from cmer.notifications.permissions import can_read_inbox
 
         # Each app declares its kinds and reminders in its own `notifications.py`: importing them
         # here fills the registry without this app naming any of them.
         autodiscover_modules("notifications")
-        navigation.register("notifications:inbox", _("Notifications"), set(Role.values), order=95)
+        navigation.register("notifications:inbox", _("Notifications"), visible=can_read_inbox, order=95)

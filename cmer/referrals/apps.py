@@ -8,10 +8,13 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Signalements")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import SUBMITTERS
         from cmer.core import dashboard, navigation
         from cmer.referrals import widgets
+        from cmer.referrals.permissions import can_follow_own_referrals
 
-        navigation.register("referrals:submit", _("Signaler"), set(SUBMITTERS), order=10)
-        navigation.register("referrals:mine", _("Mes signalements"), set(SUBMITTERS), order=11)
-        dashboard.register(widgets.my_referrals_widget, order=15)
+        # The submit page stays in the menu of an uncertified submitter: it explains the gate.
+        navigation.register("referrals:submit", _("Signaler"), visible=can_follow_own_referrals, order=10)
+        navigation.register(
+            "referrals:mine", _("Mes signalements"), visible=can_follow_own_referrals, order=11
+        )
+        dashboard.register(widgets.my_referrals_widget, visible=can_follow_own_referrals, order=15)

@@ -8,7 +8,7 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistiques")
 
     def ready(self) -> None:
-        from cmer.accounts.roles import STATS_READERS
         from cmer.core import navigation
+        from cmer.stats.permissions import can_view_stats
 
-        navigation.register("stats:index", _("Statistiques"), set(STATS_READERS), order=80)
+        navigation.register("stats:index", _("Statistiques"), visible=can_view_stats, order=80)

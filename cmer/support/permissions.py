@@ -23,6 +23,11 @@ def can_follow_actions(membership: Membership | None) -> bool:
     return has_role(membership, FOLLOWERS)
 
 
+def can_see_my_actions(membership: Membership | None) -> bool:
+    """Permanent members (commune and State) list the actions of their own service."""
+    return has_role(membership, SCOPED_MEMBERS)
+
+
 def can_follow_all_actions(membership: Membership | None) -> bool:
     """The president and the coordinator follow every action of the cell, not one service's."""
     return has_role(membership, MANAGERS)

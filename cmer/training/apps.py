@@ -7,19 +7,25 @@ class TrainingConfig(AppConfig):
     label = "training"
 
     def ready(self) -> None:
-        from cmer.accounts.roles import Role
         from cmer.core import dashboard, navigation
+        from cmer.training.permissions import (
+            can_self_study,
+            can_view_bias_counts,
+            can_view_catalogue_draft,
+            can_view_sessions,
+            needs_certification,
+        )
         from cmer.training.widgets import certification_widget, expiring_widget
 
-        navigation.register("training:self_study", _("Formation"), set(Role.values), order=80)
+        navigation.register("training:self_study", _("Formation"), visible=can_self_study, order=80)
         navigation.register(
-            "training:sessions", _("Sessions de formation"), {Role.TRAINER, Role.COORDINATOR}, order=81
+            "training:sessions", _("Sessions de formation"), visible=can_view_sessions, order=81
         )
         navigation.register(
-            "training:draft", _("Catalogue (brouillon)"), {Role.TRAINER, Role.COORDINATOR}, order=82
+            "training:draft", _("Catalogue (brouillon)"), visible=can_view_catalogue_draft, order=82
         )
         navigation.register(
-            "training:bias_counts", _("Vigilance de rédaction"), {Role.TRAINER, Role.COORDINATOR}, order=83
+            "training:bias_counts", _("Vigilance de rédaction"), visible=can_view_bias_counts, order=83
         )
-        dashboard.register(certification_widget, order=80)
-        dashboard.register(expiring_widget, order=81)
+        dashboard.register(certification_widget, visible=needs_certification, order=80)
+        dashboard.register(expiring_widget, visible=can_view_sessions, order=81)

@@ -19,10 +19,10 @@ from django.utils import timezone
 from faker import Faker
 
 from cmer.accounts import demo as accounts_demo
+from cmer.accounts.management.commands.seed_demo import demo_loaders
 from cmer.accounts.models import Cell, Membership
 from cmer.cases.models import Action, ActionUpdate, Case, SupportPlan
 from cmer.cases.states import State
-from cmer.core.management.commands.seed_demo import demo_loaders
 from cmer.meetings.models import Decision, Meeting
 from tests.factories import current_indicators
 from tests.factories_training import make_certification

@@ -5,7 +5,7 @@ A contextvar rather than a thread-local so that it is correct under ASGI and thr
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -22,9 +22,9 @@ def current() -> RequestContext:
     return _current.get()
 
 
-def set_current(ctx: RequestContext):  # type: ignore[no-untyped-def]
+def set_current(ctx: RequestContext) -> Token[RequestContext]:
     return _current.set(ctx)
 
 
-def reset(token) -> None:  # type: ignore[no-untyped-def]
+def reset(token: Token[RequestContext]) -> None:
     _current.reset(token)
