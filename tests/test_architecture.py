@@ -174,8 +174,19 @@ def _manager_model(node: ast.AST) -> str | None:
 def scope_violations(source: str, where: str, cell_models: set[str]) -> list[Violation]:
     """(c) A view or widget queries a cell-scoped model without starting from `visible_to`."""
     found = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call):
+    tree = ast.parse(source)
+    # A Prefetch queryset only ever reaches rows related to the parent rows, which were already
+    # scoped by visible_to: what is inside a Prefetch(...) is not a lookup of its own.
+    in_prefetch = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Prefetch"
+        for inner in ast.walk(node)
+        if inner is not node
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or id(node) in in_prefetch:
             continue
         line = f"{where}:{node.lineno}"
         func = node.func

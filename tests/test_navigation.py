@@ -41,7 +41,7 @@ MENU = {
     "privacy:retention": {P, C, D},
     "stats:index": {P, C, M, S, D},
     "accounts:members": {P, C},
-    "exchange:inbox": set(ROLES),
+    "notifications:inbox": set(ROLES),
 }
 
 

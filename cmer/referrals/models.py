@@ -36,12 +36,6 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
             return in_cell.filter(submitted_by=membership)
         return self.none()
 
-    def submitted_by_membership(self, membership: Membership | None) -> ReferralQuerySet:
-        """The signalements this membership submitted itself, whatever its role (their receipts)."""
-        if membership is None:
-            return self.none()
-        return self.filter(cell_id=membership.cell_id, submitted_by=membership)
-
 
 class Referral(models.Model):
     """A signalement: dated observed facts about a person, from a closed-list source."""

@@ -65,7 +65,7 @@ def submit(request: CellRequest) -> HttpResponse:
 @require_GET
 def acknowledgement(request: CellRequest, pk: int) -> HttpResponse:
     # Only one's own signalement, whatever the role: the page is the submitter's receipt.
-    own = Referral.objects.submitted_by_membership(request.membership)
+    own = Referral.objects.visible_to(request.membership).filter(submitted_by=request.membership)
     referral = get_visible_or_404(request, own, pk=pk)
     return render(request, "referrals/acknowledgement.html", {"referral": referral})
 
@@ -74,7 +74,8 @@ def acknowledgement(request: CellRequest, pk: int) -> HttpResponse:
 @requires(can_follow_own_referrals, "referral.mine")
 def mine(request: CellRequest) -> HttpResponse:
     rows = (
-        Referral.objects.submitted_by_membership(request.membership)
+        Referral.objects.visible_to(request.membership)
+        .filter(submitted_by=request.membership)
         .select_related("case")
         .only("reference", "received_at", "case__state")
     )

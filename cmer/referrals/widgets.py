@@ -19,10 +19,14 @@ def my_referrals_widget(request: HttpRequest, membership: Any) -> dict[str, Any]
     # Managers follow every case through the queue; the card is for agents and members.
     if not can_follow_own_referrals(membership) or can_choose_source(membership):
         return None
-    counts = Referral.objects.submitted_by_membership(membership).aggregate(
-        received=Count("pk", filter=Q(case__state__in=[State.RECEIVED, State.PREQUALIFICATION])),
-        done=Count("pk", filter=Q(case__state__in=ENDED_FOR_SUBMITTER)),
-        total=Count("pk"),
+    counts = (
+        Referral.objects.visible_to(membership)
+        .filter(submitted_by=membership)
+        .aggregate(
+            received=Count("pk", filter=Q(case__state__in=[State.RECEIVED, State.PREQUALIFICATION])),
+            done=Count("pk", filter=Q(case__state__in=ENDED_FOR_SUBMITTER)),
+            total=Count("pk"),
+        )
     )
     counts["in_progress"] = counts["total"] - counts["received"] - counts["done"]
     return {"title": _("Mes signalements"), "template": "referrals/widget_mine.html", **counts}
