@@ -80,7 +80,7 @@ ROWS = {
         redirect_to=_new_session,
         effect=lambda w, c, kw: TrainingSession.objects.filter(title="Session").exists(),
     ),
-    "training:session_detail": Row(allowed=TC, kwargs=lambda w, c: {"pk": make_session(c).pk}),
+    "training:session_detail": Row(allowed=TC, kwargs=lambda w, c: {"pk": make_session(c).pk}, refused=404),
     "training:attendance_add": Row(
         method="POST",
         allowed=T,
