@@ -23,7 +23,9 @@ ROWS = {
         },
         redirect_to=to("support:plan", pk="pk"),
         effect=audited("support.action_assigned"),
+        # The member follows this plan (an action of their service): refused by the predicate.
         refused=404,
+        refused_for={"member": 403},
     ),
     # An action of the member's service: the state member (another service) gets 404.
     "support:action": Row(
