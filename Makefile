@@ -5,6 +5,12 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://cmer:cmer@127.0.0.1:5432/cmer
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k auth"`.
 PYTEST_ARGS ?=
+# pytest-xdist workers for the tests without a browser ("auto": one per core).
+PYTEST_WORKERS ?= auto
+# The tests without a browser in parallel, then the browser tests in one process (one Chromium at a
+# time, their live servers never compete). Exit 5 (nothing selected, e.g. by -k) is not a failure.
+PYTEST_PARALLEL = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+PYTEST_BROWSER = $(BIN)/pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 export CMER_DEBUG ?= 1
 
 .PHONY: demo test test-pg test-e2e test-fast lint venv ci clean
@@ -27,18 +33,20 @@ demo: venv
 
 # The whole suite on the embedded SQLite database (browser tests included).
 test: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST_PARALLEL)
+	$(PYTEST_BROWSER)
 
 # The same suite on PostgreSQL (DATABASE_URL overrides PG_URL; see scripts/setup-postgres.sh).
 test-pg: venv
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(BIN)/pytest $(PYTEST_ARGS)
+	export DATABASE_URL=$${DATABASE_URL:-$(PG_URL)}; $(PYTEST_PARALLEL)
+	export DATABASE_URL=$${DATABASE_URL:-$(PG_URL)}; $(PYTEST_BROWSER)
 
 # Browser tests only / everything but the browser tests.
 test-e2e: venv
-	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+	$(PYTEST_BROWSER)
 
 test-fast: venv
-	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PYTEST_PARALLEL)
 
 # What CI runs: system packages, PostgreSQL, lint, both suites.
 ci:

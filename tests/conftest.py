@@ -3,8 +3,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.db import transaction
 
-from tests.personas import World, build_world
+from tests.personas import World, WorldIds, build_world, fetch_world
 
 # The test runner's `flush` lifts the audit triggers (production's cannot): see tests/audit_flush.py.
 pytest_plugins = ["tests.audit_flush"]
@@ -24,31 +25,56 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+# The personas world, committed once per test database (one per xdist worker); every ordinary
+# test runs inside a transaction that is rolled back, so the world is never rebuilt for it.
+_world_ids: WorldIds | None = None
 
-@pytest.fixture(autouse=True)
-def _catalogue_in_transactional_tests(request):  # type: ignore[no-untyped-def]
-    """Reload catalogue v1 (a data migration) before each transactional test.
 
-    A transactional test empties every table when it ends, migration data included, so the tests
-    after it would find no catalogue. Serialized rollback is not an option: Playwright's sync API
-    swaps the connection object, which loses the serialized copy and then breaks content types.
-    """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server"} & set(request.fixturenames)
-    )
-    if transactional:
-        request.getfixturevalue("_django_db_helper")  # the database is ready (and was flushed) first
-        from cmer.training import catalogue_v1
-        from cmer.training.models import CatalogueVersion, Caveat, Domain, Indicator
+def _commit_world() -> None:
+    """Commit the personas world (and catalogue v1, the only data migration) outside any test."""
+    global _world_ids
+    from cmer.training import catalogue_v1
+    from cmer.training.models import CatalogueVersion, Caveat, Domain, Indicator
 
+    with transaction.atomic():
         catalogue_v1.load(CatalogueVersion, Domain, Indicator, Caveat)
+        _world_ids = build_world().ids()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    with django_db_blocker.unblock():
+        _commit_world()
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & fixtures
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
+    """After a transactional test has emptied every table, commit the world and catalogue again.
+
+    Serialized rollback is not an option: Playwright's sync API swaps the connection object, which
+    loses the serialized copy and then breaks content types.
+    """
     yield
+    if _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            _commit_world()
 
 
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
-    return build_world()
+    """The committed world, fetched afresh (3 queries): in-memory changes never leak between tests."""
+    assert _world_ids is not None, "the personas world is built by django_db_setup"
+    return fetch_world(_world_ids)
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,40 @@
-from tests.matrix import ALL, CELL_MANAGERS, Row
+from tests.matrix import ALL, CELL_MANAGERS, Row, audited
+
+EVERYONE = ALL | {"staff", "outsider"}
 
 ROWS = {
-    "core:dashboard": Row(allowed=ALL | {"staff", "outsider"}),
+    "core:dashboard": Row(allowed=EVERYONE),
     "core:healthz": Row(public=True),
     "accounts:login": Row(public=True),
     "accounts:logout": Row(auth_step=True),
     "accounts:otp_verify": Row(auth_step=True),
     "accounts:otp_setup": Row(auth_step=True),
-    "accounts:backup_codes": Row(allowed=ALL | {"staff", "outsider"}),
-    "accounts:choose_cell": Row(allowed=ALL | {"staff", "outsider"}),
-    "accounts:charter": Row(allowed=ALL, refused=frozenset({302})),
+    "accounts:backup_codes": Row(allowed=EVERYONE),
+    "accounts:choose_cell": Row(allowed=EVERYONE),
+    "accounts:charter": Row(allowed=ALL),
     "accounts:members": Row(allowed=CELL_MANAGERS),
     "accounts:member_add": Row(
         method="POST",
         allowed=CELL_MANAGERS,
         data=lambda w, c: {"email": w.outsider.email, "role": "member", "service": "CCAS"},
+        redirect_to="accounts:members",
+        effect=audited("membership.created"),
     ),
     "accounts:member_end": Row(
-        method="POST", allowed=CELL_MANAGERS, kwargs=lambda w, c: {"pk": c.members["member"].pk}
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=lambda w, c: {"pk": c.members["member"].pk},
+        redirect_to="accounts:members",
+        effect=audited("membership.ended"),
+        refused=404,
     ),
     "accounts:member_role": Row(
         method="POST",
         allowed=CELL_MANAGERS,
         kwargs=lambda w, c: {"pk": c.members["member"].pk},
         data=lambda w, c: {"role": "guest"},
+        redirect_to="accounts:members",
+        effect=audited("membership.role_changed"),
+        refused=404,
     ),
 }

@@ -1,7 +1,8 @@
 from django.utils import timezone
 
+from cmer.privacy.models import RightsRequest
 from tests.factories_privacy import make_report, make_rights_request
-from tests.matrix import Row
+from tests.matrix import Row, audited, field_is
 
 DPO = frozenset({"dpo"})
 COORDINATOR = frozenset({"coordinator"})
@@ -20,7 +21,7 @@ ROWS = {
     "privacy:charters": Row(allowed=DPO),
     "privacy:accounts": Row(allowed=DPO),
     "privacy:purge_reports": Row(allowed=DPO),
-    "privacy:purge_report": Row(allowed=DPO, kwargs=lambda w, c: {"pk": make_report(c).pk}),
+    "privacy:purge_report": Row(allowed=DPO, kwargs=lambda w, c: {"pk": make_report(c).pk}, refused=404),
     "privacy:register": Row(allowed=DPO),
     "privacy:register_md": Row(allowed=DPO),
     "privacy:register_pdf": Row(allowed=DPO),
@@ -36,15 +37,33 @@ ROWS = {
             "kind": "erasure",
             "received_on": timezone.localdate().isoformat(),
         },
+        redirect_to="privacy:rights",
+        effect=lambda w, c, kw: RightsRequest.objects.filter(reference="C-1").exists(),
     ),
     "privacy:rights_update": Row(
         method="POST",
         allowed=DPO,
         kwargs=lambda w, c: {"pk": make_rights_request(c).pk},
         data=lambda w, c: {"status": "in_progress", "outcome": ""},
+        redirect_to="privacy:rights",
+        effect=field_is(RightsRequest, "status", "in_progress"),
+        refused=404,
     ),
     "privacy:retention": Row(allowed=frozenset({"dpo", "coordinator", "president"})),
-    "privacy:retention_edit": Row(method="POST", allowed=COORDINATOR, data=lambda w, c: POLICY),
-    "privacy:retention_validate": Row(method="POST", allowed=DPO),
-    "privacy:purge_start": Row(method="POST", allowed=COORDINATOR),
+    "privacy:retention_edit": Row(
+        method="POST",
+        allowed=COORDINATOR,
+        data=lambda w, c: POLICY,
+        redirect_to="privacy:retention",
+        effect=audited("retention.policy_update"),
+    ),
+    "privacy:retention_validate": Row(
+        method="POST",
+        allowed=DPO,
+        redirect_to="privacy:retention",
+        effect=audited("retention.policy_validate"),
+    ),
+    "privacy:purge_start": Row(
+        method="POST", allowed=COORDINATOR, redirect_to="privacy:retention", effect=audited("purge.request")
+    ),
 }

@@ -1,9 +1,11 @@
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 
+from cmer.referrals.models import Referral
 from tests.factories import certify, current_indicators, make_referral
-from tests.matrix import CELL_MANAGERS, Row
+from tests.matrix import CELL_MANAGERS, Row, audited
 
 SUBMITTERS = CELL_MANAGERS | {"member", "reporter"}
 
@@ -37,12 +39,23 @@ def referral_post_data():  # type: ignore[no-untyped-def]
     }
 
 
+def _acknowledgement_of_the_new_referral(w, c, kw):  # type: ignore[no-untyped-def]
+    return reverse("referrals:acknowledgement", kwargs={"pk": Referral.objects.latest("pk").pk})
+
+
 ROWS = {
-    "referrals:submit": Row(method="POST", allowed=SUBMITTERS, data=submit_data),
+    "referrals:submit": Row(
+        method="POST",
+        allowed=SUBMITTERS,
+        data=submit_data,
+        redirect_to=_acknowledgement_of_the_new_referral,
+        effect=audited("referral.submit"),
+    ),
     "referrals:mine": Row(allowed=SUBMITTERS),
     # The receipt is its submitter's only: the object is made by cell c's reporter.
     "referrals:acknowledgement": Row(
         allowed=frozenset({"reporter"}),
         kwargs=lambda w, c: {"pk": make_referral(c, by=c.members["reporter"]).pk},
+        refused=404,
     ),
 }

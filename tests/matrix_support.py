@@ -1,5 +1,5 @@
 from tests.factories_meetings import make_action, make_plan
-from tests.matrix import CELL_MANAGERS, Row
+from tests.matrix import CELL_MANAGERS, Row, audited, to
 
 FOLLOWERS = CELL_MANAGERS | {"member", "state_member"}
 
@@ -9,6 +9,7 @@ ROWS = {
     "support:plan": Row(
         allowed=FOLLOWERS,
         kwargs=lambda w, c: {"pk": make_plan(c, services=("svc-member", "svc-state_member")).case_id},
+        refused=404,
     ),
     "support:action_add": Row(
         method="POST",
@@ -20,6 +21,11 @@ ROWS = {
             "start_on": "2026-01-05",
             "end_on": "2026-02-05",
         },
+        redirect_to=to("support:plan", pk="pk"),
+        effect=audited("support.action_assigned"),
+        # The member follows this plan (an action of their service): refused by the predicate.
+        refused=404,
+        refused_for={"member": 403},
     ),
     # An action of the member's service: the state member (another service) gets 404.
     "support:action": Row(
@@ -27,5 +33,8 @@ ROWS = {
         allowed=CELL_MANAGERS | {"member"},
         kwargs=lambda w, c: {"pk": make_action(c, "svc-member").pk},
         data=lambda w, c: {"result": "in_progress", "note": "Premier rendez-vous tenu le 3 mars."},
+        redirect_to=to("support:action", pk="pk"),
+        effect=audited("support.action_updated"),
+        refused=404,
     ),
 }

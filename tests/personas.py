@@ -1,4 +1,9 @@
-"""Personas in two cells (every role), a platform admin and an outsider, for every test."""
+"""Personas in two cells (every role), a platform admin and an outsider, for every test.
+
+The world is committed once per test database (tests/conftest.py) and fetched afresh by the
+`world` fixture; each test's changes are rolled back (or flushed, then the world is committed again,
+after a transactional test).
+"""
 
 from __future__ import annotations
 
@@ -85,6 +90,41 @@ class World:
         if name == "outsider":
             return self.outsider, None
         return self.a.user(name), self.a.members[name]
+
+    def ids(self) -> WorldIds:
+        return WorldIds(
+            cells=(self.a.cell.pk, self.b.cell.pk),
+            members=tuple({role: m.pk for role, m in cw.members.items()} for cw in (self.a, self.b)),
+            staff=self.staff.pk,
+            outsider=self.outsider.pk,
+        )
+
+
+@dataclass(frozen=True)
+class WorldIds:
+    """Primary keys of a committed world, enough to fetch it again in a few queries."""
+
+    cells: tuple[int, int]
+    members: tuple[dict[str, int], ...]
+    staff: int
+    outsider: int
+
+
+def fetch_world(ids: WorldIds) -> World:
+    """Fresh instances of a committed world: 3 queries instead of building it (about 90)."""
+    cells = Cell.objects.in_bulk(ids.cells)
+    pks = [pk for members in ids.members for pk in members.values()]
+    memberships = Membership.objects.select_related("user").in_bulk(pks)
+    users = User.objects.in_bulk([ids.staff, ids.outsider])
+    worlds = []
+    for cell_pk, members in zip(ids.cells, ids.members, strict=True):
+        cw = CellWorld(cells[cell_pk])
+        for role, pk in members.items():
+            membership = memberships[pk]
+            membership.cell = cw.cell  # one instance per cell, as build_world() hands out
+            cw.members[role] = membership
+        worlds.append(cw)
+    return World(worlds[0], worlds[1], users[ids.staff], users[ids.outsider])
 
 
 def build_world() -> World:

@@ -398,34 +398,19 @@ def test_web_purge_request_is_audited_with_its_actor_in_the_purge(world):
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_dpo_console_in_a_browser_is_accessible(live_server, browser, world):
-    from axe_playwright_python.sync_playwright import Axe
-    from django.conf import settings
-    from django.test import Client
+    from tests.e2e.conftest import a11y_problems, signed_in_page
 
-    from tests.personas import login
-
-    shots = ARTIFACTS / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
     make_report(world.a)
     make_rights_request(world.a, received_on=timezone.localdate() - dt.timedelta(days=40))
     event_at(
         timezone.now() - dt.timedelta(days=1), actor_id=world.a.user("member").pk, cell_id=world.a.cell.pk
     )
-    client = login(Client(), world.a.user("dpo"), world.a.members["dpo"])
-    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    page = context.new_page()
+    page = signed_in_page(browser, live_server, world.a.members["dpo"])
     problems = []
     for name in ("dpo", "audit_search", "rights", "register", "retention", "purge_reports"):
         response = page.goto(reverse(f"privacy:{name}"))
         assert response is not None and response.status == 200, name
-        page.screenshot(path=str(shots / f"dpo-{name}.png"), full_page=True)
-        problems += [
-            f"{name}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"
-            for v in Axe().run(page).response["violations"]
-            if v["impact"] in {"serious", "critical"}
-        ]
+        problems += a11y_problems(page, f"dpo-{name}")
     page.goto(reverse("privacy:rights"))
     page.get_by_label("Référence du courrier").fill("COUR-E2E-1")
     page.get_by_label("Droit exercé").select_option("erasure")

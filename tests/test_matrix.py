@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from cmer.audit.models import AuditEvent, Outcome
-from tests.matrix import Row, all_rows
+from tests.matrix import NO_CELL, all_rows, mark_audit, url_names
 from tests.personas import ROLES, persona_client
 
 ROWS = all_rows()
 PERSONAS = [*ROLES, "staff", "outsider"]
-
-
-def url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
-    names: set[str] = set()
-    for entry in (resolver or get_resolver()).url_patterns:
-        if isinstance(entry, URLResolver):
-            ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
-            if entry.namespace == "admin":
-                continue  # the Django admin: staff only, tested in test_admin.py
-            names |= url_names(entry, ns)
-        elif isinstance(entry, URLPattern) and entry.name:
-            names.add(prefix + entry.name)
-    return names
 
 
 def test_every_url_pattern_is_in_the_matrix():
@@ -48,12 +34,6 @@ def test_meta_test_notices_a_new_url(settings):
         clear_url_caches()
 
 
-def _request(client: Client, row: Row, url: str, data: dict) -> int:
-    if row.method == "POST":
-        return client.post(url, data).status_code
-    return client.get(url).status_code
-
-
 ROLE_CASES = [
     (name, persona)
     for name, row in sorted(ROWS.items())
@@ -62,18 +42,41 @@ ROLE_CASES = [
 ]
 
 
+def test_every_post_row_checks_its_side_effect():
+    """A POST row without `effect` could pass while the action silently did nothing."""
+    missing = [name for name, row in ROWS.items() if row.method == "POST" and row.effect is None]
+    assert missing == []
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "persona"), ROLE_CASES)
 def test_role_matrix(world, name, persona):
+    """The exact answer of every URL to every persona (see the row format in tests/matrix.py)."""
     row = ROWS[name]
     client = persona_client(world, persona)
-    url = reverse(name, kwargs=row.kwargs(world, world.a) if row.kwargs else None)
-    status = _request(client, row, url, row.data(world, world.a))
+    kwargs = row.kwargs(world, world.a) if row.kwargs else {}
+    url = reverse(name, kwargs=kwargs or None)
+    data = row.data(world, world.a)
+    if row.given:
+        row.given(world, world.a)
+    mark_audit()
+    response = client.post(url, data) if row.method == "POST" else client.get(url)
+    got = (response.status_code, response.get("Location"))
     if persona in row.allowed:
-        assert status in row.ok, f"{persona} should reach {name}, got {status}"
+        status = row.expected_status()
+        target = row.target(world, world.a, kwargs) if status == 302 else None
+        assert got == (status, target), f"{persona} should get {status} {target or ''} on {name}"
+    elif persona in {"staff", "outsider"}:
+        status, target = NO_CELL
+        assert got == (status, reverse(target)), f"{persona} (no cell) should be sent to choose one"
     else:
-        assert status in row.refused or (status == 302 and persona in {"staff", "outsider"}), (
-            f"{persona} must not reach {name}, got {status}"
+        status = row.refused_status(persona)
+        assert got[0] == status, f"{persona} must get {status} on {name}, got {got}"
+    if row.method == "POST":
+        assert row.effect is not None
+        done = row.effect(world, world.a, {**kwargs, "data": data})
+        assert done is (persona in row.allowed), (
+            f"{name} by {persona}: effect {'missing' if not done else 'happened'}"
         )
 
 
@@ -97,7 +100,9 @@ def test_other_cell_objects_are_404(world, name, persona):
         response = getattr(client, method)(url, row.data(world, world.b))
         if persona == "outsider" and response.status_code == 302:
             continue  # no cell: sent to the cell chooser before any lookup
-        assert response.status_code in {404, 405}, f"{persona} {method} {name}: {response.status_code}"
+        # The row's own method reaches the lookup (404); the other one may be refused first (405).
+        expected = {404} if method == row.method.lower() else {404, 405}
+        assert response.status_code in expected, f"{persona} {method} {name}: {response.status_code}"
     if persona != "outsider":
         assert AuditEvent.objects.filter(outcome=Outcome.DENIED).count() > before
 

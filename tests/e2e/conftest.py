@@ -3,6 +3,9 @@
     page = login_in_browser(page, live_server, user)          # password + real TOTP, via the UI
     page = signed_in_page(browser, live_server, membership)   # session cookie, no login screens
     check_a11y(page, "referral-form")                         # screenshot + 0 serious/critical
+    problems += a11y_problems(page, "referral-form")          # the same, collected for the end
+
+Every browser test uses these; none re-implements the sign-in or the axe run (tests/test_helpers.py).
 
 Screenshots go to artifacts/screenshots/<name>.png (git-ignored): look at them.
 """
@@ -83,9 +86,17 @@ def page_width_overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
-def check_a11y(page: Any, name: str) -> None:
-    """Full-page screenshot to artifacts/screenshots/<name>.png, then 0 serious/critical axe findings."""
+def a11y_problems(page: Any, name: str) -> list[str]:
+    """Full-page screenshot to artifacts/screenshots/<name>.png, then its serious/critical axe findings.
+
+    For journeys that collect the findings of every page and assert once at the end.
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    problems = blocking_violations(page)
+    return [f"{name}: {problem}" for problem in blocking_violations(page)]
+
+
+def check_a11y(page: Any, name: str) -> None:
+    """Full-page screenshot to artifacts/screenshots/<name>.png, then 0 serious/critical axe findings."""
+    problems = a11y_problems(page, name)
     assert not problems, f"{name} ({page.url}): " + "; ".join(problems)

@@ -10,53 +10,34 @@ screenshots go to artifacts/screenshots/training-*.png.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from cmer.referrals.models import Referral
-from cmer.training import catalogue_v1
 from cmer.training.gate import has_valid_certification
-from cmer.training.models import CatalogueVersion, Caveat, Certification, Domain, Indicator
+from cmer.training.models import Certification
+from tests.e2e.conftest import a11y_problems, signed_in_page
 from tests.factories_training import make_provider
-from tests.personas import login
-
-SHOTS = Path("artifacts/screenshots")
-BLOCKING = {"serious", "critical"}
 
 
 class Browser:
     def __init__(self, browser, live_server) -> None:  # type: ignore[no-untyped-def]
-        self.browser, self.base = browser, live_server.url
+        self.browser, self.live_server, self.base = browser, live_server, live_server.url
         self.step = 0
         self.problems: list[str] = []
-        SHOTS.mkdir(parents=True, exist_ok=True)
 
     def page_for(self, membership):  # type: ignore[no-untyped-def]
-        client = login(Client(), membership.user, membership)
-        context = self.browser.new_context(base_url=self.base, locale="fr-FR")
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.base}])
-        return context.new_page()
+        return signed_in_page(self.browser, self.live_server, membership)
 
     def check(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
         self.step += 1
-        page.screenshot(path=str(SHOTS / f"training-{self.step:02d}-{name}.png"), full_page=True)
-        for violation in Axe().run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [n["target"] for n in violation["nodes"]][:3]
-                self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
+        self.problems += a11y_problems(page, f"training-{self.step:02d}-{name}")
 
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_reporter_needs_a_certification_that_a_trainer_issues(live_server, browser, world):
-    if CatalogueVersion.objects.current() is None:  # a transactional test before us flushed it
-        catalogue_v1.load(CatalogueVersion, Domain, Indicator, Caveat)
     make_provider("Institut de prévention Provence")
     reporter = world.a.members["reporter"]
     b = Browser(browser, live_server)

@@ -9,12 +9,8 @@ artifacts/screenshots/journey-*.png.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from faker import Faker
 
@@ -24,12 +20,11 @@ from cmer.accounts.models import Cell, Membership
 from cmer.cases.models import Action, ActionUpdate, Case, SupportPlan
 from cmer.cases.states import State
 from cmer.meetings.models import Decision, Meeting
+from tests.e2e.conftest import a11y_problems, signed_in_page
 from tests.factories import current_indicators
 from tests.factories_training import make_certification
-from tests.personas import CellWorld, login
+from tests.personas import CellWorld
 
-SHOTS = Path("artifacts/screenshots")
-BLOCKING = {"serious", "critical"}
 CANARY = "Canarijourney"
 
 
@@ -37,11 +32,10 @@ class Journey:
     """Browser pages per demo account, a screenshot and an axe run for every page visited."""
 
     def __init__(self, browser, live_server, cell: Cell) -> None:  # type: ignore[no-untyped-def]
-        self.browser, self.base, self.cell = browser, live_server.url, cell
+        self.browser, self.live_server, self.base, self.cell = browser, live_server, live_server.url, cell
         self.step = 0
         self.problems: list[str] = []
         self.pages: dict[str, object] = {}
-        SHOTS.mkdir(parents=True, exist_ok=True)
 
     def membership(self, role: str) -> Membership:
         return Membership.objects.get(
@@ -51,23 +45,13 @@ class Journey:
     def page(self, role: str):  # type: ignore[no-untyped-def]
         """A browser context signed in as the demo account (password and second factor done)."""
         if role not in self.pages:
-            m = self.membership(role)
-            client = login(Client(), m.user, m)
-            context = self.browser.new_context(base_url=self.base, locale="fr-FR")
-            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.base}])
-            self.pages[role] = context.new_page()
+            self.pages[role] = signed_in_page(self.browser, self.live_server, self.membership(role))
         return self.pages[role]
 
     def check(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
         self.step += 1
         assert page.locator("h1").count() >= 1, f"{name}: no heading (error page?)"
-        page.screenshot(path=str(SHOTS / f"journey-{self.step:02d}-{name}.png"), full_page=True)
-        results = Axe().run(page)
-        for violation in results.response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [n["target"] for n in violation["nodes"]][:3]
-                self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
+        self.problems += a11y_problems(page, f"journey-{self.step:02d}-{name}")
 
     def goto(self, role: str, path: str, name: str):  # type: ignore[no-untyped-def]
         page = self.page(role)

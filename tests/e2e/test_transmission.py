@@ -7,46 +7,27 @@ on every page; screenshots go to artifacts/screenshots/exchange-*.png.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from cmer.exchange.models import StateFeedback, Transmission, TransmissionStatus
-from cmer.training import catalogue_v1
-from cmer.training.models import CatalogueVersion, Caveat, Domain, Indicator
+from tests.e2e.conftest import SHOTS, a11y_problems, signed_in_page
 from tests.factories_exchange import make_case_with_facts, make_prefect_info
-from tests.personas import login
-
-SHOTS = Path("artifacts/screenshots")
-BLOCKING = {"serious", "critical"}
 
 
 class Browser:
     def __init__(self, browser, live_server) -> None:  # type: ignore[no-untyped-def]
-        self.browser, self.base = browser, live_server.url
+        self.browser, self.live_server, self.base = browser, live_server, live_server.url
         self.step = 0
         self.problems: list[str] = []
-        SHOTS.mkdir(parents=True, exist_ok=True)
 
     def page_for(self, membership):  # type: ignore[no-untyped-def]
-        client = login(Client(), membership.user, membership)
-        context = self.browser.new_context(base_url=self.base, locale="fr-FR")
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.base}])
-        return context.new_page()
+        return signed_in_page(self.browser, self.live_server, membership)
 
     def check(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
         self.step += 1
         assert page.locator("h1").count() >= 1, f"{name}: no heading (error page?)"
-        page.screenshot(path=str(SHOTS / f"exchange-{self.step:02d}-{name}.png"), full_page=True)
-        for violation in Axe().run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [n["target"] for n in violation["nodes"]][:3]
-                self.problems.append(f"{name}: {violation['id']} ({violation['impact']}) {targets}")
+        self.problems += a11y_problems(page, f"exchange-{self.step:02d}-{name}")
 
     def goto(self, page, path: str, name: str):  # type: ignore[no-untyped-def]
         response = page.goto(path)
@@ -58,8 +39,6 @@ class Browser:
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_prepare_approve_feedback(live_server, browser, world):
-    if CatalogueVersion.objects.current() is None:  # a transactional test before us flushed it
-        catalogue_v1.load(CatalogueVersion, Domain, Indicator, Caveat)
     case = make_case_with_facts(world.a, facts=2)
     make_prefect_info(world.a, case=case)
     b = Browser(browser, live_server)
