@@ -59,14 +59,12 @@ def sri_stylesheet(path: str) -> SafeString:
 
 @register.simple_tag
 def sri_script(path: str, nonce: str = "", module: bool = False) -> SafeString:
-    kind = ' type="module"' if module else " nomodule"
-    return format_html(
-        '<script{} src="{}" integrity="{}" nonce="{}"></script>',
-        SafeString(kind),
-        static(path),
-        integrity(path),
-        nonce,
-    )
+    # Both shapes are literal: nothing but escaped values goes into the markup.
+    if module:
+        shape = '<script type="module" src="{}" integrity="{}" nonce="{}"></script>'
+    else:
+        shape = '<script nomodule src="{}" integrity="{}" nonce="{}"></script>'
+    return format_html(shape, static(path), integrity(path), nonce)
 
 
 @register.simple_tag
