@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from django.urls import path, reverse
 import cmer.urls
 from cmer.accounts.models import User
 from tests.personas import PASSWORD, persona_client
+from tests.production_env import production_env
 
 pytestmark = pytest.mark.django_db
 
@@ -275,23 +275,7 @@ def test_trace_and_friends_never_served(world, method):
 
 
 def _production_env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CMER_", "DATABASE_URL", "PYTEST", "DJANGO_"))
-    }
-    env.update(
-        {
-            "CMER_TESTING": "0",
-            "CMER_SECRET_KEY": secrets.token_urlsafe(64),
-            "CMER_AUDIT_KEY": secrets.token_urlsafe(48),
-            "CMER_FIELD_KEYS": "k1:" + secrets.token_urlsafe(48),
-            "CMER_BLIND_INDEX_KEY": secrets.token_urlsafe(48),
-            "CMER_ALLOWED_HOSTS": "cmer.example.fr",
-            "DJANGO_SETTINGS_MODULE": "cmer.settings",
-        }
-    )
-    return env
+    return production_env()
 
 
 def test_check_deploy_is_clean_under_production_settings():

@@ -9,9 +9,7 @@ integrity hash that does not match what is served makes the browser drop the fil
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
@@ -23,6 +21,7 @@ import pytest
 from django_otp.oath import totp
 
 from tests.e2e.conftest import check_a11y
+from tests.production_env import production_env
 
 pytestmark = pytest.mark.e2e
 
@@ -51,31 +50,18 @@ def _free_port() -> int:
 
 
 def _production_env(tmp: Path, port: int) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("CMER_", "DATABASE_URL", "PYTEST", "DJANGO_"))
-    }
-    env.update(
-        {
-            "CMER_TESTING": "0",
-            "CMER_SECRET_KEY": secrets.token_urlsafe(64),
-            "CMER_AUDIT_KEY": secrets.token_urlsafe(48),
-            "CMER_FIELD_KEYS": "k1:" + secrets.token_urlsafe(48),
-            "CMER_BLIND_INDEX_KEY": secrets.token_urlsafe(48),
-            "CMER_ALLOWED_HOSTS": "127.0.0.1",
-            "CMER_SITE_URL": f"http://127.0.0.1:{port}",
-            # Plain HTTP on the loopback: TLS is the reverse proxy's job (docs/deployment.md).
-            "CMER_SSL_REDIRECT": "0",
-            "CMER_SQLITE_PATH": str(tmp / "db.sqlite3"),
-            "CMER_STATIC_ROOT": str(tmp / "static"),
-            "CMER_AUDIT_CHECKPOINT_PATH": str(tmp / "checkpoints.jsonl"),
-            "CMER_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "DJANGO_SETTINGS_MODULE": "cmer.settings",
-            "PYTHONPATH": str(ROOT),
-        }
+    return production_env(
+        CMER_ALLOWED_HOSTS="127.0.0.1",
+        CMER_SITE_URL=f"http://127.0.0.1:{port}",
+        # Plain HTTP on the loopback: TLS is the reverse proxy's job (docs/deployment.md).
+        CMER_SSL_REDIRECT="0",
+        CMER_SQLITE_PATH=str(tmp / "db.sqlite3"),
+        CMER_STATIC_ROOT=str(tmp / "static"),
+        CMER_AUDIT_CHECKPOINT_PATH=str(tmp / "checkpoints.jsonl"),
+        CMER_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        DJANGO_SETTINGS_MODULE="cmer.settings",
+        PYTHONPATH=str(ROOT),
     )
-    return env
 
 
 def _run(env: dict[str, str], *args: str) -> str:
