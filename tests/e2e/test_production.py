@@ -1,15 +1,19 @@
 """The application as deployed, in a real browser (issue 13, item 1).
 
-DEBUG off, explicit keys, `collectstatic` with the manifest storage into a temporary folder, served
-by gunicorn with whitenoise: the configuration the development server and `live_server` never show.
+DEBUG off, explicit keys, `collectstatic` with the manifest storage, served by gunicorn with
+whitenoise, on the suite's database engine (a database of its own on the PostgreSQL server when the
+suite runs there): the configuration the development server and `live_server` never show.
 Every stylesheet and script of the login page and of a signed-in page must be applied — an
 integrity hash that does not match what is served makes the browser drop the file silently.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
 from django_otp.oath import totp
 
@@ -29,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 EMAIL = "production@test.cmer"
 
-# Runs in the server's environment (production settings, the temporary SQLite file): one cell, one
+# Runs in the server's environment (production settings, its own database): one cell, one
 # coordinator with a confirmed TOTP device; prints the device key for the browser's second factor.
 CREATE_PERSONA = f"""
 import django, json
@@ -49,14 +54,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _production_env(tmp: Path, port: int) -> dict[str, str]:
+def _production_env(tmp: Path, port: int, database: dict[str, str]) -> dict[str, str]:
     return production_env(
         CMER_ALLOWED_HOSTS="127.0.0.1",
         CMER_SITE_URL=f"http://127.0.0.1:{port}",
         # Plain HTTP on the loopback: TLS is the reverse proxy's job (docs/deployment.md).
         CMER_SSL_REDIRECT="0",
-        CMER_SQLITE_PATH=str(tmp / "db.sqlite3"),
-        CMER_STATIC_ROOT=str(tmp / "static"),
+        **database,
+        CMER_STATIC_ROOT=str(_collected_static()),
         CMER_AUDIT_CHECKPOINT_PATH=str(tmp / "checkpoints.jsonl"),
         CMER_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         DJANGO_SETTINGS_MODULE="cmer.settings",
@@ -70,15 +75,72 @@ def _run(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def _collected_static() -> Path:
+    """`collectstatic` output for the current static sources, collected once and reused.
+
+    Compressing ~1,800 files with brotli and gzip takes a minute or more; the SQLite and the
+    PostgreSQL runs of the suite (and a developer's reruns) serve the same files, so the folder is
+    keyed on every source file's path, size and modification time and rebuilt when one changes.
+    """
+    from django.contrib.staticfiles import finders
+
+    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes())
+    for finder in finders.get_finders():
+        for path, storage in sorted(finder.list(None)):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    target = ROOT / ".cache" / f"static-{digest.hexdigest()[:16]}"
+    if not (target / "staticfiles.json").exists():
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        env = production_env(CMER_STATIC_ROOT=str(partial), CMER_SQLITE_PATH=":memory:")
+        _run(env, sys.executable, "manage.py", "collectstatic", "--noinput", "-v0")
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+    return target
+
+
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory):  # type: ignore[no-untyped-def]
+def deployed_database():  # type: ignore[no-untyped-def]
+    """The deployed server's own database: a fresh one on the suite's PostgreSQL server, else a
+    SQLite file (the test database of the suite itself is never touched)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    params = connection.settings_dict
+    name = f"cmer_deployed_{os.getpid()}"
+    admin = dict(
+        host=params["HOST"] or "127.0.0.1",
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
+    yield f"postgres://{params['USER']}{password}@{admin['host']}:{admin['port']}/{name}"
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory, deployed_database):  # type: ignore[no-untyped-def]
     """A gunicorn server on a free loopback port, as an operator starts it; yields (url, TOTP key)."""
     tmp = tmp_path_factory.mktemp("deployed")
     port = _free_port()
-    env = _production_env(tmp, port)
+    database = (
+        {"DATABASE_URL": deployed_database}
+        if deployed_database
+        else {"CMER_SQLITE_PATH": str(tmp / "db.sqlite3")}
+    )
+    env = _production_env(tmp, port, database)
     python = sys.executable
     _run(env, python, "manage.py", "migrate", "--noinput", "-v0")
-    _run(env, python, "manage.py", "collectstatic", "--noinput", "-v0")
     device = json.loads(_run(env, python, "-c", CREATE_PERSONA).strip().splitlines()[-1])
     log = (tmp / "gunicorn.log").open("w")
     server = subprocess.Popen(
