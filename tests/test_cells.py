@@ -293,7 +293,11 @@ def test_membership_views_add_change_end(world):
     added.refresh_from_db()
     assert added.end_date == timezone.localdate()
     assert outsider.get(CHARTER).url == CHOOSE
-    actions = list(AuditEvent.objects.filter(target_id=str(added.pk)).values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(target_type="accounts.membership", target_id=str(added.pk)).values_list(
+            "action", flat=True
+        )
+    )
     assert actions == ["membership.created", "membership.role_changed", "membership.ended"]
 
 
