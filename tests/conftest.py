@@ -63,7 +63,8 @@ def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
     loses the serialized copy and then breaks content types.
     """
     yield
-    if _is_transactional(item):
+    # After the session's last test the test databases are already gone: nothing to restore.
+    if _is_transactional(item) and nextitem is not None:
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():
