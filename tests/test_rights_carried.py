@@ -35,12 +35,7 @@ BIRTH = dt.date(2009, 5, 17)
 
 
 def _subject(request_pk: int, last: str = "Lefranc", first: str = "Noé") -> dict[str, str]:
-    prefix = f"subject{request_pk}"
-    return {
-        f"{prefix}-last_name": last,
-        f"{prefix}-first_name": first,
-        f"{prefix}-birth_date": BIRTH.isoformat(),
-    }
+    return {"last_name": last, "first_name": first, "birth_date": BIRTH.isoformat()}
 
 
 def test_access_extract_holds_the_persons_facts_and_decisions_and_nobody_else(world):

@@ -227,7 +227,7 @@ def _rights_page(request: CellRequest, form: RightsRequestForm, status: int = 20
         (
             item,
             RightsUpdateForm(auto_id=f"req{item.pk}_%s", initial={"status": item.status}),
-            SubjectForm(prefix=f"subject{item.pk}") if item.status != RightsStatus.CLOSED else None,
+            SubjectForm(auto_id=f"subject{item.pk}_%s") if item.status != RightsStatus.CLOSED else None,
         )
         for item in requests
     ]
@@ -366,7 +366,7 @@ def rights_extract(request: CellRequest, pk: int) -> HttpResponse:
     item = get_visible_or_404(request, RightsRequest.objects.visible_to(membership), pk=pk)
     if not can_extract_access(membership):
         raise deny(request, "rights.access_extract", item)
-    form = SubjectForm(request.POST, prefix=f"subject{item.pk}")
+    form = SubjectForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Indiquez le nom, le prénom et la date de naissance exacts."))
         return redirect("privacy:rights")
@@ -442,7 +442,7 @@ def erase(request: CellRequest, pk: int) -> HttpResponse:
                 % {"n": report.counts.get("cases.Case", 0)},
             )
             return redirect("cases:list")
-    count = Case.objects.filter(person_id=case.person_id).count()
+    count = Case.objects.visible_to(request.membership).filter(person_id=case.person_id).count()
     status = 400 if request.method == "POST" else 200
     return render(request, "privacy/erase.html", {"case": case, "form": form, "count": count}, status=status)
 
