@@ -170,11 +170,11 @@ def test_an_erasure_keeps_statistics_consistent_and_the_chain_verifiable(world):
 def test_no_person_stays_undecided_beyond_the_set_time_without_being_listed(world):
     cw = world.a
     today = timezone.localdate()
-    ages = [0, 29, 31, 45, 200]  # days since opening
+    ages = [0, 29, 30, 31, 45, 60, 200]  # days since opening; 31 is the first one overdue
     cases = {}
     for days in ages:
         cases[days] = make_case(cw, State.SUPPORT, opened_at=timezone.now() - dt.timedelta(days=days))
-    informed, deferred, overdue_deferral = cases[31], cases[45], cases[200]
+    informed, deferred, overdue_deferral = cases[60], cases[45], cases[200]
     by = cw.members["coordinator"]
     information_decide(person=informed.person, status="informed", informed_on=today, method="letter", by=by)
     information_decide(
@@ -205,12 +205,13 @@ def test_no_person_stays_undecided_beyond_the_set_time_without_being_listed(worl
             latest is not None and latest.status == "deferred" and latest.review_on < today
         )
         assert (case.pk in listed) == must, case.pk
-    assert listed[overdue_deferral.pk] == "review_due"
+    assert listed[overdue_deferral.pk] == "review_due" and listed[cases[31].pk] == "undecided"
+    assert cases[30].pk not in listed
     # A deferral comes back at closure.
     case_close(case=deferred, reason="end_of_support", by=by)
     assert {r.case_id: r.kind for r in information_due(cw.cell.pk)}[deferred.pk] == "closure_review"
     page = persona_client(world, "dpo").get(reverse("privacy:information_due"))
-    assert page.status_code == 200 and cases[45].reference in page.content.decode()
+    assert page.status_code == 200 and cases[31].reference in page.content.decode()
 
 
 def test_attaching_a_second_signalement_gives_one_situation_with_two(world):
@@ -284,3 +285,15 @@ def test_the_dpo_reads_the_reasons_given_to_open_archives(world):
     page = persona_client(world, "dpo").get(reverse("privacy:archive_reasons"))
     assert page.status_code == 200 and "Demande du juge des enfants du 3 mars." in page.content.decode()
     assert AuditEvent.objects.filter(action="dpo.archive_reasons").exists()
+
+
+def test_the_information_letter_names_the_controller_and_dpo_and_no_one_else(world, settings):
+    settings.CMER_CONTROLLER = "Ville de Miramas"
+    settings.CMER_DPO_CONTACT = "dpo@ville-exemple.fr"
+    case = make_case(world.a, State.SUPPORT, person=make_person(world.a.cell, last_name="Garnier"))
+    response = persona_client(world, "coordinator").get(reverse("cases:information_letter", args=[case.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(pdf_text(response.content).split())
+    assert "Ville de Miramas" in text and "dpo@ville-exemple.fr" in text and case.reference in text
+    assert "Garnier" not in text and "Vos droits" in text
+    assert AuditEvent.objects.filter(action="case.information_letter", target_id=str(case.pk)).exists()

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cmer.accounts.http import CellRequest
@@ -338,14 +339,18 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
         due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
         uninformed = len(information_due(membership.cell_id, today))
-        return {
-            "title": _("Protection des données"),
-            "text": _(
-                "%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours ; "
-                "%(uninformed)s personne(s) sans décision d'information valable."
-            )
-            % {"open": open_requests.count(), "due": due, "uninformed": uninformed},
+        requests_text = _(
+            "%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours."
+        ) % {
+            "open": open_requests.count(),
+            "due": due,
         }
+        information_text = ngettext(
+            "%(n)s personne sans décision d'information valable.",
+            "%(n)s personnes sans décision d'information valable.",
+            uninformed,
+        ) % {"n": uninformed}
+        return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}"}
     if can_see_destructions_coming(membership):
         soon = (
             Case.objects.visible_to(membership)
