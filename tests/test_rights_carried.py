@@ -144,7 +144,7 @@ def test_an_erasure_keeps_statistics_consistent_and_the_chain_verifiable(world):
 
     assert totals() == (3, 3)
     client = persona_client(world, "coordinator")
-    response = client.post(reverse("privacy:erase", args=[erased.pk]), {"confirm": "on"})
+    response = client.post(reverse("privacy:erase", args=[erased.pk]), {"mode": "erasure", "confirm": "on"})
 
     assert response.status_code == 302
     assert (
@@ -297,3 +297,24 @@ def test_the_information_letter_names_the_controller_and_dpo_and_no_one_else(wor
     assert "Ville de Miramas" in text and "dpo@ville-exemple.fr" in text and case.reference in text
     assert "Garnier" not in text and "Vos droits" in text
     assert AuditEvent.objects.filter(action="case.information_letter", target_id=str(case.pk)).exists()
+
+
+def test_a_restriction_archives_the_finished_situations_and_waits_for_open_ones(world):
+    cw = world.a
+    person = make_person(cw.cell, last_name="Vidal", first_name="Noa", birth_date=BIRTH)
+    ended = make_case(cw, State.CLOSED, person=person)
+    still_open = make_case(cw, State.SUPPORT, person=person)
+    client = persona_client(world, "coordinator")
+    url = reverse("privacy:erase", args=[ended.pk])
+
+    refused = client.post(url, {"mode": "restriction", "confirm": "on"})
+    assert refused.status_code == 400 and "encore suivie" in refused.content.decode()
+    ended.refresh_from_db()
+    assert ended.state == State.CLOSED and not PurgeReport.objects.filter(trigger="rights").exists()
+
+    Case.objects.filter(pk=still_open.pk).update(state=State.CLOSED)
+    assert client.post(url, {"mode": "restriction", "confirm": "on"}).status_code == 302
+    assert set(Case.objects.filter(person=person).values_list("state", flat=True)) == {State.ARCHIVED}
+    assert PurgeReport.objects.get(trigger="rights").counts == {"archived": 2, "rule.restriction": 2}
+    assert AuditEvent.objects.filter(action="rights.restriction").exists()
+    assert Person.objects.filter(pk=person.pk).exists()  # kept, only stored

@@ -138,6 +138,17 @@ class RectifyForm(DsfrBaseForm):
 
 
 class EraseForm(DsfrBaseForm):
+    mode = forms.ChoiceField(
+        label=_("Droit exercé"),
+        choices=[
+            ("erasure", _("effacement : destruction définitive (art. 17)")),
+            ("restriction", _("limitation : archivage, conservation seule (art. 18)")),
+        ],
+        widget=forms.RadioSelect,
+        initial="erasure",
+    )
     confirm = forms.BooleanField(
-        label=_("Je confirme l'effacement définitif de toutes les données de cette personne dans la cellule"),
+        label=_(
+            "Je confirme : la décision a été prise sur une demande de la personne et sa base légale le permet"
+        ),
     )

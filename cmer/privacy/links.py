@@ -30,6 +30,6 @@ def erase_link(membership: Membership, case: Case) -> CaseLink | None:
         return None
     return CaseLink(
         reverse("privacy:erase", args=[case.pk]),
-        _("Effacer la personne (droit à l'effacement)"),
+        _("Effacer ou limiter (droits de la personne)"),
         "fr-icon-delete-line",
     )

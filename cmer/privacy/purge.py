@@ -60,6 +60,7 @@ KIND_LABELS: dict[str, Promise] = {
     "rule.young_age": _("règle : âge limite (mineurs et jeunes majeurs)"),
     "rule.adult_cap": _("règle : durée maximale (majeurs)"),
     "rule.erasure": _("effacement à la demande de la personne (art. 17)"),
+    "rule.restriction": _("limitation du traitement à la demande de la personne (art. 18)"),
 }
 
 
@@ -295,5 +296,56 @@ def purge_person(*, person: Person, by: Membership) -> PurgeReport:
             cell=cell.pk,
             target=report,
             data={"destroyed": counts.get("cases.Case", 0)},
+        )
+    return report
+
+
+# What a restriction (GDPR art. 18) can archive at once: the finished states.
+RESTRICTABLE = frozenset({State.CLOSED, State.COMMON_LAW, State.DISMISSED})
+
+
+def restrict_person(*, person: Person, by: Membership) -> PurgeReport:
+    """Limit the processing of one person's data (GDPR art. 18) to storage: archive their cases.
+
+    An archived case is read only, and only after a written reason the DPO sees; nothing is
+    destroyed before its retention ends. A situation still followed must be closed first, so the
+    whole request is refused (nothing archived) while one is open. A PurgeReport (trigger
+    "rights") says how many were archived.
+    """
+    if person.cell_id != by.cell_id:
+        raise PurgeRefused(gettext("Cette personne n'est pas suivie par votre cellule."), code="other_cell")
+    cases = list(Case.objects.filter(person=person).exclude(state=State.ARCHIVED).order_by("pk"))
+    if any(case.state not in RESTRICTABLE for case in cases):
+        raise PurgeRefused(
+            gettext(
+                "Une situation de cette personne est encore suivie : clôturez-la avant de limiter le traitement."
+            ),
+            code="still_followed",
+        )
+    with transaction.atomic():
+        report = PurgeReport.objects.create(
+            cell=person.cell,
+            as_of=timezone.localdate(),
+            dry_run=False,
+            trigger=PurgeTrigger.RIGHTS,
+            started_at=timezone.now(),
+        )
+        for case in cases:
+            case_transition(
+                case=case,
+                to_state=State.ARCHIVED,
+                by=by,
+                note=gettext("Limitation du traitement (RGPD art. 18)."),
+            )
+        report.counts = {"archived": len(cases), "rule.restriction": len(cases)}
+        report.status = PurgeStatus.DONE
+        report.finished_at = timezone.now()
+        report.save(update_fields=["counts", "status", "finished_at"])
+        record(
+            action="rights.restriction",
+            actor=by.user_id,
+            cell=person.cell_id,
+            target=report,
+            data={"archived": len(cases)},
         )
     return report

@@ -53,7 +53,7 @@ from cmer.privacy.permissions import (
     can_validate_retention,
     can_view_retention,
 )
-from cmer.privacy.purge import KIND_LABELS, purge_person, purge_run
+from cmer.privacy.purge import KIND_LABELS, purge_person, purge_run, restrict_person
 from cmer.privacy.retention import policy_for
 from cmer.privacy.rights import IDENTITY_FIELDS, access_extract, person_rectify
 from cmer.privacy.scopes import accounts_visible_to, audit_events_visible_to, charter_acceptances_visible_to
@@ -439,14 +439,26 @@ def erase(request: CellRequest, pk: int) -> HttpResponse:
     case = _case_for_rights(request, pk, can_erase_person, "rights.erasure")
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        report = run_service(request, lambda: purge_person(person=case.person, by=request.membership))
-        if report is not None:
-            messages.success(
-                request,
-                _("Effacement réalisé : %(n)s situation(s) détruite(s). Le rapport est transmis au DPO.")
-                % {"n": report.counts.get("cases.Case", 0)},
+        if form.cleaned_data["mode"] == "restriction":
+            restricted = run_service(
+                request, lambda: restrict_person(person=case.person, by=request.membership)
             )
-            return redirect("cases:list")
+            if restricted is not None:
+                messages.success(
+                    request,
+                    _("Traitement limité : %(n)s situation(s) archivée(s). Le rapport est transmis au DPO.")
+                    % {"n": restricted.counts.get("archived", 0)},
+                )
+                return redirect("cases:list")
+        else:
+            report = run_service(request, lambda: purge_person(person=case.person, by=request.membership))
+            if report is not None:
+                messages.success(
+                    request,
+                    _("Effacement réalisé : %(n)s situation(s) détruite(s). Le rapport est transmis au DPO.")
+                    % {"n": report.counts.get("cases.Case", 0)},
+                )
+                return redirect("cases:list")
     count = Case.objects.visible_to(request.membership).filter(person_id=case.person_id).count()
     status = 400 if request.method == "POST" else 200
     return render(request, "privacy/erase.html", {"case": case, "form": form, "count": count}, status=status)
