@@ -129,6 +129,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cmer.core.middleware.request_id",
+    "cmer.core.middleware.robots_noindex",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -316,6 +317,17 @@ DEFAULT_FROM_EMAIL = env("CMER_FROM_EMAIL", "cmer@localhost")
 CMER_STATE_BRAND = env_bool("CMER_STATE_BRAND")
 CMER_OPERATOR_NAME = env("CMER_OPERATOR_NAME", "Commune")
 CMER_SITE_TITLE = "CMER"
+
+# Who answers for the service, shown on the public pages, the information letter and the access
+# extract (docs/rules.md §13). Each deployment sets its own; the defaults say "to be completed".
+CMER_CONTROLLER = env("CMER_CONTROLLER", CMER_OPERATOR_NAME)
+CMER_CONTROLLER_ADDRESS = env("CMER_CONTROLLER_ADDRESS", "Hôtel de ville (adresse à compléter)")
+CMER_DPO_CONTACT = env("CMER_DPO_CONTACT", "Délégué à la protection des données (contact à compléter)")
+CMER_PUBLICATION_DIRECTOR = env("CMER_PUBLICATION_DIRECTOR", "Le maire (nom à compléter)")
+CMER_HOST = env("CMER_HOST", "Hébergeur (nom et adresse à compléter)")
+CMER_ACCESSIBILITY_CONTACT = env("CMER_ACCESSIBILITY_CONTACT", CMER_DPO_CONTACT)
+# Days after a case opens within which the person's information must be decided (docs/rules.md §13).
+CMER_INFORMATION_DAYS = env_int("CMER_INFORMATION_DAYS", 30)
 
 # Logs carry ids and codes only; never request bodies (personal data).
 LOGGING = {

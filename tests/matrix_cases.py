@@ -1,6 +1,12 @@
+from datetime import date
+
+from django.urls import reverse
+from django.utils import timezone
+
 from cmer.cases.models import Case
-from tests.factories import make_case
+from tests.factories import make_case, make_person
 from tests.matrix import CELL_MANAGERS, Row, audited, both, field_is, to
+from tests.personas import CellWorld
 
 ROWS = {
     "cases:list": Row(allowed=CELL_MANAGERS),
@@ -50,4 +56,41 @@ ROWS = {
         effect=audited("case.archive_access"),
         refused=404,
     ),
+    "cases:attach": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=lambda w, c: {"pk": _attach_pair(c).pk},
+        data=lambda w, c: {"into": _ATTACH["into"], "reason": "same_person"},
+        redirect_to=lambda w, c, kw: reverse("cases:detail", args=[_ATTACH["into"]]),
+        effect=lambda w, c, kw: not Case.objects.filter(pk=kw["pk"]).exists(),
+        refused=404,
+    ),
+    "cases:information": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=lambda w, c: {"pk": make_case(c, state="support").pk},
+        data=lambda w, c: {
+            "status": "informed",
+            "informed_on": timezone.localdate().isoformat(),
+            "method": "letter",
+        },
+        redirect_to=to("cases:detail", pk="pk"),
+        effect=audited("person.information"),
+        refused=404,
+    ),
+    "cases:information_letter": Row(
+        allowed=CELL_MANAGERS, kwargs=lambda w, c: {"pk": make_case(c, state="support").pk}, refused=404
+    ),
 }
+
+# The case a new signalement is attached to, created with the new one by _attach_pair.
+_ATTACH: dict[str, int] = {}
+
+
+def _attach_pair(c: CellWorld) -> Case:
+    """A known person's open case and a new case about the same person (blind-index match)."""
+    known = make_case(
+        c, state="support", person=make_person(c.cell, last_name="Matrice", birth_date=date(2008, 1, 2))
+    )
+    _ATTACH["into"] = known.pk
+    return make_case(c, person=make_person(c.cell, last_name="Matrice", birth_date=date(2008, 1, 2)))

@@ -1,8 +1,9 @@
 from django.utils import timezone
 
 from cmer.privacy.models import RightsRequest
+from tests.factories import make_case
 from tests.factories_privacy import make_report, make_rights_request
-from tests.matrix import Row, audited, field_is
+from tests.matrix import CELL_MANAGERS, Row, audited, field_is
 
 DPO = frozenset({"dpo"})
 COORDINATOR = frozenset({"coordinator"})
@@ -66,4 +67,24 @@ ROWS = {
     "privacy:purge_start": Row(
         method="POST", allowed=COORDINATOR, redirect_to="privacy:retention", effect=audited("purge.request")
     ),
+    "privacy:rights_extract": Row(
+        method="POST",
+        allowed=DPO,
+        kwargs=lambda w, c: {"pk": make_rights_request(c, kind="access").pk},
+        data=lambda w, c: {"last_name": "Inconnu", "first_name": "Nul", "birth_date": "2008-01-02"},
+        redirect_to="privacy:rights",
+        effect=audited("rights.access_extract"),
+        refused=404,
+    ),
+    "privacy:rectify": Row(
+        allowed=CELL_MANAGERS, kwargs=lambda w, c: {"pk": make_case(c, state="support").pk}, refused=404
+    ),
+    "privacy:erase": Row(
+        allowed=COORDINATOR,
+        kwargs=lambda w, c: {"pk": make_case(c, state="support").pk},
+        refused=404,
+        refused_for={"president": 403},
+    ),
+    "privacy:information_due": Row(allowed=DPO),
+    "privacy:archive_reasons": Row(allowed=DPO),
 }

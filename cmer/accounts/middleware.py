@@ -17,11 +17,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts.http import AccountRequest
 from cmer.accounts.models import Membership
+from cmer.core.public import PUBLIC_PAGES
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
 # URL names a signed-in user may reach before the second factor is verified.
-SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout"}
+# The public pages (legal notice, personal data, accessibility, site map) are open to everyone.
+SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout", *PUBLIC_PAGES}
 # URL names reachable before the current cell's charter is accepted.
 CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:choose_cell",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
+from cmer.cases.models import AttachReason, Case, DeferralReason, InformationMethod, InformationStatus
 from cmer.cases.permissions import QUALIFY_EXITS
 from cmer.cases.states import CloseReason, State
 
@@ -50,3 +53,46 @@ class StateFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("État"), choices=[("", _("Tous")), *list(State.choices)], required=False
     )
+
+
+class AttachForm(DsfrBaseForm):
+    """Attach this new case's signalement to one of the known person's situations (listed on the page)."""
+
+    into = forms.TypedChoiceField(label=_("Situation de rattachement"), coerce=int, choices=())
+    reason = forms.ChoiceField(label=_("Motif du rattachement"), choices=AttachReason.choices)
+
+    def __init__(self, *args: Any, targets: list[Case] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.fields["into"].choices = [(c.pk, f"{c.reference} ({c.get_state_display()})") for c in targets]
+
+
+class InformationForm(DsfrBaseForm):
+    status = forms.ChoiceField(
+        label=_("Décision"), choices=InformationStatus.choices, widget=forms.RadioSelect
+    )
+    informed_on = forms.DateField(
+        label=_("Informée le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    method = forms.ChoiceField(
+        label=_("Moyen"), choices=[("", "—"), *InformationMethod.choices], required=False
+    )
+    deferral_reason = forms.ChoiceField(
+        label=_("Motif du report (RGPD art. 23)"),
+        choices=[("", "—"), *DeferralReason.choices],
+        required=False,
+    )
+    review_on = forms.DateField(
+        label=_("À réexaminer le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("status") == InformationStatus.INFORMED:
+            for name in ("informed_on", "method"):
+                if not data.get(name):
+                    self.add_error(name, _("Obligatoire quand la personne a été informée."))
+        elif data.get("status") == InformationStatus.DEFERRED:
+            for name in ("deferral_reason", "review_on"):
+                if not data.get(name):
+                    self.add_error(name, _("Obligatoire quand l'information est différée."))
+        return data

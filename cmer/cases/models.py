@@ -262,3 +262,96 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cell_id}/{self.year}: {self.last}"
+
+
+class InformationStatus(models.TextChoices):
+    INFORMED = "informed", _("informée")
+    DEFERRED = "deferred", _("information différée")
+
+
+class InformationMethod(models.TextChoices):
+    LETTER = "letter", _("par courrier")
+    INTERVIEW = "interview", _("lors d'un entretien")
+    LEGAL_REPRESENTATIVE = "legal_representative", _("par l'intermédiaire du représentant légal (mineur)")
+
+
+class DeferralReason(models.TextChoices):
+    """GDPR art. 23 limits: the closed list of reasons to defer informing a person."""
+
+    COMPROMISE_PREVENTION = "compromise_prevention", _("informer compromettrait l'action de prévention")
+    STATE_ASSESSMENT = "state_assessment", _("évaluation en cours par les services de l'État")
+    JUDICIAL_PROCEEDINGS = "judicial_proceedings", _("procédure judiciaire en cours")
+    PERSON_UNREACHABLE = "person_unreachable", _("personne injoignable à ce jour")
+
+
+class InformationDecision(models.Model):
+    """Whether a followed person was informed (GDPR art. 13/14) or why it is deferred (art. 23).
+
+    One row per decision, never changed: the latest is the current one, the earlier ones are the
+    history. docs/rules.md §13.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="information_decisions")
+    status = models.CharField(_("décision"), max_length=12, choices=InformationStatus.choices)
+    informed_on = models.DateField(_("informée le"), null=True, blank=True)
+    method = models.CharField(_("moyen"), max_length=24, choices=InformationMethod.choices, blank=True)
+    deferral_reason = models.CharField(
+        _("motif du report"), max_length=24, choices=DeferralReason.choices, blank=True
+    )
+    review_on = models.DateField(_("à réexaminer le"), null=True, blank=True)
+    decided_by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(status="informed", informed_on__isnull=False, deferral_reason="") & ~Q(method="")
+                )
+                | (Q(status="deferred", review_on__isnull=False, method="") & ~Q(deferral_reason="")),
+                name="information_decision_complete",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.status}"
+
+
+class RectificationReason(models.TextChoices):
+    RIGHTS_REQUEST = "rights_request", _("demande de rectification de la personne (art. 16)")
+    INTAKE_ERROR = "intake_error", _("erreur de saisie constatée")
+    NEW_DOCUMENT = "new_document", _("pièce justificative reçue")
+
+
+class Rectification(models.Model):
+    """That identity fields or facts of a person were corrected: which fields, why, by whom.
+
+    The names of the fields only, never their old or new values (docs/rules.md §13).
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="rectifications")
+    fields = models.JSONField(default=list)
+    facts = models.PositiveSmallIntegerField(default=0)
+    reason = models.CharField(_("motif"), max_length=16, choices=RectificationReason.choices)
+    by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.at:%Y-%m-%d}"
+
+    @property
+    def field_labels(self) -> list[str]:
+        labels = [str(getattr(Person._meta.get_field(name), "verbose_name", name)) for name in self.fields]
+        if self.facts:
+            labels.append(str(_("faits observés")))
+        return labels
+
+
+class AttachReason(models.TextChoices):
+    SAME_PERSON = "same_person", _("même personne, identité vérifiée")
+    NEW_FACTS = "new_facts", _("faits nouveaux sur une situation déjà suivie")
+    REOPEN = "reopen", _("faits nouveaux après clôture : réouverture")

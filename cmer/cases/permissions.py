@@ -63,3 +63,13 @@ def archive_window_open(membership: Membership | None, case: Case) -> bool:
         return False
     since = timezone.now() - ARCHIVE_ACCESS_WINDOW
     return ArchiveAccess.objects.filter(case=case, by=membership, at__gte=since).exists()
+
+
+def can_attach_case(membership: Membership | None, case: Case) -> bool:
+    """The president or coordinator attaches a new signalement to the known person's situation."""
+    return _manager_of(membership, case)
+
+
+def can_record_information(membership: Membership | None, case: Case) -> bool:
+    """The president or coordinator records whether the person was informed, or why it is deferred."""
+    return _manager_of(membership, case)

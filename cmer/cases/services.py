@@ -9,16 +9,26 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Cell, Membership
 from cmer.audit.services import record
-from cmer.cases.models import ArchiveAccess, Case, Person, ReferenceCounter, SystemActor, Transition
+from cmer.cases.models import (
+    ArchiveAccess,
+    AttachReason,
+    Case,
+    Person,
+    ReferenceCounter,
+    SystemActor,
+    Transition,
+)
 from cmer.cases.persons import is_minor
 from cmer.cases.schedule import case_deletion_date_refresh
 from cmer.cases.states import CloseReason, State, can_transition, path_between
 from cmer.core.errors import DomainError
+from cmer.notifications.models import Notification
 
 
 class TransitionError(DomainError):
@@ -197,3 +207,71 @@ def archive_access_grant(*, case: Case, reason: str, by: Membership) -> ArchiveA
         data={"access": access.pk},
     )
     return access
+
+
+# A just-received case can be folded into an earlier one; later, it has a history of its own.
+ATTACHABLE = frozenset({State.RECEIVED, State.PREQUALIFICATION})
+# Open situations a new signalement can join; a closed one is reopened (within retention).
+ATTACH_TARGETS = frozenset(
+    {State.TO_REVIEW, State.REVIEWED, State.SUPPORT, State.WATCH, State.TRANSMITTED, State.CLOSED}
+)
+
+
+@transaction.atomic
+def case_attach(*, case: Case, into: Case, reason: str, by: Membership) -> Case:
+    """Attach the signalement(s) of a new case to the open situation of the same person.
+
+    One situation per person (docs/rules.md §3): the persons must match by blind index in the same
+    cell; a closed target is reopened (back to review) while its retention runs. The new case and
+    its duplicate person are then removed, so no second file exists. Audited on the target.
+    """
+    if reason not in AttachReason.values:
+        raise TransitionError(_("Motif de rattachement inconnu."), code="unknown_reason")
+    locked = Case.objects.select_for_update().select_related("person").get(pk=case.pk)
+    target = Case.objects.select_for_update().select_related("person").get(pk=into.pk)
+    if not (locked.cell_id == target.cell_id == by.cell_id):
+        raise TransitionError(_("Cette situation n'appartient pas à votre cellule."), code="other_cell")
+    if locked.pk == target.pk or locked.person.name_index != target.person.name_index:
+        raise TransitionError(_("Les deux situations ne concernent pas la même personne."), code="not_same")
+    if locked.state not in ATTACHABLE:
+        raise TransitionError(_("Seul un signalement qui vient d'arriver peut être rattaché."), code="late")
+    if target.state not in ATTACH_TARGETS:
+        raise TransitionError(
+            _("La situation choisie n'est ni en cours ni clôturée : elle ne peut pas être rouverte."),
+            code="target_state",
+        )
+    today = timezone.localdate()
+    if target.state == State.CLOSED:
+        if target.scheduled_deletion is not None and target.scheduled_deletion <= today:
+            raise TransitionError(
+                _("La durée de conservation de cette situation est écoulée."), code="retention_over"
+            )
+        case_transition(
+            case=target, to_state=State.TO_REVIEW, by=by, note=_("Réouverture : nouveau signalement.")
+        )
+    moved = locked.referrals.update(case=target, person=target.person)
+    duplicate_person = locked.person
+    # The in-app notices about the removed case point nowhere now.
+    Notification.objects.filter(target_type="cases.case", target_id=locked.pk).delete()
+    locked_pk = locked.pk
+    try:
+        with transaction.atomic():
+            locked.delete()
+            if not duplicate_person.cases.exists() and not duplicate_person.referrals.exists():
+                duplicate_person.delete()
+    except ProtectedError as exc:
+        raise TransitionError(
+            _(
+                "Cette situation a déjà des éléments propres (réunion, transmission) : rattachement impossible."
+            ),
+            code="has_dependants",
+        ) from exc
+    record(
+        action="case.attach",
+        actor=by.user_id,
+        cell=target.cell_id,
+        target=target,
+        data={"from": locked_pk, "referrals": moved, "reason": reason},
+    )
+    into.refresh_from_db()
+    return target

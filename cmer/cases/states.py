@@ -33,7 +33,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.TRANSMITTED: frozenset({S.TO_REVIEW, S.SUPPORT, S.CLOSED}),
     S.DISMISSED: frozenset({S.ARCHIVED}),
     S.COMMON_LAW: frozenset({S.ARCHIVED}),
-    S.CLOSED: frozenset({S.ARCHIVED}),
+    # Reopening (new facts about the same person, within retention) sends the case back to a meeting.
+    S.CLOSED: frozenset({S.ARCHIVED, S.TO_REVIEW}),
     S.ARCHIVED: frozenset(),
 }
 # States in which the case is finished for the cell (read-only but for archiving).

@@ -13,4 +13,7 @@ urlpatterns = [
     path("<int:pk>/cloturer/", views.close, name="close"),
     path("<int:pk>/archiver/", views.archive, name="archive"),
     path("<int:pk>/consulter-archive/", views.archive_access, name="archive_access"),
+    path("<int:pk>/rattacher/", views.attach, name="attach"),
+    path("<int:pk>/information/", views.information, name="information"),
+    path("<int:pk>/lettre-information.pdf", views.information_letter, name="information_letter"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -14,23 +15,43 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cmer.accounts.http import CellRequest
+from cmer.accounts.models import Membership
 from cmer.audit.services import record
-from cmer.cases.forms import ArchiveReasonForm, CloseForm, PersonSearchForm, QualifyForm, StateFilterForm
+from cmer.cases.forms import (
+    ArchiveReasonForm,
+    AttachForm,
+    CloseForm,
+    InformationForm,
+    PersonSearchForm,
+    QualifyForm,
+    StateFilterForm,
+)
+from cmer.cases.information import information_deadline, information_decide
 from cmer.cases.links import links_for
 from cmer.cases.models import Case, Transition
 from cmer.cases.permissions import (
     archive_window_open,
     can_archive_case,
+    can_attach_case,
     can_close_case,
     can_list_cases,
     can_qualify,
     can_read_archive,
+    can_record_information,
     can_search_persons,
 )
 from cmer.cases.persons import find_known_persons
-from cmer.cases.services import archive_access_grant, case_close, case_qualify, case_transition
+from cmer.cases.services import (
+    ATTACH_TARGETS,
+    archive_access_grant,
+    case_attach,
+    case_close,
+    case_qualify,
+    case_transition,
+)
 from cmer.cases.states import State
 from cmer.core.errors import run_service
+from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
 
 PAGE_SIZE = 50
@@ -51,7 +72,16 @@ def _case_context(case: Case) -> dict[str, Any]:
         "observations__indicator__domain"
     )
     transitions = Transition.objects.filter(case=case).select_related("by__user")
-    return {"case": case, "person": case.person, "referrals": referrals, "transitions": transitions}
+    person = case.person
+    return {
+        "case": case,
+        "person": person,
+        "referrals": referrals,
+        "transitions": transitions,
+        "information": list(person.information_decisions.select_related("decided_by__user")),
+        "information_deadline": information_deadline(person.cases.order_by("opened_at")[0].opened_at),
+        "rectifications": list(person.rectifications.select_related("by__user")),
+    }
 
 
 @require_GET
@@ -94,6 +124,8 @@ def detail(request: CellRequest, pk: int) -> HttpResponse:
     context["close_form"] = CloseForm() if can_close_case(membership, case) else None
     context["can_archive"] = can_archive_case(membership, case)
     context["case_links"] = links_for(membership, case)
+    if can_record_information(membership, case):
+        context["information_form"] = InformationForm()
     return render(request, "cases/detail.html", context)
 
 
@@ -136,6 +168,9 @@ def qualify(request: CellRequest, pk: int) -> HttpResponse:
         .only("reference", "state")
     )
     context["form"] = form
+    if can_attach_case(membership, case) and case.state in (State.RECEIVED, State.PREQUALIFICATION):
+        targets = [c for c in context["known_cases"] if c.state in ATTACH_TARGETS]
+        context["attach_form"] = AttachForm(targets=targets) if targets else None
     status = 400 if request.method == "POST" else 200
     return render(request, "cases/qualify.html", context, status=status)
 
@@ -216,3 +251,90 @@ def search(request: CellRequest) -> HttpResponse:
             data={"matches": len(results)},
         )
     return render(request, "cases/search.html", {"form": form, "results": results})
+
+
+def _attach_targets(membership: Membership, case: Case) -> list[Case]:
+    """The same person's situations of this cell that a new signalement may join (blind-index match)."""
+    known = find_known_persons(case.cell_id, case.person.last_name, case.person.first_name, _birth(case))
+    return list(
+        Case.objects.visible_to(membership)
+        .filter(person__in=known.exclude(pk=case.person_id), state__in=ATTACH_TARGETS)
+        .only("reference", "state", "cell_id", "scheduled_deletion")
+    )
+
+
+@require_POST
+def attach(request: CellRequest, pk: int) -> HttpResponse:
+    """One situation per person: fold this new case's signalement into the known person's situation."""
+    membership = request.membership
+    case = get_visible_or_404(request, Case.objects.visible_to(membership).select_related("person"), pk=pk)
+    if not can_attach_case(membership, case):
+        raise deny(request, "case.attach", case)
+    targets = _attach_targets(membership, case)
+    form = AttachForm(request.POST, targets=targets)
+    if not form.is_valid():
+        messages.error(request, _("Choisissez une situation de la liste et un motif."))
+        return redirect("cases:qualify", pk=case.pk)
+    into = next(t for t in targets if t.pk == form.cleaned_data["into"])
+    reason = form.cleaned_data["reason"]
+    attached = run_service(
+        request,
+        lambda: case_attach(case=case, into=into, reason=reason, by=membership),
+        success=_("Signalement rattaché à la situation %(ref)s.") % {"ref": into.reference},
+    )
+    if attached is None:
+        return redirect("cases:qualify", pk=case.pk)
+    return redirect("cases:detail", pk=into.pk)
+
+
+@require_POST
+def information(request: CellRequest, pk: int) -> HttpResponse:
+    """Record that the person was informed, or why and until when informing them is deferred."""
+    membership = request.membership
+    case = get_visible_or_404(request, Case.objects.visible_to(membership).select_related("person"), pk=pk)
+    if not can_record_information(membership, case):
+        raise deny(request, "person.information", case)
+    form = InformationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Décision d'information incomplète : corrigez les champs signalés."))
+        return redirect("cases:detail", pk=case.pk)
+    data = form.cleaned_data
+    run_service(
+        request,
+        lambda: information_decide(
+            person=case.person,
+            status=data["status"],
+            informed_on=data["informed_on"],
+            method=data["method"],
+            deferral_reason=data["deferral_reason"],
+            review_on=data["review_on"],
+            by=membership,
+        ),
+        success=_("Décision d'information enregistrée."),
+    )
+    return redirect("cases:detail", pk=case.pk)
+
+
+@require_GET
+def information_letter(request: CellRequest, pk: int) -> HttpResponse:
+    """The printable information letter: what the cell holds, why, how long, the person's rights.
+
+    It names no one (the address goes on the envelope): what it says holds for every person, with
+    this situation's scheduled deletion date.
+    """
+    membership = request.membership
+    case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
+    if not can_record_information(membership, case):
+        raise deny(request, "case.information_letter", case)
+    context = {
+        "case": case,
+        "controller": settings.CMER_CONTROLLER,
+        "controller_address": settings.CMER_CONTROLLER_ADDRESS,
+        "dpo_contact": settings.CMER_DPO_CONTACT,
+        "today": timezone.localdate(),
+    }
+    pdf = render_pdf("cases/information_letter.html", context, membership=membership)
+    record(action="case.information_letter", actor=membership.user_id, cell=case.cell_id, target=case)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="lettre-information.pdf"'
+    return response

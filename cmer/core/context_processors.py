@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from cmer.core.navigation import menu_for
+from cmer.core.public import accessibility_status
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -21,4 +22,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "menu": menu_for(request, membership),
         "demo_mode": settings.DEBUG and settings.CMER_DEMO,
         "request_id": getattr(request, "request_id", ""),
+        # The footer states the RGAA status next to its link, as the State's sites do.
+        "accessibility_status": accessibility_status().status,
     }

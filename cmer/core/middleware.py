@@ -86,3 +86,14 @@ def no_store_when_authenticated(get_response: Handler) -> Handler:
         return response
 
     return middleware
+
+
+def robots_noindex(get_response: Handler) -> Handler:
+    """No page of this confidential service is ever indexed, public pages included (robots.txt too)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return middleware

@@ -21,3 +21,9 @@ class PrivacyConfig(AppConfig):
         dashboard.register(dashboard_widget, visible=can_view_retention, order=80)
         # Cases keep their deletion date current with privacy's rule, without importing privacy.
         register_deletion_rule(scheduled_deletion)
+        # Rectification and erasure are offered on the case page (docs/rules.md §13).
+        from cmer.cases import links
+        from cmer.privacy.links import erase_link, rectify_link
+
+        links.register(rectify_link)
+        links.register(erase_link)

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from cmer.audit.models import Outcome
+from cmer.cases.models import RectificationReason, Sex
+from cmer.core.templatetags.french_dates import long_date
 from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
 from cmer.privacy.services import POLICY_FIELDS
 
@@ -89,3 +91,64 @@ class RetentionPolicyForm(DsfrBaseForm, forms.ModelForm):
 
 class PurgeForm(DsfrBaseForm):
     wet_run = forms.BooleanField(label=_("Exécuter réellement (sinon simulation)"), required=False)
+
+
+class SubjectForm(DsfrBaseForm):
+    """The person a request is about: exact name and birth date (POSTed, never in a URL)."""
+
+    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    first_name = forms.CharField(label=_("Prénom"), max_length=100)
+    birth_date = forms.DateField(label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class RectifyForm(DsfrBaseForm):
+    """Identity fields plus one field per observed fact (fact_<id>), pre-filled with today's values."""
+
+    reason = forms.ChoiceField(label=_("Motif de la rectification"), choices=RectificationReason.choices)
+    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    first_name = forms.CharField(label=_("Prénom"), max_length=100)
+    birth_date = forms.DateField(
+        label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    sex = forms.ChoiceField(label=_("Sexe"), choices=Sex.choices)
+    address = forms.CharField(label=_("Adresse"), max_length=300, required=False)
+    phone = forms.CharField(label=_("Téléphone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Adresse électronique"), required=False)
+    situation = forms.CharField(
+        label=_("Niveau scolaire ou situation professionnelle"), max_length=200, required=False
+    )
+    legal_representatives = forms.CharField(
+        label=_("Représentants légaux (mineur)"), max_length=300, required=False
+    )
+
+    def __init__(self, *args: Any, observations: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        for n, obs in enumerate(observations, start=1):
+            self.fields[f"fact_{obs.pk}"] = forms.CharField(
+                label=_("Fait observé n° %(n)s (%(day)s)") % {"n": n, "day": long_date(obs.observed_on)},
+                max_length=300,
+                initial=obs.fact,
+            )
+
+    def identity(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "reason" and not k.startswith("fact_")}
+
+    def facts(self) -> dict[int, str]:
+        return {int(k[5:]): v for k, v in self.cleaned_data.items() if k.startswith("fact_")}
+
+
+class EraseForm(DsfrBaseForm):
+    mode = forms.ChoiceField(
+        label=_("Droit exercé"),
+        choices=[
+            ("erasure", _("effacement : destruction définitive (art. 17)")),
+            ("restriction", _("limitation : archivage, conservation seule (art. 18)")),
+        ],
+        widget=forms.RadioSelect,
+        initial="erasure",
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "Je confirme : la décision a été prise sur une demande de la personne et sa base légale le permet"
+        ),
+    )

@@ -79,6 +79,7 @@ class PurgeTrigger(models.TextChoices):
     COMMAND = "command", _("commande d'administration")
     TASK = "task", _("tâche quotidienne")
     WEB = "web", _("coordonnateur")
+    RIGHTS = "rights", _("effacement sur demande de la personne")
 
 
 class PurgeReportQuerySet(models.QuerySet["PurgeReport"]):

@@ -38,3 +38,18 @@ def can_run_purge(membership: Membership | None) -> bool:
 def can_see_destructions_coming(membership: Membership | None) -> bool:
     """The president and the coordinator are told how many cases the purge will soon destroy."""
     return has_role(membership, MANAGERS)
+
+
+def can_extract_access(membership: Membership | None) -> bool:
+    """The DPO produces the access extract of a person (GDPR art. 15) for a registered request."""
+    return can_use_dpo_console(membership)
+
+
+def can_rectify_person(membership: Membership | None) -> bool:
+    """The president or the coordinator corrects a person's identity and facts (GDPR art. 16)."""
+    return has_role(membership, MANAGERS)
+
+
+def can_erase_person(membership: Membership | None) -> bool:
+    """The coordinator, who runs the cell's purges, carries out an erasure (GDPR art. 17)."""
+    return can_run_purge(membership)

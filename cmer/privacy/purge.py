@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.models import Cell, Membership
@@ -24,9 +25,10 @@ from cmer.audit.services import record
 from cmer.cases.models import Case, Person, SystemActor
 from cmer.cases.services import case_transition
 from cmer.cases.states import State
+from cmer.core.errors import DomainError
 from cmer.meetings.models import AgendaItem
 from cmer.notifications.models import Notification
-from cmer.privacy.models import MinutesEntry, PurgeReport, PurgeStatus, RetentionPolicy
+from cmer.privacy.models import MinutesEntry, PurgeReport, PurgeStatus, PurgeTrigger, RetentionPolicy
 from cmer.privacy.retention import ARCHIVABLE, deletion_due, policy_for
 from cmer.referrals.models import Referral
 
@@ -42,6 +44,8 @@ KIND_LABELS: dict[str, Promise] = {
     "cases.Action": _("actions détruites"),
     "cases.ActionUpdate": _("suivis d'actions détruits"),
     "cases.ArchiveAccess": _("motifs de consultation détruits"),
+    "cases.InformationDecision": _("décisions d'information détruites"),
+    "cases.Rectification": _("traces de rectification détruites"),
     "referrals.Referral": _("signalements détruits"),
     "referrals.Observation": _("faits observés détruits"),
     "meetings.AgendaItem": _("points d'ordre du jour détruits"),
@@ -55,7 +59,13 @@ KIND_LABELS: dict[str, Promise] = {
     "rule.archive_end": _("règle : fin d'archivage"),
     "rule.young_age": _("règle : âge limite (mineurs et jeunes majeurs)"),
     "rule.adult_cap": _("règle : durée maximale (majeurs)"),
+    "rule.erasure": _("effacement à la demande de la personne (art. 17)"),
+    "rule.restriction": _("limitation du traitement à la demande de la personne (art. 18)"),
 }
+
+
+class PurgeRefused(DomainError):
+    """A refused erasure; nothing was destroyed."""
 
 
 def _id_batches(queryset: QuerySet, size: int) -> Iterator[list[int]]:
@@ -113,16 +123,23 @@ def _archive_one(case_id: int, *, dry_run: bool) -> bool:
     return True
 
 
-def _destroy_one(case_id: int, *, today: dt.date, policy: RetentionPolicy, dry_run: bool) -> Counter:
+def _destroy_one(
+    case_id: int, *, today: dt.date, policy: RetentionPolicy, dry_run: bool, force_rule: str = ""
+) -> Counter:
+    """Destroy one case past its retention; `force_rule` (an erasure) destroys it whatever its dates."""
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(pk=case_id).first()
         if case is None:
             return Counter()
         case = Case.objects.select_related("person").get(pk=case_id)
-        due = deletion_due(case, policy)
-        if due.on > today:
-            return Counter()
-        counts: Counter = Counter({f"rule.{due.rule}": 1})
+        if force_rule:
+            rule = force_rule
+        else:
+            due = deletion_due(case, policy)
+            if due.on > today:
+                return Counter()
+            rule = due.rule
+        counts: Counter = Counter({f"rule.{rule}": 1})
         # Minutes keep the pseudonymous reference and the closed-list decision, nothing else.
         for item in AgendaItem.objects.filter(case=case).select_related("decision"):
             decision = getattr(item, "decision", None)
@@ -151,7 +168,7 @@ def _destroy_one(case_id: int, *, today: dt.date, policy: RetentionPolicy, dry_r
                 cell=cell_id,
                 target_type="cases.case",
                 target_id=reference_pk,
-                data={"rule": due.rule},
+                data={"rule": rule},
             )
     return counts
 
@@ -245,3 +262,90 @@ def purge_all(
         purge_run(cell=cell, today=today, wet_run=wet_run, trigger=trigger)
         for cell in Cell.objects.filter(is_active=True).order_by("pk")
     ]
+
+
+def purge_person(*, person: Person, by: Membership) -> PurgeReport:
+    """Erase one person (GDPR art. 17, decided on a rights request): every case, referral and fact.
+
+    The same destruction as the retention purge, case by case, with the same minutes entries and
+    events, and a PurgeReport (trigger "rights") for the DPO; statistics are computed from what
+    remains, so they stay consistent. Refused for a person of another cell.
+    """
+    if person.cell_id != by.cell_id:
+        raise PurgeRefused(gettext("Cette personne n'est pas suivie par votre cellule."), code="other_cell")
+    cell = person.cell
+    today = timezone.localdate()
+    policy = policy_for(cell.pk)
+    with transaction.atomic():
+        report = PurgeReport.objects.create(
+            cell=cell, as_of=today, dry_run=False, trigger=PurgeTrigger.RIGHTS, started_at=timezone.now()
+        )
+        counts: Counter = Counter()
+        for pk in Case.objects.filter(person=person).order_by("pk").values_list("pk", flat=True):
+            counts += _destroy_one(pk, today=today, policy=policy, dry_run=False, force_rule="erasure")
+        # A person recorded only through referrals (or left over) goes too.
+        counts += _delete_tree(Referral.objects.filter(person_id=person.pk))
+        counts += _delete_tree(Person.objects.filter(pk=person.pk))
+        report.counts = dict(sorted(counts.items()))
+        report.status = PurgeStatus.DONE
+        report.finished_at = timezone.now()
+        report.save(update_fields=["counts", "status", "finished_at"])
+        record(
+            action="rights.erasure",
+            actor=by.user_id,
+            cell=cell.pk,
+            target=report,
+            data={"destroyed": counts.get("cases.Case", 0)},
+        )
+    return report
+
+
+# What a restriction (GDPR art. 18) can archive at once: the finished states.
+RESTRICTABLE = frozenset({State.CLOSED, State.COMMON_LAW, State.DISMISSED})
+
+
+def restrict_person(*, person: Person, by: Membership) -> PurgeReport:
+    """Limit the processing of one person's data (GDPR art. 18) to storage: archive their cases.
+
+    An archived case is read only, and only after a written reason the DPO sees; nothing is
+    destroyed before its retention ends. A situation still followed must be closed first, so the
+    whole request is refused (nothing archived) while one is open. A PurgeReport (trigger
+    "rights") says how many were archived.
+    """
+    if person.cell_id != by.cell_id:
+        raise PurgeRefused(gettext("Cette personne n'est pas suivie par votre cellule."), code="other_cell")
+    cases = list(Case.objects.filter(person=person).exclude(state=State.ARCHIVED).order_by("pk"))
+    if any(case.state not in RESTRICTABLE for case in cases):
+        raise PurgeRefused(
+            gettext(
+                "Une situation de cette personne est encore suivie : clôturez-la avant de limiter le traitement."
+            ),
+            code="still_followed",
+        )
+    with transaction.atomic():
+        report = PurgeReport.objects.create(
+            cell=person.cell,
+            as_of=timezone.localdate(),
+            dry_run=False,
+            trigger=PurgeTrigger.RIGHTS,
+            started_at=timezone.now(),
+        )
+        for case in cases:
+            case_transition(
+                case=case,
+                to_state=State.ARCHIVED,
+                by=by,
+                note=gettext("Limitation du traitement (RGPD art. 18)."),
+            )
+        report.counts = {"archived": len(cases), "rule.restriction": len(cases)}
+        report.status = PurgeStatus.DONE
+        report.finished_at = timezone.now()
+        report.save(update_fields=["counts", "status", "finished_at"])
+        record(
+            action="rights.restriction",
+            actor=by.user_id,
+            cell=person.cell_id,
+            target=report,
+            data={"archived": len(cases)},
+        )
+    return report

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,38 +15,49 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cmer.accounts.http import CellRequest
 from cmer.accounts.models import Cell
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
-from cmer.cases.models import Case
+from cmer.cases.information import information_due
+from cmer.cases.models import ArchiveAccess, Case
+from cmer.cases.persons import find_known_persons
 from cmer.core.errors import run_service
 from cmer.core.pdf import render_pdf
-from cmer.core.policy import get_visible_or_404, requires
+from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.privacy import services
 from cmer.privacy.alerts import alerts_for, case_reads_threshold
 from cmer.privacy.documents import Document, dpia_document, register_document
 from cmer.privacy.forms import (
     AuditSearchForm,
+    EraseForm,
     PurgeForm,
+    RectifyForm,
     RetentionPolicyForm,
     RightsRequestForm,
     RightsUpdateForm,
+    SubjectForm,
 )
 from cmer.privacy.models import PurgeReport, RightsRequest, RightsStatus
 from cmer.privacy.permissions import (
     can_edit_retention,
+    can_erase_person,
+    can_extract_access,
+    can_rectify_person,
     can_run_purge,
     can_see_destructions_coming,
     can_use_dpo_console,
     can_validate_retention,
     can_view_retention,
 )
-from cmer.privacy.purge import KIND_LABELS, purge_run
+from cmer.privacy.purge import KIND_LABELS, purge_person, purge_run, restrict_person
 from cmer.privacy.retention import policy_for
+from cmer.privacy.rights import IDENTITY_FIELDS, access_extract, person_rectify
 from cmer.privacy.scopes import accounts_visible_to, audit_events_visible_to, charter_acceptances_visible_to
+from cmer.referrals.models import Observation
 
 PAGE_SIZE = 50
 ALERT_DAYS = 30
@@ -70,6 +82,7 @@ def dpo_home(request: CellRequest) -> HttpResponse:
         "reports": PurgeReport.objects.visible_to(membership)[:5],
         "policy": policy_for(cell.pk),
         "open_requests": open_requests.count(),
+        "information_due": len(information_due(cell.pk)),
     }
     return render(request, "privacy/dpo_home.html", context)
 
@@ -212,7 +225,11 @@ def _rights_page(request: CellRequest, form: RightsRequestForm, status: int = 20
     requests = RightsRequest.objects.visible_to(request.membership)
     # One small form per open request; distinct ids keep the page valid (RGAA: unique ids).
     rows = [
-        (item, RightsUpdateForm(auto_id=f"req{item.pk}_%s", initial={"status": item.status}))
+        (
+            item,
+            RightsUpdateForm(auto_id=f"req{item.pk}_%s", initial={"status": item.status}),
+            SubjectForm(auto_id=f"subject{item.pk}_%s") if item.status != RightsStatus.CLOSED else None,
+        )
         for item in requests
     ]
     context = {"rows": rows, "form": form, "today": timezone.localdate()}
@@ -321,11 +338,19 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
     if can_use_dpo_console(membership):
         open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
         due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
-        return {
-            "title": _("Protection des données"),
-            "text": _("%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours.")
-            % {"open": open_requests.count(), "due": due},
+        uninformed = len(information_due(membership.cell_id, today))
+        requests_text = _(
+            "%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours."
+        ) % {
+            "open": open_requests.count(),
+            "due": due,
         }
+        information_text = ngettext(
+            "%(n)s personne sans décision d'information valable.",
+            "%(n)s personnes sans décision d'information valable.",
+            uninformed,
+        ) % {"n": uninformed}
+        return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}"}
     if can_see_destructions_coming(membership):
         soon = (
             Case.objects.visible_to(membership)
@@ -337,3 +362,127 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
             "text": _("%(n)s situation(s) seront détruites par la purge dans les 30 jours.") % {"n": soon},
         }
     return None
+
+
+@require_POST
+def rights_extract(request: CellRequest, pk: int) -> HttpResponse:
+    """The access extract (GDPR art. 15) of the person a request is about, as a watermarked PDF."""
+    membership = request.membership
+    item = get_visible_or_404(request, RightsRequest.objects.visible_to(membership), pk=pk)
+    if not can_extract_access(membership):
+        raise deny(request, "rights.access_extract", item)
+    form = SubjectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Indiquez le nom, le prénom et la date de naissance exacts."))
+        return redirect("privacy:rights")
+    cd = form.cleaned_data
+    persons = list(find_known_persons(request.cell, cd["last_name"], cd["first_name"], cd["birth_date"]))
+    extract = access_extract(persons)
+    cases = sum(len(extracts) for _person, extracts in extract)
+    record(
+        action="rights.access_extract",
+        actor=membership.user_id,
+        cell=request.cell.pk,
+        target=item,
+        data={"persons": len(persons), "cases": cases},
+    )
+    if not persons:
+        messages.info(request, _("Aucune donnée n'est traitée sur cette personne dans la cellule."))
+        return redirect("privacy:rights")
+    context = {"extract": extract, "item": item, "today": timezone.localdate()}
+    pdf = render_pdf("privacy/access_extract.html", context, membership=membership)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="extrait-acces-{item.pk}.pdf"'
+    return response
+
+
+def _case_for_rights(request: CellRequest, pk: int, allowed: Callable[[Any], bool], action: str) -> Case:
+    case = get_visible_or_404(
+        request, Case.objects.visible_to(request.membership).select_related("person"), pk=pk
+    )
+    if not allowed(request.membership):
+        raise deny(request, action, case)
+    return case
+
+
+@require_http_methods(["GET", "POST"])
+def rectify(request: CellRequest, pk: int) -> HttpResponse:
+    """Correct the identity and facts of the person of a case (GDPR art. 16)."""
+    case = _case_for_rights(request, pk, can_rectify_person, "person.rectify")
+    person = case.person
+    observations = list(Observation.objects.filter(referral__person=person).order_by("observed_on", "pk"))
+    initial = {name: getattr(person, name) for name in IDENTITY_FIELDS}
+    form = RectifyForm(request.POST or None, initial=initial, observations=observations)
+    if request.method == "POST" and form.is_valid():
+        done = run_service(
+            request,
+            lambda: person_rectify(
+                person=person,
+                values=form.identity(),
+                facts=form.facts(),
+                reason=form.cleaned_data["reason"],
+                by=request.membership,
+            ),
+            form=form,
+        )
+        if done is not None or not form.errors:
+            messages.success(request, _("Rectification enregistrée.") if done else _("Aucune modification."))
+            return redirect("cases:detail", pk=case.pk)
+    record(action="case.read", actor=request.membership.user_id, cell=case.cell_id, target=case)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "privacy/rectify.html", {"case": case, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def erase(request: CellRequest, pk: int) -> HttpResponse:
+    """Erase the person of a case and all their situations (GDPR art. 17), through the purge."""
+    case = _case_for_rights(request, pk, can_erase_person, "rights.erasure")
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["mode"] == "restriction":
+            restricted = run_service(
+                request, lambda: restrict_person(person=case.person, by=request.membership)
+            )
+            if restricted is not None:
+                messages.success(
+                    request,
+                    _("Traitement limité : %(n)s situation(s) archivée(s). Le rapport est transmis au DPO.")
+                    % {"n": restricted.counts.get("archived", 0)},
+                )
+                return redirect("cases:list")
+        else:
+            report = run_service(request, lambda: purge_person(person=case.person, by=request.membership))
+            if report is not None:
+                messages.success(
+                    request,
+                    _("Effacement réalisé : %(n)s situation(s) détruite(s). Le rapport est transmis au DPO.")
+                    % {"n": report.counts.get("cases.Case", 0)},
+                )
+                return redirect("cases:list")
+    count = Case.objects.visible_to(request.membership).filter(person_id=case.person_id).count()
+    status = 400 if request.method == "POST" else 200
+    return render(request, "privacy/erase.html", {"case": case, "form": form, "count": count}, status=status)
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.information_due")
+def information_due_list(request: CellRequest) -> HttpResponse:
+    """Persons never decided beyond the set time, and deferrals to re-examine (pseudonymous references)."""
+    rows = information_due(request.cell.pk)
+    record(action="dpo.information_due", actor=request.user, cell=request.cell.pk)
+    return render(
+        request, "privacy/information_due.html", {"rows": rows, "days": settings.CMER_INFORMATION_DAYS}
+    )
+
+
+@require_GET
+@requires(can_use_dpo_console, "dpo.archive_reasons")
+def archive_reasons(request: CellRequest) -> HttpResponse:
+    """The written reasons given to open archived situations: who, when, which case, why."""
+    rows = (
+        ArchiveAccess.objects.filter(case__cell_id=request.cell.pk)
+        .select_related("case", "by__user")
+        .order_by("-at")[:500]
+    )
+    record(action="dpo.archive_reasons", actor=request.user, cell=request.cell.pk)
+    return render(request, "privacy/archive_reasons.html", {"rows": rows})
