@@ -6,4 +6,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("sante/", views.sante, name="sante"),
 ]

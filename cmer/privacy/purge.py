@@ -24,6 +24,7 @@ from cmer.audit.services import record
 from cmer.cases.models import Case, Person, SystemActor
 from cmer.cases.services import case_transition
 from cmer.cases.states import State
+from cmer.core.health import PURGE, beat
 from cmer.meetings.models import AgendaItem
 from cmer.notifications.models import Notification
 from cmer.privacy.models import MinutesEntry, PurgeReport, PurgeStatus, RetentionPolicy
@@ -240,8 +241,14 @@ def purge_run(
 def purge_all(
     *, today: dt.date | None = None, wet_run: bool = False, trigger: str = "command"
 ) -> list[PurgeReport]:
-    """One purge per active cell: each cell's report goes to that cell's DPO."""
-    return [
+    """One purge per active cell: each cell's report goes to that cell's DPO.
+
+    A complete real run is recorded as the "purge" heartbeat (/sante/, doctor), even with no cell.
+    """
+    reports = [
         purge_run(cell=cell, today=today, wet_run=wet_run, trigger=trigger)
         for cell in Cell.objects.filter(is_active=True).order_by("pk")
     ]
+    if wet_run:
+        beat(PURGE)
+    return reports
