@@ -58,6 +58,18 @@ def test_sante_answers_503_naming_a_stale_worker_heartbeat(client, healthy, sett
         assert set(check) == {"ok", "age_seconds"}
 
 
+def test_sante_answers_the_same_whatever_the_session(world, healthy):
+    """A signed-in browser (second factor pending, no cell chosen) gets the JSON, not a redirect."""
+    from django.test import Client
+
+    from tests.personas import password_only_login, persona_client
+
+    pending = password_only_login(Client(), world.persona("member")[0])
+    for client in (pending, persona_client(world, "staff"), persona_client(world, "coordinator")):
+        response = client.get(reverse("core:sante"))
+        assert (response.status_code, response.json()["status"]) == (200, "ok")
+
+
 def test_sante_names_each_job_that_never_ran(client, settings, tmp_path):
     settings.CMER_AUDIT_CHECKPOINT_PATH = str(tmp_path / "none.jsonl")
     response = client.get(reverse("core:sante"))

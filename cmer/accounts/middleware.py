@@ -20,8 +20,10 @@ from cmer.accounts.models import Membership
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
+# Probes answer the same to anyone, whatever the session: no data behind them.
+PROBES = {"core:healthz", "core:sante"}
 # URL names a signed-in user may reach before the second factor is verified.
-SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout"}
+SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout"} | PROBES
 # URL names reachable before the current cell's charter is accepted.
 CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:choose_cell",
