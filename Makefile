@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://cmer:cmer@127.0.0.1:5432/cmer
+# Port of `make demo`, e.g. `make demo PORT=8001` when 8000 is taken.
+PORT ?= 8000
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k auth"`.
 PYTEST_ARGS ?=
 # pytest-xdist workers for the tests without a browser ("auto": one per core).
@@ -27,9 +29,9 @@ demo: venv
 	$(BIN)/python manage.py migrate --noinput -v0
 	CMER_DEMO=1 $(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "CMER demo: open http://127.0.0.1:8000 and log in with an account above."
+	@echo "CMER demo: open http://127.0.0.1:$(PORT) and log in with an account above."
 	@echo "Password for all demo accounts: demo-cmer-2026 — second-factor code: 000000 (demo only)."
-	CMER_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	CMER_DEMO=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite on the embedded SQLite database (browser tests included).
 test: venv
@@ -60,6 +62,9 @@ lint: venv
 	# Settings refuse to load without a secret unless CMER_DEBUG=1 (exported above); the type
 	# checker only imports them, it serves nothing.
 	CMER_DEBUG=1 $(BIN)/mypy --warn-unused-ignores cmer
+	# deploy/: systemd-analyze verify and nginx -t (a few seconds); publiccode.yml against its schema.
+	bash scripts/check-deploy.sh
+	$(BIN)/python scripts/check_publiccode.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* artifacts .pytest_cache

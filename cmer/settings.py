@@ -92,6 +92,11 @@ CMER_AUDIT_CHECKPOINT_PATH = env(
     "CMER_AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoints.jsonl")
 )
 CMER_AUDIT_RETENTION_DAYS = env_int("CMER_AUDIT_RETENTION_DAYS", 365)
+# Readiness (/sante/, manage.py doctor): the oldest acceptable last run, in seconds. The worker
+# heartbeat is enqueued every 5 minutes; purge and checkpoint run daily (a day and a half of slack).
+CMER_HEALTH_WORKER_MAX_AGE = env_int("CMER_HEALTH_WORKER_MAX_AGE", 15 * 60)
+CMER_HEALTH_PURGE_MAX_AGE = env_int("CMER_HEALTH_PURGE_MAX_AGE", 36 * 3600)
+CMER_HEALTH_CHECKPOINT_MAX_AGE = env_int("CMER_HEALTH_CHECKPOINT_MAX_AGE", 36 * 3600)
 
 ALLOWED_HOSTS = [h for h in env("CMER_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CMER_CSRF_TRUSTED_ORIGINS").split(",") if o]
@@ -243,6 +248,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("CMER_SSL_REDIRECT", True)
+    # Probes ask over plain HTTP on the loopback (deploy/, docs/deployment.md); no data there.
+    SECURE_REDIRECT_EXEMPT = [r"^sante/$", r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("CMER_HSTS_SECONDS", 365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

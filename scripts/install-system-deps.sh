@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages the tests need (Debian 12): Chromium for the browser tests (without the 100+
 # recommended packages, docs/stack.md §3), WeasyPrint's libraries and a font, poppler to inspect PDFs,
-# and PostgreSQL for `make test-pg`. Already-installed packages are skipped, so a warm machine
-# does not even run `apt-get update`.
+# PostgreSQL for `make test-pg`, and systemd + nginx + openssl for the syntax checks of deploy/
+# (scripts/check-deploy.sh: systemd-analyze verify, nginx -t; nothing is started).
+# Already-installed packages are skipped, so a warm machine does not even run `apt-get update`.
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +11,7 @@ PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
   poppler-utils
   postgresql-client
+  systemd nginx-light openssl
 )
 # The server too, unless a cluster is already there (CI images often ship PostgreSQL 15).
 command -v pg_ctlcluster >/dev/null 2>&1 || PACKAGES+=(postgresql)

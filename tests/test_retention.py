@@ -359,6 +359,7 @@ def test_schedule_purges_enqueues_the_daily_jobs_and_the_worker_runs_them(world)
     from django_tasks_db.models import DBTaskResult
 
     from cmer.audit.chain import verify
+    from cmer.core.models import Heartbeat
 
     case = ended_case(world.a, State.DISMISSED, timezone.localdate() - dt.timedelta(days=100))
     call_command("schedule_purges", stdout=StringIO())
@@ -368,3 +369,4 @@ def test_schedule_purges_enqueues_the_daily_jobs_and_the_worker_runs_them(world)
     assert PurgeReport.objects.filter(cell=world.a.cell, trigger="task", dry_run=False).exists()
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
     assert verify().ok
+    assert Heartbeat.objects.filter(name="purge").exists()  # /sante/ sees the purge ran

@@ -21,9 +21,11 @@ from cmer.core.public import PUBLIC_PAGES
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
+# Probes answer the same to anyone, whatever the session: no data behind them.
+PROBES = {"core:healthz", "core:sante"}
 # URL names a signed-in user may reach before the second factor is verified.
 # The public pages (legal notice, personal data, accessibility, site map) are open to everyone.
-SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout", *PUBLIC_PAGES}
+SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout", *PUBLIC_PAGES} | PROBES
 # URL names reachable before the current cell's charter is accepted.
 CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:choose_cell",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -141,7 +141,9 @@ def iter_rows(batch: int = 5000) -> Iterator[tuple[Any, ...]]:
 _COLUMNS = ", ".join(("id", *FIELDS))
 
 
-def iter_raw_rows(batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+def iter_raw_rows(
+    batch: int = 5000, on_batch: Callable[[int], object] | None = None
+) -> Iterator[tuple[Any, ...]]:
     """Like iter_rows, but straight from the database cursor, without the ORM's per-value
     converters: verification spends its time hashing, not building Python objects (P5)."""
     from django.db import connection
@@ -160,6 +162,8 @@ def iter_raw_rows(batch: int = 5000) -> Iterator[tuple[Any, ...]]:
             rows = cursor.fetchall()
         if not rows:
             return
+        if on_batch is not None:
+            on_batch(len(rows))
         yield from rows
         last_id = rows[-1][0]
 
@@ -210,10 +214,12 @@ def verify(
     start_prev_hash: str | None = None,
     batch: int = 5000,
     use_anchor: bool = True,
+    on_batch: Callable[[int], object] | None = None,
 ) -> VerifyResult:
     """Recompute every hash and link, from the latest anchor (if any) or from the genesis.
 
-    `start_*` override the anchor (e.g. to check a copy from a known point).
+    `start_*` override the anchor (e.g. to check a copy from a known point). `on_batch(n)` is told
+    of each batch of rows read (a progress bar), outside the per-row loop.
     """
     anchor_seq: int | None = None
     if start_seq is None and use_anchor:
@@ -237,7 +243,7 @@ def verify(
     head_seq: int | None = None
     head_hash = expected_prev
     inner_pad, outer_pad = _pads(key)
-    for row in iter_raw_rows(batch):
+    for row in iter_raw_rows(batch, on_batch):
         (
             pk,
             seq,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("accessibilite/", public.accessibility, name="accessibility"),
     path("plan-du-site/", public.sitemap, name="sitemap"),
     path("robots.txt", public.robots_txt, name="robots"),
+    path("sante/", views.sante, name="sante"),
 ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -21,6 +21,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+@require_GET
+def sante(request: HttpRequest) -> HttpResponse:
+    """Readiness for a probe or a supervisor: 200 when every check passes, else 503 naming the
+    failing ones. Names, yes/no and ages only: no data, no path, no version (docs/deployment.md)."""
+    from django.utils.cache import add_never_cache_headers
+
+    from cmer.core.health import run_checks
+
+    checks = run_checks()
+    failing = [c.name for c in checks if not c.ok]
+    body = {
+        "status": "fail" if failing else "ok",
+        "failing": failing,
+        "checks": {c.name: {"ok": c.ok, "age_seconds": c.age_seconds} for c in checks},
+    }
+    response = JsonResponse(body, status=503 if failing else 200)
+    add_never_cache_headers(response)
+    return response
 
 
 def _error(request: HttpRequest, status: int, title: str, template: str = "error.html") -> HttpResponse:

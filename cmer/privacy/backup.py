@@ -17,11 +17,23 @@ import sqlite3
 
 # Only pg_dump/pg_restore, with a fixed argv and no shell.
 import subprocess  # nosec B404
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import connections
+
+# Told `(steps done, steps)` as the work goes: copy then integrity check (SQLite), pg_dump or
+# pg_restore (PostgreSQL). The SQLite copy stays a single step on purpose: copied in slices, it
+# would restart at every write of the running application and might never end.
+OnStep = Callable[[int, int], None] | None
+
+
+def _step(on_step: OnStep, done: int, total: int) -> None:
+    if on_step is not None:
+        on_step(done, total)
+
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -84,7 +96,7 @@ def _run(argv: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{argv[0]} failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
 
 
-def backup(output: Path, *, alias: str = "default") -> BackupInfo:
+def backup(output: Path, *, alias: str = "default", on_step: OnStep = None) -> BackupInfo:
     """Write a consistent copy of the database to `output` (replaced if it exists)."""
     connection = _conn(alias)
     output = Path(output)
@@ -94,8 +106,11 @@ def backup(output: Path, *, alias: str = "default") -> BackupInfo:
         if connection.vendor == "sqlite":
             target = sqlite3.connect(partial)
             try:
+                _step(on_step, 0, 2)
                 connection.connection.backup(target)
+                _step(on_step, 1, 2)
                 check = target.execute("PRAGMA integrity_check").fetchone()[0]
+                _step(on_step, 2, 2)
             finally:
                 target.close()
             if check != "ok":
@@ -103,7 +118,9 @@ def backup(output: Path, *, alias: str = "default") -> BackupInfo:
         elif connection.vendor == "postgresql":
             sd = connection.settings_dict
             argv = ["pg_dump", "-Fc", "--no-password", *_pg_args(sd), "-f", str(partial), sd["NAME"]]
+            _step(on_step, 0, 1)
             _run(argv, _pg_env(sd))
+            _step(on_step, 1, 1)
         else:
             raise BackupError(f"no backup method for {connection.vendor}")
         # Only a complete file gets the final name: a crash leaves a *.partial, never a bad backup.
@@ -119,7 +136,7 @@ def user_tables(alias: str = "default") -> list[str]:
         return sorted(connection.introspection.table_names(cursor))
 
 
-def restore(source: Path, *, alias: str = "default", force: bool = False) -> str:
+def restore(source: Path, *, alias: str = "default", force: bool = False, on_step: OnStep = None) -> str:
     """Load a backup into the database of `alias`, which must be empty unless `force`."""
     source = Path(source)
     if not source.is_file():
@@ -137,10 +154,13 @@ def restore(source: Path, *, alias: str = "default", force: bool = False) -> str
             raise BackupError("this file is not a SQLite database backup")
         origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
+            _step(on_step, 0, 2)
             check = origin.execute("PRAGMA integrity_check").fetchone()[0]
             if check != "ok":
                 raise BackupError(f"the backup file fails its integrity check: {check}")
+            _step(on_step, 1, 2)
             origin.backup(connection.connection)
+            _step(on_step, 2, 2)
         finally:
             origin.close()
     elif connection.vendor == "postgresql":
@@ -151,7 +171,9 @@ def restore(source: Path, *, alias: str = "default", force: bool = False) -> str
         argv += ["--clean", "--if-exists"] if force else ["--single-transaction"]
         argv += [*_pg_args(sd), "-d", sd["NAME"], str(source)]
         connection.close()  # our own session must not hold locks on what is dropped
+        _step(on_step, 0, 1)
         _run(argv, _pg_env(sd))
+        _step(on_step, 1, 1)
     else:
         raise BackupError(f"no restore method for {connection.vendor}")
     connection.close()  # forget anything cached about the old content

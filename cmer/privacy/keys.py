@@ -12,7 +12,7 @@ key id and decrypts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -159,8 +159,16 @@ class RotationReport:
     verify: VerifyReport | None
 
 
-def rotate_keys(*, batch_size: int = 200, max_batches: int | None = None) -> RotationReport:
-    """Rotate until nothing is left (or `max_batches` ran), then verify everything and audit it."""
+def rotate_keys(
+    *,
+    batch_size: int = 200,
+    max_batches: int | None = None,
+    on_batch: Callable[[int], object] | None = None,
+) -> RotationReport:
+    """Rotate until nothing is left (or `max_batches` ran), then verify everything and audit it.
+
+    `on_batch(n)` is told how many records each committed batch re-encrypted (a progress bar).
+    """
     if batch_size < 1:
         raise ValueError("batch size must be at least 1")
     current = crypto.current_key_id()
@@ -171,6 +179,8 @@ def rotate_keys(*, batch_size: int = 200, max_batches: int | None = None) -> Rot
             break
         rotated += done
         batches += 1
+        if on_batch is not None:
+            on_batch(done)
     finished = not Person.objects.exclude(key_id=current).exists()
     report = verify_all() if finished else None
     record(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
@@ -26,6 +26,7 @@ from cmer.cases.models import Case, Person, SystemActor
 from cmer.cases.services import case_transition
 from cmer.cases.states import State
 from cmer.core.errors import DomainError
+from cmer.core.health import PURGE, beat
 from cmer.meetings.models import AgendaItem
 from cmer.notifications.models import Notification
 from cmer.privacy.models import MinutesEntry, PurgeReport, PurgeStatus, PurgeTrigger, RetentionPolicy
@@ -255,13 +256,24 @@ def purge_run(
 
 
 def purge_all(
-    *, today: dt.date | None = None, wet_run: bool = False, trigger: str = "command"
+    *,
+    today: dt.date | None = None,
+    wet_run: bool = False,
+    trigger: str = "command",
+    on_cell: Callable[[int], object] | None = None,
 ) -> list[PurgeReport]:
-    """One purge per active cell: each cell's report goes to that cell's DPO."""
-    return [
-        purge_run(cell=cell, today=today, wet_run=wet_run, trigger=trigger)
-        for cell in Cell.objects.filter(is_active=True).order_by("pk")
-    ]
+    """One purge per active cell: each cell's report goes to that cell's DPO.
+
+    A complete real run is recorded as the "purge" heartbeat (/sante/, doctor), even with no cell.
+    """
+    reports = []
+    for cell in Cell.objects.filter(is_active=True).order_by("pk"):
+        reports.append(purge_run(cell=cell, today=today, wet_run=wet_run, trigger=trigger))
+        if on_cell is not None:
+            on_cell(1)
+    if wet_run:
+        beat(PURGE)
+    return reports
 
 
 def purge_person(*, person: Person, by: Membership) -> PurgeReport:

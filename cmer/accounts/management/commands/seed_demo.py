@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from faker import Faker
 
+from cmer import progress
 from cmer.accounts import demo as accounts_demo
 
 
@@ -23,10 +24,17 @@ class Command(BaseCommand):
             raise CommandError("seed_demo only runs with CMER_DEBUG=1 (demo data is fake).")
         faker = Faker("fr_FR")
         faker.seed_instance(seed)
-        with transaction.atomic():
+        loaders = demo_loaders()
+        stream = progress.stream_of(self)
+        with (
+            transaction.atomic(),
+            progress.bar("demo data", total=1 + len(loaders), unit="app", stream=stream) as apps_done,
+        ):
             accounts = accounts_demo.seed(faker)
-            for loader in demo_loaders():
+            apps_done.update(1)
+            for loader in loaders:
                 loader(faker)
+                apps_done.update(1)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded. Accounts (password for all: {accounts_demo.DEMO_PASSWORD}):"

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cmer import progress
 from cmer.audit import checkpoints
 from cmer.audit.chain import verify
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, batch: int, checkpoint_file: str, require_checkpoint: bool, **options: Any
     ) -> None:
-        result = verify(batch=batch)
+        result = verify_with_progress(self, batch=batch)
         if not result.ok:
             raise CommandError(checkpoints.describe_failure(result))
         path = Path(checkpoint_file) if checkpoint_file else checkpoints.default_path()
@@ -51,3 +52,13 @@ class Command(BaseCommand):
             f"Audit chain intact: {result.checked} events{start}, head seq={result.head_seq}, "
             f"head hash={result.head_hash}; {note}"
         )
+
+
+def verify_with_progress(command: BaseCommand, *, batch: int = 5000) -> Any:
+    """verify() with a bar of events on a terminal (the count is only asked for then)."""
+    from cmer.audit.models import AuditEvent
+
+    stream = progress.stream_of(command)
+    total = AuditEvent.objects.count() if progress.on_terminal(stream) else None
+    with progress.bar("audit chain", total=total, unit="event", stream=stream) as events:
+        return verify(batch=batch, on_batch=events.update)

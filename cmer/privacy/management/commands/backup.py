@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cmer import progress
 from cmer.privacy.backup import BackupError, backup
 
 
@@ -20,7 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, output: str, database: str, **options: Any) -> None:
         try:
-            info = backup(Path(output), alias=database)
+            with progress.bar("backup", total=None, unit="step", stream=progress.stream_of(self)) as steps:
+                info = backup(Path(output), alias=database, on_step=progress.follow(steps))
         except (BackupError, OSError) as exc:
             raise CommandError(f"Backup failed: {exc}") from exc
         self.stdout.write(f"Backup written ({info.vendor}, {info.size} bytes): {info.path}")

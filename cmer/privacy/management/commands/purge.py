@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cmer import progress
 from cmer.accounts.models import Cell
 from cmer.privacy.purge import purge_all, purge_run
 
@@ -23,13 +24,18 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError("--today must read YYYY-MM-DD") from exc
         wet = options["wet_run"]
+        stream = progress.stream_of(self)
         if options["cell"]:
             cell = Cell.objects.filter(code=options["cell"]).first()
             if cell is None:
                 raise CommandError(f"No cell with code {options['cell']!r}")
-            reports = [purge_run(cell=cell, today=today, wet_run=wet, trigger="command")]
+            with progress.bar("purge", total=1, unit="cell", stream=stream) as cells:
+                reports = [purge_run(cell=cell, today=today, wet_run=wet, trigger="command")]
+                cells.update(1)
         else:
-            reports = purge_all(today=today, wet_run=wet, trigger="command")
+            total = Cell.objects.filter(is_active=True).count()
+            with progress.bar("purge", total=total, unit="cell", stream=stream) as cells:
+                reports = purge_all(today=today, wet_run=wet, trigger="command", on_cell=cells.update)
         mode = "WET RUN" if wet else "DRY RUN (nothing changed; use --wet-run to act)"
         self.stdout.write(mode)
         for report in reports:

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cmer.audit.chain import verify
+from cmer import progress
 from cmer.audit.checkpoints import describe_failure
+from cmer.audit.management.commands.verify_audit import verify_with_progress
 from cmer.privacy.backup import BackupError, restore
 
 
@@ -23,10 +24,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, source: str, force: bool, database: str, **options: Any) -> None:
         try:
-            vendor = restore(Path(source), alias=database, force=force)
+            with progress.bar("restore", total=None, unit="step", stream=progress.stream_of(self)) as steps:
+                vendor = restore(Path(source), alias=database, force=force, on_step=progress.follow(steps))
         except (BackupError, OSError) as exc:
             raise CommandError(f"Restore refused or failed: {exc}") from exc
-        result = verify()
+        result = verify_with_progress(self)
         if not result.ok:
             raise CommandError(f"Restored, but the audit chain does not verify: {describe_failure(result)}")
         self.stdout.write(

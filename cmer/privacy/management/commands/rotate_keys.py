@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cmer import progress
 from cmer.core import crypto
 from cmer.privacy.keys import KeyRotationError, pending_by_key, rotate_keys
 
@@ -37,8 +38,12 @@ class Command(BaseCommand):
                 "Use --wet-run to re-encrypt."
             )
             return
+        total = sum(pending.values())
         try:
-            report = rotate_keys(batch_size=batch_size, max_batches=max_batches)
+            with progress.bar(
+                "re-encryption", total=total, unit="record", stream=progress.stream_of(self)
+            ) as records:
+                report = rotate_keys(batch_size=batch_size, max_batches=max_batches, on_batch=records.update)
         except (KeyRotationError, ValueError) as exc:
             raise CommandError(f"Key rotation stopped: {exc} (completed batches are kept)") from exc
         self.stdout.write(
