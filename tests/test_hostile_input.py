@@ -40,6 +40,8 @@ MEGA = "x" * (1024 * 1024)
 HUGE = "9" * 40
 INVALID_UTF8 = object()  # marker: the field's value is sent as raw, undecodable bytes
 MANY = 1990  # just under DATA_UPLOAD_MAX_NUMBER_FIELDS, so the form (not Django) sees it all
+# Pagination, read by list views without a form: it takes part in the whole-form requests only.
+PAGE = forms.IntegerField()
 
 
 # --- observing the forms a request builds -------------------------------------------------------
@@ -106,6 +108,8 @@ def _text_like(field: forms.Field) -> bool:
 def hostile(field: forms.Field) -> list[Any]:
     """The values one field gets on its own (the others valid): the ones its type invites."""
     values: list[Any] = []
+    if field is PAGE:
+        return values
     if _text_like(field):
         values.append(MEGA)
     if isinstance(field, forms.DateField | forms.DateTimeField):
@@ -149,11 +153,11 @@ def encode(data: dict[str, Any], raw: set[str] = frozenset()) -> str:  # type: i
 
 def variants(fields: dict[str, forms.Field], base: dict[str, Any], full: bool) -> Iterator[tuple[str, str]]:
     """(label, encoded body). Whole-form tricks; with `full`, each field's own values too."""
-    yield "every field hostile", encode({**base, **{n: worst(f) for n, f in fields.items()}})
+    everything = {**base, **{n: worst(f) for n, f in fields.items()}, "zz_unknown": "1", "__proto__": HUGE}
+    yield "every field hostile, unknown fields", encode(everything)
     if not full:
         return
     yield "invalid utf-8 everywhere", encode({**base, **dict.fromkeys(fields, "")}, raw=set(fields))
-    yield "unknown fields", encode({**base, "zz_unknown": "1", "__proto__": HUGE})
     yield "duplicated fields", encode({n: [base.get(n) or "", "zzz"] for n in fields})
     for name, field in fields.items():
         for value in hostile(field):
@@ -280,10 +284,10 @@ class Battery:
         filters = None
         if status < 400:
             # A second look with a value in every field shows which forms filter the GET.
-            _status, filters, _values, _html = self.probe(client, "GET", url, page_values)
+            filters = self.probe(client, "GET", url, page_values)[1] if page_values else {}
             # A document (PDF, CSV) takes seconds to build: its filters get the all-hostile request.
             if html:
-                filters = {"page": forms.IntegerField(), **filters}
+                filters = {"page": PAGE, **filters}
         status, submitted, post_values, _html = self.probe(client, "POST", url, {**page_values, **data})
         return filters, html, status != 405, submitted, {**page_values, **post_values, **data}
 
@@ -302,11 +306,10 @@ def clients(world, name: str) -> Iterator[tuple[str, Client]]:  # type: ignore[n
 @pytest.mark.django_db
 def test_hostile_values_never_answer_500_nor_write_on_refusal(world):
     battery = Battery()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     names = sorted(url_names())
     assert len(names) > 50  # the resolver's list, not a hand-picked one
     for name in names:
-        t0, n0 = time.monotonic(), battery.exercised
         row = ROWS[name]
         if row.given:
             row.given(world, world.a)
@@ -320,15 +323,18 @@ def test_hostile_values_never_answer_500_nor_write_on_refusal(world):
             if plan is None:
                 plan = battery.plan(client, url, data)
             filters, html, accepts_post, submitted, base = plan
-            if filters is not None and (full or filters):
+            # A document (PDF, CSV) takes seconds to build: its filters are tried by one role.
+            if filters is not None and (full or (filters and html)):
                 for label, query in variants(filters, {}, full and html):
                     battery.send(client, "GET", url, query, f"GET {what}: {label}")
             if accepts_post:
                 for label, body in variants(submitted, base, full):
                     battery.send(client, "POST", url, body, f"POST {what}: {label}")
-        print(f"{name}: {battery.exercised - n0} in {time.monotonic() - t0:.1f}s", flush=True)
-    elapsed = time.monotonic() - started
-    print(f"\nhostile input: {battery.exercised} (url, persona, value) requests in {elapsed:.1f} s")
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
+    print(
+        f"\nhostile input: {battery.exercised} (url, persona, value) requests over {len(names)} URL "
+        f"patterns in {elapsed:.1f} s ({cpu:.1f} s of CPU)"
+    )
     failures = battery.check()
     assert failures == [], "\n".join(failures[:80])
-    assert battery.exercised > 1000
+    assert battery.exercised > 500
