@@ -184,6 +184,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{env('CMER_SQLITE_PATH', str(BASE_DIR / 'db.sqlite3'))}",
         conn_max_age=env_int("CMER_CONN_MAX_AGE", 0),
+        # A persistent connection outlives a database restart: check it before each request
+        # reuses it, so the first request after the restart is served, not answered 500.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -93,6 +93,18 @@ def test_convocation_needs_the_charter_and_notifies_without_names(world):
     )
 
 
+def test_a_member_posted_twice_is_convened_once(world):
+    """A replayed or forged form listing a member twice: one attendee, one notice, no 500."""
+    meeting = make_meeting(world.a, convened=False)
+    member = world.a.members["member"]
+    response = persona_client(world, "president").post(
+        reverse("meetings:convene", kwargs={"pk": meeting.pk}), {"attendees": [member.pk, member.pk]}
+    )
+    assert response.status_code == 302
+    assert Attendee.objects.filter(meeting=meeting, membership=member).count() == 1
+    assert Notification.objects.filter(kind=MEETING_CONVENED, recipient=member.user).count() == 1
+
+
 def test_agenda_items_take_their_kind_from_the_case_state_and_can_be_ordered(world):
     meeting = make_meeting(world.a)
     coordinator = world.a.members["coordinator"]

@@ -142,7 +142,9 @@ def meeting_convene(*, meeting: Meeting, memberships: list[Membership], by: Memb
         if entry.reason:
             raise MeetingError(_("Un des participants choisis n'a pas accepté la charte de confidentialité."))
     existing = set(meeting.attendees.values_list("membership_id", flat=True))
-    new = [Attendee(meeting=meeting, membership=m) for m in memberships if m.pk not in existing]
+    # A member listed twice (a replayed or forged form) is convened once, not a unique-key crash.
+    unique = {m.pk: m for m in memberships}.values()
+    new = [Attendee(meeting=meeting, membership=m) for m in unique if m.pk not in existing]
     Attendee.objects.bulk_create(new)
     if meeting.convened_at is None:
         meeting.convened_at = timezone.now()
