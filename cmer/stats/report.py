@@ -226,7 +226,17 @@ def _qkey(quarter: int, key: Any) -> tuple[str, Any]:
 def year_marks(
     values: dict[Any, int], lines: list[Line], period: Period, quarters: Sequence[Counts]
 ) -> dict[Any, Mark]:
-    """Marks of a completed year, consistent with its quarters published while it ran.
+    """Marks of a completed year, consistent with its quarters published while it ran."""
+    tables = [
+        values_and_lines(q_counts, quarter_period(period.year, q)) for q, q_counts in enumerate(quarters, 1)
+    ]
+    return marks_after_quarters(values, lines, tables)
+
+
+def marks_after_quarters(
+    values: dict[Any, int], lines: list[Line], quarters: Sequence[tuple[dict[Any, int], list[Line]]]
+) -> dict[Any, Mark]:
+    """Pure core of year_marks: the year's (values, lines) and its four quarters' (values, lines).
 
     Quarters 1 to 3 were published, each suppressed on its own: their marks are frozen. The 4th
     never was: its cells are unknown to a reader but still protected. The year's cells are tied to
@@ -237,8 +247,7 @@ def year_marks(
     all_lines = list(lines)
     frozen: dict[Any, Mark] = {}
     quarter_keys: list[set[Any]] = []
-    for q, q_counts in enumerate(quarters, start=1):
-        q_values, q_lines = values_and_lines(q_counts, quarter_period(period.year, q))
+    for q, (q_values, q_lines) in enumerate(quarters, start=1):
         q_marks = suppress(q_values, q_lines) if q < 4 else dict.fromkeys(q_values, Mark.MASKED)
         all_values |= {_qkey(q, k): v for k, v in q_values.items()}
         all_lines += [Line(_qkey(q, ln.total), tuple(_qkey(q, p) for p in ln.parts)) for ln in q_lines]
