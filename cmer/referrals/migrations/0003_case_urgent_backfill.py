@@ -22,7 +22,7 @@ def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0004_case_urgent"),
+        ("cases", "0005_case_urgent"),
         ("referrals", "0002_submission_key"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_transition_system_actor'),
+        ('cases', '0004_information_rectification'),
     ]
 
     operations = [
