@@ -313,6 +313,8 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Exchange with the State and e-mail notifications (issue #4).
 CMER_FEEDBACK_DELAY_DAYS = env_int("CMER_FEEDBACK_DELAY_DAYS", 30)
+# An urgent signalement (danger imminent) is pre-qualified within hours (docs/rules.md §3.1).
+CMER_URGENT_PREQUALIFICATION_HOURS = env_int("CMER_URGENT_PREQUALIFICATION_HOURS", 24)
 CMER_SITE_URL = env("CMER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A worker that claimed an e-mail and died is taken over after this many seconds (at least once).
 CMER_EMAIL_CLAIM_SECONDS = env_int("CMER_EMAIL_CLAIM_SECONDS", 300)

@@ -1,4 +1,5 @@
 from tests.matrix import ALL, CELL_MANAGERS, Row, audited
+from tests.personas import PASSWORD
 
 EVERYONE = ALL | {"staff", "outsider"}
 
@@ -13,6 +14,19 @@ ROWS = {
     "accounts:otp_verify": Row(auth_step=True),
     "accounts:otp_setup": Row(auth_step=True),
     "accounts:backup_codes": Row(allowed=EVERYONE),
+    # One's own account and password: every signed-in person, cell or not.
+    "accounts:account": Row(allowed=EVERYONE),
+    "accounts:password_change": Row(
+        method="POST",
+        allowed=EVERYONE,
+        data=lambda w, c: {
+            "old_password": PASSWORD,
+            "new_password1": "Une-phrase-neuve-et-longue-2026",
+            "new_password2": "Une-phrase-neuve-et-longue-2026",
+        },
+        redirect_to="accounts:account",
+        effect=audited("auth.password_changed"),
+    ),
     "accounts:choose_cell": Row(allowed=EVERYONE),
     "accounts:charter": Row(allowed=ALL),
     "accounts:members": Row(allowed=CELL_MANAGERS),

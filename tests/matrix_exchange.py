@@ -92,4 +92,12 @@ ROWS = {
         refused=404,
     ),
     "notifications:preferences": Row(allowed=ALL),
+    # Every persona of cell A has an unread notice; posting marks the poster's own read, audited.
+    "notifications:mark_all_read": Row(
+        method="POST",
+        allowed=ALL,
+        given=lambda w, c: [make_notification(c, role) for role in sorted(ALL)] and None,
+        redirect_to="notifications:inbox",
+        effect=audited("notification.read_all"),
+    ),
 }

@@ -80,13 +80,13 @@ def test_form_shows_caveats_grouped_indicators_and_the_17_instruction(world, rep
     assert 'name="source"' in coordinator_html
 
 
-def test_urgent_notifies_coordinator_and_state_member_at_once(world, reporter):
+def test_urgent_notifies_president_coordinator_and_state_member_at_once(world, reporter):
     data = submit_data(world, world.a)
     data["urgent"] = "on"
     response = _post(reporter, data)
     referral = Referral.objects.get()
     notified = set(Notification.objects.filter(kind=URGENT_REFERRAL).values_list("recipient", flat=True))
-    assert notified == {world.a.user("coordinator").pk, world.a.user("state_member").pk}
+    assert notified == {world.a.user(r).pk for r in ("president", "coordinator", "state_member")}
     assert all(
         (n.target_type, n.target_id) == ("cases.case", referral.case.pk) for n in Notification.objects.all()
     )

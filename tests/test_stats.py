@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cmer.stats.suppression import Line, Mark, label, suppress
@@ -305,7 +305,7 @@ def test_consolidated_view_only_adds_up_what_each_cell_publishes(world):
     [
         {"annee": "abc"},
         {"annee": "1999"},
-        {"annee": str(date.today().year)},
+        {"annee": str(date.today().year + 1)},
         {"perimetre": "x" * 500},
         {"annee": "2025\x00"},
     ],
@@ -421,3 +421,71 @@ def test_collect_counts_every_table(world):
     assert (activity.attendance_present, activity.attendance_recorded) == (3, 4)
     assert activity.qualify_n == 13 and round(activity.qualify_days_sum / 13) == 7
     assert activity.decide_n == 6
+
+
+# --- The running year by quarter, and the year that follows it ----------------------------------
+
+QUARTER_ITEMS = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2)), max_size=30)
+
+
+@settings(max_examples=80, deadline=None)
+@given(QUARTER_ITEMS)
+# The classic case: 5 then 2 of a category in Q1 and Q4; a year showing 7 would give Q4's 2.
+@example(items=[(0, 0)] * 5 + [(3, 0)] * 2 + [(0, 1)] * 6 + [(3, 1)] * 6)
+def test_year_cannot_be_subtracted_from_its_provisional_quarters(items):
+    """Items are (quarter, category). Quarters 1-3 were published on their own while the year ran;
+    the year is then published with year_marks' rule. Everything together, with every relation
+    (year = sum of quarters), pins no small count: not in a quarter, not in the year, and not in
+    the never-published 4th quarter (whose small cells the attacker would learn by subtraction)."""
+    from cmer.stats.suppression import exposed, is_small
+
+    cats = range(3)
+
+    def table(rows: list[int]) -> tuple[dict, list[Line]]:
+        values = {("c", c): sum(1 for r in rows if r == c) for c in cats} | {"T": len(rows)}
+        return values, [Line("T", tuple(("c", c) for c in cats))]
+
+    from cmer.stats.report import marks_after_quarters
+
+    quarters = [table([c for q, c in items if q == i]) for i in range(4)]
+    year_values, year_lines = table([c for _q, c in items])
+    # The attacker's view: every cell of the year and of the four quarters, every relation.
+    values, lines, frozen = dict(year_values), list(year_lines), {}
+    for i, (qv, ql) in enumerate(quarters):
+        qm = suppress(qv, ql) if i < 3 else dict.fromkeys(qv, Mark.MASKED)
+        values |= {(f"q{i + 1}", k): v for k, v in qv.items()}
+        lines += [Line((f"q{i + 1}", ln.total), tuple((f"q{i + 1}", p) for p in ln.parts)) for ln in ql]
+        frozen |= {(f"q{i + 1}", k): m for k, m in qm.items()}
+    lines += [Line(k, tuple((f"q{i + 1}", k) for i in range(4))) for k in year_values]
+    marks = frozen | marks_after_quarters(year_values, year_lines, quarters)
+    assert exposed_small_counts(values, lines, marks) == []
+    # The unpublished 4th quarter: an attacker who knows nothing of it cannot pin its small cells.
+    q4_small = frozenset(k for k in frozen if k[0] == "q4" and is_small(values[k]))
+    assert exposed(values, lines, marks, q4_small) == []
+    for k in q4_small:
+        others = [v for v in range(0, 8) if v != values[k]]
+        assert any(_solve({**domains(values, marks), k: (v, v)}, lines) for v in others), k
+
+
+@pytest.mark.django_db
+def test_running_year_is_published_by_completed_quarter_only(world, monkeypatch):
+    """In mid-November: quarters 1 to 3, each provisional, no year-to-date total, no 4th quarter."""
+    import datetime as dt
+
+    from django.utils import timezone as tz
+
+    year = date.today().year
+    monkeypatch.setattr(tz, "localdate", lambda *a, **k: dt.date(year, 11, 15))
+    bulk_situations(world.a, year, [Situation(month=m, source=Source.SCHOOL) for m in (2, 2, 5, 11)] * 3)
+    client = persona_client(world, "member")
+    html = client.get("/statistiques/", {"annee": year}).content.decode()
+    assert f"1er trimestre {year} (provisoire)" in html
+    assert f"3e trimestre {year} (provisoire)" in html
+    assert "4e trimestre" not in html
+    assert "novembre" not in html  # a month of the running quarter is never shown
+    assert "Rapport annuel (PDF)" not in html
+    assert html.count("<svg") == 3 * 7 and html.count("<table") == 3 * 7
+    rows = client.get("/statistiques/export.csv", {"annee": year}).content.decode("utf-8-sig")
+    assert "4e trimestre" not in rows and f"3e trimestre {year} (provisoire)" in rows
+    pdf = client.get("/statistiques/rapport-annuel.pdf", {"annee": year})
+    assert pdf.status_code == 302 and pdf["Location"] == "/statistiques/"

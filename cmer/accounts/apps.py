@@ -12,4 +12,6 @@ class AccountsConfig(AppConfig):
         from cmer.core import navigation
 
         navigation.register("core:dashboard", _("Tableau de bord"), visible=has_membership, order=0)
-        navigation.register("accounts:members", _("Membres"), visible=can_manage_memberships, order=90)
+        navigation.register(
+            "accounts:members", _("Membres"), visible=can_manage_memberships, order=90, section="cell"
+        )

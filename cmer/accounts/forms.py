@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -73,3 +74,16 @@ class MembershipCreateForm(DsfrBaseForm):
 
 class MembershipRoleForm(DsfrBaseForm):
     role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)
+
+
+class OwnPasswordForm(DsfrBaseForm, PasswordChangeForm):
+    """Django's own check (current password, validators, both new fields equal), DSFR-styled.
+
+    Never call save(): the service `password_change` writes and audits the change.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].widget.attrs["autocomplete"] = "current-password"
+        for name in ("new_password1", "new_password2"):
+            self.fields[name].widget.attrs["autocomplete"] = "new-password"

@@ -31,6 +31,9 @@ CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:choose_cell",
     "accounts:charter",
     "accounts:backup_codes",
+    # One's own account and password: nothing of a cell is shown there.
+    "accounts:account",
+    "accounts:password_change",
 }
 # URL names reachable without a current cell (the dashboard explains what to do next).
 CELL_OPEN = CHARTER_OPEN | {"core:dashboard"}

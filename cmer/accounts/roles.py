@@ -48,6 +48,8 @@ STATE_CORRESPONDENTS = frozenset({Role.COORDINATOR, Role.STATE_MEMBER})
 TRANSMISSION_READERS = MANAGERS | {Role.STATE_MEMBER}
 # Who runs training: sessions, attendance, certifications (the coordinator oversees them).
 TRAINING_STAFF = frozenset({Role.TRAINER, Role.COORDINATOR})
+# Who is alerted at once of an urgent signalement (danger imminent) and sees its dashboard card.
+URGENT_ALERTED = MANAGERS | {Role.STATE_MEMBER}
 # Who may read the cell's anonymised statistics.
 STATS_READERS = FOLLOWERS | {Role.DPO}
 

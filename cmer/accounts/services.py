@@ -146,3 +146,16 @@ def user_deactivate(*, user: User, by: User) -> User:
     user.save(update_fields=["is_active"])
     record(action="account.deactivated", actor=by, target=user)
     return user
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str) -> User:
+    """The user's own new password (the form checked the current one and the validators).
+
+    The caller keeps the session valid with update_session_auth_hash; the second factor already
+    verified in this session stays verified, since the session is the same one.
+    """
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record(action="auth.password_changed", actor=user, target=user)
+    return user

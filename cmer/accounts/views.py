@@ -10,7 +10,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import TOTP
@@ -32,6 +32,7 @@ from cmer.accounts.forms import (
     LoginForm,
     MembershipCreateForm,
     MembershipRoleForm,
+    OwnPasswordForm,
     TokenForm,
 )
 from cmer.accounts.http import AccountRequest, CellRequest
@@ -164,6 +165,27 @@ def security(request: AccountRequest) -> HttpResponse:
         return render(request, "accounts/backup_codes.html", {"codes": codes})
     remaining = StaticToken.objects.filter(device__user=request.user).count()
     return render(request, "accounts/security.html", {"remaining": remaining})
+
+
+@require_GET
+def account(request: AccountRequest) -> HttpResponse:
+    """The user's own account: who they are, their memberships, and the ways to secure it."""
+    # Only one's own memberships: the user's reverse relation, never another person's.
+    memberships = request.user.memberships.active().select_related("cell")
+    return render(request, "accounts/account.html", {"memberships": memberships})
+
+
+@require_http_methods(["GET", "POST"])
+def password_change_view(request: AccountRequest) -> HttpResponse:
+    """Change one's own password: the current one is required; the session stays signed in."""
+    form = OwnPasswordForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Votre mot de passe a été changé."))
+        return redirect("accounts:account")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
 @require_POST

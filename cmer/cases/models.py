@@ -101,6 +101,12 @@ class Case(models.Model):
     is_minor = models.BooleanField(_("mineur à l'ouverture"))
     opened_at = models.DateTimeField(_("ouverte le"), default=timezone.now)
     prequalification_due = models.DateField(_("pré-qualification attendue le"))
+    # Set from the signalement's "danger imminent" box: the case comes first everywhere and is
+    # pre-qualified within hours (settings.CMER_URGENT_PREQUALIFICATION_HOURS), not days.
+    urgent = models.BooleanField(_("danger imminent"), default=False)
+    prequalification_due_at = models.DateTimeField(
+        _("pré-qualification attendue avant"), null=True, blank=True
+    )
     watch_renewals = models.PositiveSmallIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=24, choices=CloseReason.choices, blank=True)
@@ -118,11 +124,16 @@ class Case(models.Model):
         return self.reference
 
     @property
+    def awaiting_qualification(self) -> bool:
+        return self.state in (State.RECEIVED, State.PREQUALIFICATION)
+
+    @property
     def prequalification_overdue(self) -> bool:
-        return (
-            self.state in (State.RECEIVED, State.PREQUALIFICATION)
-            and self.prequalification_due < timezone.localdate()
-        )
+        if not self.awaiting_qualification:
+            return False
+        if self.prequalification_due_at is not None:
+            return self.prequalification_due_at < timezone.now()
+        return self.prequalification_due < timezone.localdate()
 
 
 class SystemActor(models.TextChoices):

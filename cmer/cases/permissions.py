@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from cmer.accounts.roles import MANAGERS, has_role
+from cmer.accounts.roles import MANAGERS, URGENT_ALERTED, has_role
 from cmer.cases.models import ArchiveAccess, Case
 from cmer.cases.states import ENDED, TRANSITIONS, State
 
@@ -35,6 +35,11 @@ def can_list_cases(membership: Membership | None) -> bool:
 def can_qualify(membership: Membership | None) -> bool:
     """The president and the coordinator see the qualification queue and qualify."""
     return has_role(membership, MANAGERS)
+
+
+def is_alerted_of_urgency(membership: Membership | None) -> bool:
+    """President, coordinator and State members are alerted of urgent signalements (count only for the State)."""
+    return has_role(membership, URGENT_ALERTED)
 
 
 def can_search_persons(membership: Membership | None) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -49,19 +50,30 @@ def next_case_reference(cell: Cell, year: int | None = None) -> str:
 
 
 @transaction.atomic
-def case_open(*, person: Person, by: Membership) -> Case:
-    """A new case in state `received`, with its pre-qualification deadline from the cell's rules."""
+def case_open(*, person: Person, by: Membership, urgent: bool = False) -> Case:
+    """A new case in state `received`, with its pre-qualification deadline from the cell's rules.
+
+    An urgent case (danger imminent) is due within CMER_URGENT_PREQUALIFICATION_HOURS, not days
+    (docs/rules.md §3.1); its date deadline follows, so date-based views agree.
+    """
     cell = person.cell
     today = timezone.localdate()
+    due_at = None
+    due = today + timedelta(days=cell.prequalification_days)
+    if urgent:
+        due_at = timezone.now() + timedelta(hours=settings.CMER_URGENT_PREQUALIFICATION_HOURS)
+        due = timezone.localdate(due_at)
     case = Case.objects.create(
         cell=cell,
         reference=next_case_reference(cell, today.year),
         person=person,
         state=State.RECEIVED,
         is_minor=is_minor(_birth_date(person), today),
-        prequalification_due=today + timedelta(days=cell.prequalification_days),
+        prequalification_due=due,
+        urgent=urgent,
+        prequalification_due_at=due_at,
     )
-    record(action="case.open", actor=by.user_id, cell=cell.pk, target=case)
+    record(action="case.open", actor=by.user_id, cell=cell.pk, target=case, data={"urgent": urgent})
     _refresh_deletion_date(case)
     return case
 

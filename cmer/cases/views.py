@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -55,6 +56,7 @@ from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
 
 PAGE_SIZE = 50
+PENDING = [State.RECEIVED, State.PREQUALIFICATION]
 
 
 def _audit_read(request: CellRequest, case: Case, action: str = "case.read") -> None:
@@ -87,8 +89,14 @@ def _case_context(case: Case) -> dict[str, Any]:
 @require_GET
 @requires(can_list_cases, "case.list")
 def case_list(request: CellRequest) -> HttpResponse:
-    cases = Case.objects.visible_to(request.membership).only(
-        "reference", "state", "opened_at", "prequalification_due", "closed_at", "is_minor"
+    # Urgent signalements still awaiting qualification come first (docs/rules.md §3.1).
+    cases = (
+        Case.objects.visible_to(request.membership)
+        .only("reference", "state", "opened_at", "prequalification_due", "closed_at", "is_minor", "urgent")
+        .alias(
+            urgent_pending=ExpressionWrapper(Q(urgent=True, state__in=PENDING), output_field=BooleanField())
+        )
+        .order_by("-urgent_pending", "-opened_at", "-pk")
     )
     filters = StateFilterForm(request.GET or None)
     if filters.is_valid() and filters.cleaned_data["state"]:
@@ -103,8 +111,17 @@ def queue(request: CellRequest) -> HttpResponse:
     cases = (
         Case.objects.visible_to(request.membership)
         .filter(state__in=[State.RECEIVED, State.PREQUALIFICATION])
-        .only("reference", "state", "opened_at", "prequalification_due", "is_minor")
-        .order_by("prequalification_due", "pk")
+        .only(
+            "reference",
+            "state",
+            "opened_at",
+            "prequalification_due",
+            "prequalification_due_at",
+            "is_minor",
+            "urgent",
+        )
+        # Urgent first, then by deadline (docs/rules.md §3.1): the queue is read top-down.
+        .order_by("-urgent", "prequalification_due", "pk")
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cases/queue.html", {"page": page, "today": timezone.localdate()})

@@ -16,18 +16,28 @@ class ExchangeConfig(AppConfig):
             can_view_prefect_information,
             can_view_register,
         )
+        from cmer.exchange.references import transmission_references
         from cmer.exchange.widgets import exchange_widget
+        from cmer.notifications.kinds import register_references
 
-        navigation.register("exchange:transmissions", _("Transmissions"), visible=can_view_register, order=60)
+        navigation.register(
+            "exchange:transmissions", _("Transmissions"), visible=can_view_register, order=60, section="state"
+        )
         navigation.register(
             "exchange:prefect_info_list",
             _("Informations du préfet"),
             visible=can_view_prefect_information,
             order=62,
+            section="state",
         )
         navigation.register(
-            "exchange:briefings", _("Points sur la menace"), visible=can_manage_briefings, order=64
+            "exchange:briefings",
+            _("Points sur la menace"),
+            visible=can_manage_briefings,
+            order=64,
+            section="state",
         )
         dashboard.register(exchange_widget, visible=can_view_register, order=40)
         # The case page offers "prepare a transmission" without cases importing exchange.
         links.register(transmission_link)
+        register_references("exchange.transmission", transmission_references)

@@ -13,6 +13,8 @@ class MeetingsConfig(AppConfig):
         from cmer.meetings.permissions import can_be_convened, can_validate_minutes
 
         # Guests see a meeting from their convocation, not from the menu.
-        navigation.register("meetings:list", _("Réunions"), visible=can_be_convened, order=40)
+        navigation.register(
+            "meetings:list", _("Réunions"), visible=can_be_convened, order=40, section="meetings"
+        )
         dashboard.register(widgets.next_meeting, visible=can_be_convened, order=30)
         dashboard.register(widgets.minutes_to_validate, visible=can_validate_minutes, order=35)

@@ -17,4 +17,6 @@ class NotificationsConfig(AppConfig):
         # Each app declares its kinds and reminders in its own `notifications.py`: importing them
         # here fills the registry without this app naming any of them.
         autodiscover_modules("notifications")
-        navigation.register("notifications:inbox", _("Notifications"), visible=can_read_inbox, order=95)
+        navigation.register(
+            "notifications:inbox", _("Notifications"), visible=can_read_inbox, order=95, section="cell"
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
@@ -30,6 +31,12 @@ class Kind:
     # Model label ("cases.case") of the objects this kind points at: notify() refuses another.
     target_type: str = ""
 
+
+# For a target type, how to name targets in the inbox: (membership, ids) -> {id: reference}. The
+# owning app answers through its `visible_to`, so a recipient who may not read the object sees
+# no reference (docs/rules.md §2). References are pseudonymous (MIR-2026-0042), never a name.
+ReferencesFor = Callable[[Any, list[int]], dict[int, str]]
+_REFERENCES: dict[str, ReferencesFor] = {}
 
 _KINDS: dict[str, Kind] = {}
 _REMINDERS: dict[str, Callable[[], int]] = {}
@@ -59,6 +66,20 @@ def get(value: str) -> Kind | None:
 
 def all_kinds() -> list[Kind]:
     return list(_KINDS.values())
+
+
+def register_references(target_type: str, references: ReferencesFor) -> None:
+    """Let the inbox show the pseudonymous reference of `target_type` objects the reader may see."""
+    if target_type in _REFERENCES and _REFERENCES[target_type] is not references:
+        raise ImproperlyConfigured(f"References of {target_type!r} are registered twice.")
+    _REFERENCES[target_type] = references
+
+
+def references(target_type: str, membership: Any, ids: list[int]) -> dict[int, str]:
+    resolve = _REFERENCES.get(target_type)
+    if resolve is None or membership is None or not ids:
+        return {}
+    return resolve(membership, ids)
 
 
 def register_reminder(name: str, run: Callable[[], int]) -> None:

@@ -87,6 +87,15 @@ def notification_mark_read(*, notification: Notification, by: Any) -> bool:
 
 
 @transaction.atomic
+def notifications_mark_read(*, notifications: Any, by: Any) -> int:
+    """Mark read every unread notice of `notifications` (a queryset of `by`'s own); one audit event."""
+    marked = notifications.filter(recipient_id=by.pk, read_at__isnull=True).update(read_at=timezone.now())
+    if marked:
+        record(action="notification.read_all", actor=by, target=by, data={"count": marked})
+    return int(marked)
+
+
+@transaction.atomic
 def email_preference_set(*, user: Any, enabled: bool) -> None:
     """Turn the notification e-mails on or off for this user; the inbox stays on either way."""
     get_user_model().objects.filter(pk=user.pk).update(email_notifications=enabled)

@@ -14,9 +14,15 @@ class PrivacyConfig(AppConfig):
         from cmer.privacy.retention import scheduled_deletion
         from cmer.privacy.views import dashboard_widget
 
-        navigation.register("privacy:dpo", _("Console DPO"), visible=can_use_dpo_console, order=80)
-        navigation.register("privacy:rights", _("Demandes de droits"), visible=can_use_dpo_console, order=81)
-        navigation.register("privacy:retention", _("Conservation"), visible=can_view_retention, order=85)
+        navigation.register(
+            "privacy:dpo", _("Console DPO"), visible=can_use_dpo_console, order=80, section="data"
+        )
+        navigation.register(
+            "privacy:rights", _("Demandes de droits"), visible=can_use_dpo_console, order=81, section="data"
+        )
+        navigation.register(
+            "privacy:retention", _("Conservation"), visible=can_view_retention, order=85, section="data"
+        )
         # The DPO's rights requests, or the destructions coming for the president and coordinator.
         dashboard.register(dashboard_widget, visible=can_view_retention, order=80)
         # Cases keep their deletion date current with privacy's rule, without importing privacy.

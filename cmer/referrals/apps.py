@@ -13,8 +13,14 @@ class ReferralsConfig(AppConfig):
         from cmer.referrals.permissions import can_follow_own_referrals
 
         # The submit page stays in the menu of an uncertified submitter: it explains the gate.
-        navigation.register("referrals:submit", _("Signaler"), visible=can_follow_own_referrals, order=10)
         navigation.register(
-            "referrals:mine", _("Mes signalements"), visible=can_follow_own_referrals, order=11
+            "referrals:submit", _("Signaler"), visible=can_follow_own_referrals, order=10, section="referrals"
+        )
+        navigation.register(
+            "referrals:mine",
+            _("Mes signalements"),
+            visible=can_follow_own_referrals,
+            order=11,
+            section="referrals",
         )
         dashboard.register(widgets.my_referrals_widget, visible=can_follow_own_referrals, order=15)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from cmer.accounts.demo import CELLS
@@ -134,9 +135,11 @@ def _seed_cell(cell: Cell, faker: Any, version: CatalogueVersion) -> None:
             case_close(
                 case=case, reason="end_of_support", by=coordinator, note="Objectifs du suivi atteints."
             )
+        due_at = opened + timedelta(hours=settings.CMER_URGENT_PREQUALIFICATION_HOURS) if urgent else None
         Case.objects.filter(pk=case.pk).update(
             opened_at=opened,
-            prequalification_due=(opened + timedelta(days=cell.prequalification_days)).date(),
+            prequalification_due=(due_at or opened + timedelta(days=cell.prequalification_days)).date(),
+            prequalification_due_at=due_at,
         )
         Referral.objects.filter(pk=referral.pk).update(received_at=opened)
         for step, t in enumerate(Transition.objects.filter(case=case)):

@@ -14,9 +14,11 @@ def _qualify(case_id: int | None) -> str | None:
 
 URGENT_REFERRAL = register(
     "urgent_referral",
-    label=_("Signalement urgent"),
-    email_line=_("Un signalement urgent a été reçu par votre cellule."),
-    link=_qualify,
+    label=_("Urgent : danger imminent"),
+    email_line=_("Un signalement urgent (danger imminent) a été reçu par votre cellule."),
+    # The dashboard, not the case: its first card lists the urgent cases to those who qualify and
+    # gives the State members their count, so no recipient lands on a page refused to them.
+    link=lambda _pk: reverse("core:dashboard"),
     target_type="cases.case",
 )
 REFERRAL_TO_QUALIFY = register(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Membership
-from cmer.accounts.roles import Role
+from cmer.accounts.roles import URGENT_ALERTED, Role
 from cmer.audit.services import record
 from cmer.cases.persons import find_known_persons, person_create
 from cmer.cases.services import case_open
@@ -107,7 +107,7 @@ def referral_submit(
     cell = by.cell
     known = find_known_persons(cell, identity.last_name, identity.first_name, identity.birth_date).exists()
     person = person_create(cell=cell, **identity.__dict__)
-    case = case_open(person=person, by=by)
+    case = case_open(person=person, by=by, urgent=urgent)
     referral = Referral.objects.create(
         cell=cell,
         reference=acknowledgement_reference(cell.code, timezone.localdate().year),
@@ -132,7 +132,7 @@ def referral_submit(
     )
     if urgent:
         notify(
-            recipients=_coordinators(cell.pk, {Role.COORDINATOR, Role.STATE_MEMBER}),
+            recipients=_coordinators(cell.pk, set(URGENT_ALERTED)),
             kind=URGENT_REFERRAL,
             cell=cell,
             target=case,

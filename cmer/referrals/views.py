@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cmer.accounts.http import CellRequest
+from cmer.audit.services import record
 from cmer.core.errors import run_service
 from cmer.core.policy import get_visible_or_404, requires
 from cmer.referrals.forms import ReferralForm, new_submission_key, observation_formset
@@ -19,6 +21,12 @@ from cmer.training.models import CatalogueVersion
 from cmer.training.services import bias_warnings_record
 
 IDENTITY_FIELDS = [f for f in Identity.__dataclass_fields__]
+# What a submitter may know of their signalement's handling (docs/rules.md §2): never the outcome.
+STATUS_LABELS = {
+    "received": gettext_lazy("reçu"),
+    "in_progress": gettext_lazy("en cours de traitement"),
+    "done": gettext_lazy("traité"),
+}
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,9 +73,18 @@ def submit(request: CellRequest) -> HttpResponse:
 @require_GET
 def acknowledgement(request: CellRequest, pk: int) -> HttpResponse:
     # Only one's own signalement, whatever the role: the page is the submitter's receipt.
-    own = Referral.objects.visible_to(request.membership).filter(submitted_by=request.membership)
+    # It shows what was sent (the facts about a person) and a coarse status, never the outcome.
+    own = (
+        Referral.objects.visible_to(request.membership)
+        .filter(submitted_by=request.membership)
+        .select_related("case")
+        .prefetch_related("observations__indicator")
+    )
     referral = get_visible_or_404(request, own, pk=pk)
-    return render(request, "referrals/acknowledgement.html", {"referral": referral})
+    record(action="referral.receipt_read", actor=request.user.pk, cell=referral.cell_id, target=referral)
+    status = coarse_status(referral.case.state)
+    context = {"referral": referral, "status": STATUS_LABELS[status], "status_code": status}
+    return render(request, "referrals/acknowledgement.html", context)
 
 
 @require_GET
@@ -77,14 +94,14 @@ def mine(request: CellRequest) -> HttpResponse:
         Referral.objects.visible_to(request.membership)
         .filter(submitted_by=request.membership)
         .select_related("case")
-        .only("reference", "received_at", "case__state")
+        .only("pk", "reference", "received_at", "case__state")
     )
-    labels = {"received": _("reçu"), "in_progress": _("en cours de traitement"), "done": _("traité")}
     items = [
         {
+            "pk": r.pk,
             "reference": r.reference,
             "received_at": r.received_at,
-            "status": labels[coarse_status(r.case.state)],
+            "status": STATUS_LABELS[coarse_status(r.case.state)],
         }
         for r in rows
     ]

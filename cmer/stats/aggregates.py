@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Case as When_
 from django.db.models import Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models.functions import ExtractMonth, ExtractQuarter, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +69,8 @@ class Period:
     start: datetime
     end: datetime  # exclusive
     months: int  # number of complete months covered
+    first_month: int = 1
+    quarter: int = 0  # 1 to 4 for a provisional quarter of the running year, 0 for a year
 
     @property
     def start_date(self) -> date:
@@ -91,6 +93,21 @@ def period_for(year: int, today: date | None = None) -> Period:
     return Period(year=year, start=start, end=end, months=months)
 
 
+def quarter_period(year: int, quarter: int) -> Period:
+    tz = timezone.get_current_timezone()
+    first = 3 * quarter - 2
+    start = datetime(year, first, 1, tzinfo=tz)
+    end = datetime(year + 1, 1, 1, tzinfo=tz) if quarter == 4 else datetime(year, first + 3, 1, tzinfo=tz)
+    return Period(year=year, start=start, end=end, months=3, first_month=first, quarter=quarter)
+
+
+def completed_quarters(year: int, today: date | None = None) -> list[Period]:
+    """The running year is published by completed quarter only (docs/rules.md §10)."""
+    today = today or timezone.localdate()
+    done = 4 if year < today.year else (today.month - 1) // 3 if year == today.year else 0
+    return [quarter_period(year, q) for q in range(1, done + 1)]
+
+
 @dataclass
 class Activity:
     """The cell's working figures for the annual report; no person is counted here but cases."""
@@ -110,6 +127,13 @@ class Counts:
 
     values: dict[tuple[str, Any], int] = field(default_factory=lambda: defaultdict(int))
     activity: Activity = field(default_factory=Activity)
+    # Only with collect(..., quarters=True) over a year: the same counts split by quarter (1-4).
+    quarters: dict[int, Counts] = field(default_factory=dict)
+
+    def add(self, key: tuple[str, Any], n: int, quarter: int | None = None) -> None:
+        self.values[key] += n
+        if quarter:
+            self.quarters.setdefault(quarter, Counts()).values[key] += n
 
 
 def _days(value: Any) -> float:
@@ -128,8 +152,17 @@ def _bracket(expr: str, brackets: list[tuple[str, Any, int | None]]) -> When_:
     return When_(*whens, default=Value(brackets[-1][0]))
 
 
-def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
-    """Counts per cell for the period: 6 queries whatever the data size."""
+def _quarter(expr: str, wanted: bool) -> Any:
+    """The quarter of a date field, or a constant 0 (no split) so the grouping stays the same."""
+    return ExtractQuarter(expr) if wanted else Value(0)
+
+
+def collect(cell_ids: Iterable[int], period: Period, quarters: bool = False) -> dict[int, Counts]:
+    """Counts per cell for the period: 6 queries whatever the data size.
+
+    With `quarters`, each count is also split by the quarter of its date (`Counts.quarters`), in
+    the same queries: a completed year is suppressed together with its quarters.
+    """
     cell_ids = list(cell_ids)
     out: dict[int, Counts] = {cid: Counts() for cid in cell_ids}
     in_period = {"gte": period.start, "lt": period.end}
@@ -145,9 +178,9 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         .order_by()
     )
     for ref in referrals:
-        values = out[ref["cell_id"]].values
-        values[("referrals_month", ref["month"])] += ref["n"]
-        values[("referrals_source", ref["source"])] += ref["n"]
+        counts, quarter = out[ref["cell_id"]], (ref["month"] + 2) // 3 if quarters else None
+        counts.add(("referrals_month", ref["month"]), ref["n"], quarter)
+        counts.add(("referrals_source", ref["source"]), ref["n"], quarter)
 
     delay = ExpressionWrapper(F("at") - F("case__opened_at"), output_field=DurationField())
     exits = (
@@ -157,13 +190,14 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
             at__gte=in_period["gte"],
             at__lt=in_period["lt"],
         )
-        .values("case__cell_id", "to_state")
+        .annotate(quarter=_quarter("at", quarters))
+        .values("case__cell_id", "to_state", "quarter")
         .annotate(n=Count("pk"), delay=Sum(delay))
         .order_by()
     )
     for ex in exits:
         counts = out[ex["case__cell_id"]]
-        counts.values[("prequalification", ex["to_state"])] += ex["n"]
+        counts.add(("prequalification", ex["to_state"]), ex["n"], ex["quarter"])
         counts.activity.qualify_n += ex["n"]
         counts.activity.qualify_days_sum += _days(ex["delay"])
 
@@ -174,13 +208,14 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
             item__meeting__starts_at__gte=in_period["gte"],
             item__meeting__starts_at__lt=in_period["lt"],
         )
-        .values("item__meeting__cell_id", "kind")
+        .annotate(quarter=_quarter("item__meeting__starts_at", quarters))
+        .values("item__meeting__cell_id", "kind", "quarter")
         .annotate(n=Count("pk"), delay=Sum(decide))
         .order_by()
     )
     for dec in decisions:
         counts = out[dec["item__meeting__cell_id"]]
-        counts.values[("decisions", dec["kind"])] += dec["n"]
+        counts.add(("decisions", dec["kind"]), dec["n"], dec["quarter"])
         counts.activity.decide_n += dec["n"]
         counts.activity.decide_days_sum += _days(dec["delay"])
 
@@ -200,12 +235,13 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
                 default=Value(DURATIONS[-1][0]),
             )
         )
-        .values("case__cell_id", "bracket")
+        .annotate(quarter=_quarter("ended_on", quarters))
+        .values("case__cell_id", "bracket", "quarter")
         .annotate(n=Count("pk"))
         .order_by()
     )
     for plan in plans:
-        out[plan["case__cell_id"]].values[("support", plan["bracket"])] += plan["n"]
+        out[plan["case__cell_id"]].add(("support", plan["bracket"]), plan["n"], plan["quarter"])
 
     # Closures and ages at opening in one pass over the cases (conditional counts).
     opened_in = Q(opened_at__gte=in_period["gte"], opened_at__lt=in_period["lt"])
@@ -215,21 +251,25 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         Case.objects.filter(opened_in | closed_in, cell_id__in=cell_ids)
         .annotate(age=age)
         .annotate(minor_bracket=_bracket("age", MINOR_AGES), adult_bracket=_bracket("age", ADULT_AGES))
-        .values("cell_id", "is_minor", "minor_bracket", "adult_bracket", "close_reason")
+        .annotate(opened_q=_quarter("opened_at", quarters), closed_q=_quarter("closed_at", quarters))
+        .values(
+            "cell_id", "is_minor", "minor_bracket", "adult_bracket", "close_reason", "opened_q", "closed_q"
+        )
         .annotate(opened=Count("pk", filter=opened_in), closed=Count("pk", filter=closed_in))
         .order_by()
     )
     for case_row in cases:
-        values = out[case_row["cell_id"]].values
+        counts = out[case_row["cell_id"]]
         if case_row["closed"]:
-            values[("closures", case_row["close_reason"] or CloseReason.OTHER)] += case_row["closed"]
+            reason = case_row["close_reason"] or CloseReason.OTHER
+            counts.add(("closures", reason), case_row["closed"], case_row["closed_q"])
         if case_row["opened"]:
             group, bracket = (
                 ("minor", case_row["minor_bracket"])
                 if case_row["is_minor"]
                 else ("adult", case_row["adult_bracket"])
             )
-            values[("ages", (group, bracket))] += case_row["opened"]
+            counts.add(("ages", (group, bracket)), case_row["opened"], case_row["opened_q"])
 
     # Meetings held and attendance in one query (attendees joined, meetings counted once).
     held = (

@@ -11,4 +11,6 @@ class StatsConfig(AppConfig):
         from cmer.core import navigation
         from cmer.stats.permissions import can_view_stats
 
-        navigation.register("stats:index", _("Statistiques"), visible=can_view_stats, order=80)
+        navigation.register(
+            "stats:index", _("Statistiques"), visible=can_view_stats, order=80, section="data"
+        )

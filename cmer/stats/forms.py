@@ -11,11 +11,16 @@ YEARS_BACK = 5
 
 
 def year_choices() -> list[tuple[str, str]]:
-    """Completed calendar years only. Periods never overlap, so no filter can be subtracted from
-    another; and a year is published once it is over, because a running year's figures, read
-    month after month, would give each new month's count by difference of the totals."""
-    last = timezone.localdate().year - 1
-    return [(str(y), str(y)) for y in range(last, last - YEARS_BACK, -1)]
+    """The running year (provisional, by completed quarter), then completed calendar years.
+
+    Periods never overlap, so no filter can be subtracted from another. The running year is never
+    a year-to-date total, which read month after month would give each new month's count by
+    difference: each completed quarter is its own publication, and the year, once over, is
+    suppressed consistently with the quarters already published (cmer/stats/report.py).
+    """
+    current = timezone.localdate().year
+    running = (str(current), _("%(y)s (provisoire, par trimestre)") % {"y": current})
+    return [running] + [(str(y), str(y)) for y in range(current - 1, current - 1 - YEARS_BACK, -1)]
 
 
 class StatsFilterForm(DsfrBaseForm):

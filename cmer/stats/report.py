@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cmer.stats.aggregates import ADULT_AGES, CATEGORIES, MINOR_AGES, Activity, Counts, Period
+from cmer.stats.aggregates import ADULT_AGES, CATEGORIES, MINOR_AGES, Activity, Counts, Period, quarter_period
 from cmer.stats.suppression import Line, Mark, label, suppress
 
 # (table key, title, key of its total). Tables sharing a total are suppressed together.
@@ -30,7 +30,7 @@ TABLES = [
 MIN_FOR_MEAN = 5  # a mean over fewer cases would describe one person's file
 
 # Chart geometry (SVG user units).
-CHART_WIDTH, LABEL_WIDTH, BAR_MAX, ROW_HEIGHT = 640, 250, 300, 28
+CHART_WIDTH, LABEL_WIDTH, BAR_MAX, ROW_HEIGHT, AXIS_HEIGHT = 640, 250, 300, 28, 30
 
 
 def _layout(table: str, period: Period) -> list[tuple[Any, Any, str]]:
@@ -47,7 +47,7 @@ def _layout(table: str, period: Period) -> list[tuple[Any, Any, str]]:
         return [*rows, (total_key, gettext_lazy("Total"), "total")]
     categories = CATEGORIES[table]
     if table == "referrals_month":
-        categories = categories[: period.months]
+        categories = categories[period.first_month - 1 : period.first_month - 1 + period.months]
     return [((table, code), text, "part") for code, text in categories] + [
         (total_key, gettext_lazy("Total"), "total")
     ]
@@ -97,11 +97,19 @@ class Bar:
 
 
 @dataclass
+class Tick:
+    value: int
+    x: int
+
+
+@dataclass
 class PubTable:
     key: str
     title: Any
     rows: list[PubRow]
     bars: list[Bar] = field(default_factory=list)
+    ticks: list[Tick] = field(default_factory=list)
+    axis_y: int = 0
     chart_height: int = 0
     has_hidden: bool = False
 
@@ -114,11 +122,30 @@ class Publication:
     tables: list[PubTable]
     activity: dict[str, str]
 
+    @property
+    def period_label(self) -> str:
+        return period_label(self.period)
 
-def _bars(rows: Sequence[PubRow]) -> tuple[list[Bar], int]:
+
+def nice_scale(top: int) -> tuple[int, int]:
+    """An axis end and step of 1, 2 or 5 × 10^n covering `top`, with at most 5 steps."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if top <= 5 * step * factor:
+                step *= factor
+                return max(step, -(-top // step) * step), step
+        step *= 10
+
+
+def _ticks(top: int, step: int) -> list[Tick]:
+    return [Tick(value=v, x=LABEL_WIDTH + round(BAR_MAX * v / top)) for v in range(0, top + 1, step)]
+
+
+def _bars(rows: Sequence[PubRow]) -> tuple[list[Bar], int, list[Tick]]:
     parts = [r for r in rows if r.kind == "part"]
     # The scale comes from shown values only: a hidden value must not set the longest bar.
-    top = max([r.value for r in parts if r.value is not None] or [0]) or 1
+    top, step = nice_scale(max([r.value for r in parts if r.value is not None] or [0]) or 1)
     bars = []
     for i, row in enumerate(parts):
         width = 0 if row.value is None else round(BAR_MAX * row.value / top)
@@ -132,7 +159,7 @@ def _bars(rows: Sequence[PubRow]) -> tuple[list[Bar], int]:
                 hidden=row.hidden,
             )
         )
-    return bars, len(parts) * ROW_HEIGHT + 12
+    return bars, len(parts) * ROW_HEIGHT + 12, _ticks(top, step)
 
 
 def _tables(values: dict[Any, int], marks: dict[Any, Mark], period: Period) -> list[PubTable]:
@@ -151,14 +178,16 @@ def _tables(values: dict[Any, int], marks: dict[Any, Mark], period: Period) -> l
                     hidden=not shown,
                 )
             )
-        bars, height = _bars(rows)
+        bars, height, ticks = _bars(rows)
         tables.append(
             PubTable(
                 key=table,
                 title=title,
                 rows=rows,
                 bars=bars,
-                chart_height=height,
+                ticks=ticks,
+                axis_y=height,
+                chart_height=height + AXIS_HEIGHT,
                 has_hidden=any(r.hidden for r in rows),
             )
         )
@@ -190,9 +219,53 @@ def _activity(activity: Activity) -> dict[str, str]:
     }
 
 
-def publish_cell(counts: Counts, period: Period, scope_label: str) -> tuple[Publication, dict, dict]:
+def _qkey(quarter: int, key: Any) -> tuple[str, Any]:
+    return (f"q{quarter}", key)
+
+
+def year_marks(
+    values: dict[Any, int], lines: list[Line], period: Period, quarters: Sequence[Counts]
+) -> dict[Any, Mark]:
+    """Marks of a completed year, consistent with its quarters published while it ran."""
+    tables = [
+        values_and_lines(q_counts, quarter_period(period.year, q)) for q, q_counts in enumerate(quarters, 1)
+    ]
+    return marks_after_quarters(values, lines, tables)
+
+
+def marks_after_quarters(
+    values: dict[Any, int], lines: list[Line], quarters: Sequence[tuple[dict[Any, int], list[Line]]]
+) -> dict[Any, Mark]:
+    """Pure core of year_marks: the year's (values, lines) and its four quarters' (values, lines).
+
+    Quarters 1 to 3 were published, each suppressed on its own: their marks are frozen. The 4th
+    never was: its cells are unknown to a reader but still protected. The year's cells are tied to
+    them (year = sum of its quarters), and only the year's cells are masked, so no subtraction of
+    the provisional quarters from the year pins a small count (docs/rules.md §10).
+    """
+    all_values = dict(values)
+    all_lines = list(lines)
+    frozen: dict[Any, Mark] = {}
+    quarter_keys: list[set[Any]] = []
+    for q, (q_values, q_lines) in enumerate(quarters, start=1):
+        q_marks = suppress(q_values, q_lines) if q < 4 else dict.fromkeys(q_values, Mark.MASKED)
+        all_values |= {_qkey(q, k): v for k, v in q_values.items()}
+        all_lines += [Line(_qkey(q, ln.total), tuple(_qkey(q, p) for p in ln.parts)) for ln in q_lines]
+        frozen |= {_qkey(q, k): m for k, m in q_marks.items()}
+        quarter_keys.append(set(q_values))
+    for key in values:
+        parts = tuple(_qkey(q, key) for q, keys in enumerate(quarter_keys, start=1) if key in keys)
+        all_lines.append(Line(key, parts))
+    marks = suppress(all_values, all_lines, frozen)
+    return {k: marks[k] for k in values}
+
+
+def publish_cell(
+    counts: Counts, period: Period, scope_label: str, quarters: Sequence[Counts] = ()
+) -> tuple[Publication, dict, dict]:
+    """One cell's publication; a completed year is given its four quarters (see year_marks)."""
     values, lines = values_and_lines(counts, period)
-    marks = suppress(values, lines)
+    marks = year_marks(values, lines, period, quarters) if quarters else suppress(values, lines)
     publication = Publication(
         scope="cell",
         scope_label=scope_label,
@@ -236,14 +309,26 @@ def publish_consolidated(
     )
 
 
-def build(counts_by_cell: dict[int, Counts], cells: Sequence[Any], period: Period, scope: str) -> Publication:
-    """The publication for one cell (scope 'cell', first of `cells`) or all of them ('all')."""
+def build(
+    counts_by_cell: dict[int, Counts],
+    cells: Sequence[Any],
+    period: Period,
+    scope: str,
+    quarters_by_cell: dict[int, list[Counts]] | None = None,
+) -> Publication:
+    """The publication for one cell (scope 'cell', first of `cells`) or all of them ('all').
+
+    For a completed year, `quarters_by_cell` holds each cell's four quarters (see year_marks).
+    """
+    quarters = quarters_by_cell or {}
     if scope == "cell":
         cell = cells[0]
-        return publish_cell(counts_by_cell[cell.pk], period, cell.name)[0]
+        return publish_cell(counts_by_cell[cell.pk], period, cell.name, quarters.get(cell.pk, ()))[0]
     per_cell = []
     for cell in cells:
-        _pub, values, marks = publish_cell(counts_by_cell[cell.pk], period, cell.name)
+        _pub, values, marks = publish_cell(
+            counts_by_cell[cell.pk], period, cell.name, quarters.get(cell.pk, ())
+        )
         per_cell.append((values, marks, counts_by_cell[cell.pk].activity))
     label_all = _("Ensemble de mes cellules (%(n)s)") % {"n": len(cells)}
     return publish_consolidated(per_cell, period, label_all)
@@ -257,17 +342,26 @@ def csv_safe(text: str) -> str:
     return "'" + text if text.startswith(CSV_DANGEROUS) else text
 
 
-def csv_rows(publication: Publication) -> list[list[str]]:
-    rows = [[_("périmètre"), _("année"), _("tableau"), _("ligne"), _("valeur")]]
-    for table in publication.tables:
-        for row in table.rows:
-            rows.append(
-                [
-                    publication.scope_label,
-                    str(publication.period.year),
-                    str(table.title),
-                    str(row.label),
-                    row.text,
-                ]
-            )
+def period_label(period: Period) -> str:
+    if not period.quarter:
+        return str(period.year)
+    if period.quarter == 1:
+        return _("1er trimestre %(y)s (provisoire)") % {"y": period.year}
+    return _("%(q)se trimestre %(y)s (provisoire)") % {"q": period.quarter, "y": period.year}
+
+
+def csv_rows(publications: Sequence[Publication]) -> list[list[str]]:
+    rows = [[_("périmètre"), _("période"), _("tableau"), _("ligne"), _("valeur")]]
+    for publication in publications:
+        for table in publication.tables:
+            for row in table.rows:
+                rows.append(
+                    [
+                        publication.scope_label,
+                        period_label(publication.period),
+                        str(table.title),
+                        str(row.label),
+                        row.text,
+                    ]
+                )
     return [[csv_safe(cell) for cell in row] for row in rows]

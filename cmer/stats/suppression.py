@@ -87,37 +87,64 @@ def bounds(
     return iv
 
 
-def exposed(values: Mapping[Key, int], lines: Sequence[Line], marks: Mapping[Key, Mark]) -> list[Key]:
-    """Small counts whose exact value can still be deduced (sorted for determinism)."""
+def exposed(
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    marks: Mapping[Key, Mark],
+    also: frozenset[Key] = frozenset(),
+) -> list[Key]:
+    """Small counts whose exact value can still be deduced (sorted for determinism).
+
+    `also`: hidden cells never published (a year's last quarter) whose small value must not be
+    deducible either, though the attacker does not know it is small.
+    """
     iv = bounds(values, lines, marks)
-    return sorted((k for k, m in marks.items() if m is Mark.SMALL and iv[k][0] == iv[k][1]), key=repr)
+    protected = (k for k, m in marks.items() if m is Mark.SMALL or (k in also and is_small(values[k])))
+    return sorted((k for k in protected if iv[k][0] == iv[k][1]), key=repr)
 
 
-def suppress(values: Mapping[Key, int], lines: Sequence[Line]) -> dict[Key, Mark]:
-    """Mark every cell: small counts hidden, then the fewest, smallest extra cells masked."""
+def suppress(
+    values: Mapping[Key, int], lines: Sequence[Line], frozen: Mapping[Key, Mark] | None = None
+) -> dict[Key, Mark]:
+    """Mark every cell: small counts hidden, then the fewest, smallest extra cells masked.
+
+    `frozen` cells keep the given mark and are never chosen as complements: figures published
+    earlier (the provisional quarters of a year) cannot be taken back, so only the new cells
+    (the year's) are masked to protect them.
+    """
+    frozen = frozen or {}
+    unpublished = frozenset(k for k, m in frozen.items() if m is Mark.MASKED)
     for line in lines:
         missing = {line.total, *line.parts} - values.keys()
         if missing:
             raise ValueError(f"line refers to unknown cells: {missing!r}")
         if values[line.total] != sum(values[p] for p in line.parts):
             raise ValueError(f"inconsistent line for {line.total!r}")
-    marks = {k: (Mark.SMALL if is_small(v) else Mark.SHOWN) for k, v in values.items()}
+    marks = {k: frozen.get(k, Mark.SMALL if is_small(v) else Mark.SHOWN) for k, v in values.items()}
     lines_of: dict[Key, list[Line]] = {}
     for line in lines:
         for k in (line.total, *line.parts):
             lines_of.setdefault(k, []).append(line)
     while True:
-        leaks = exposed(values, lines, marks)
+        leaks = exposed(values, lines, marks, unpublished)
         if not leaks:
             return marks
         # Mask a shown neighbour; when every neighbour is hidden already (a tiny population whose
         # « < 5 » cells add up to their « < 5 » total), the small count itself becomes « s ».
-        candidate = _complement_for(leaks[0], values, lines_of, marks)
+        candidate = _complement_for(leaks[0], values, lines_of, marks, frozen)
+        if candidate is None and leaks[0] in frozen:
+            candidate = _nearest_free(leaks[0], values, lines_of, marks, frozen)
+        if candidate is None and leaks[0] in frozen:
+            raise RuntimeError(f"nothing left to mask to protect {leaks[0]!r}")
         marks[candidate if candidate is not None else leaks[0]] = Mark.MASKED
 
 
 def _complement_for(
-    leak: Key, values: Mapping[Key, int], lines_of: Mapping[Key, list[Line]], marks: Mapping[Key, Mark]
+    leak: Key,
+    values: Mapping[Key, int],
+    lines_of: Mapping[Key, list[Line]],
+    marks: Mapping[Key, Mark],
+    frozen: Mapping[Key, Mark],
 ) -> Key | None:
     """The smallest shown non-zero part of a line holding the leak, else a shown zero part, else
     that line's total. A non-zero complement keeps the hidden sum from reading as the small count
@@ -125,12 +152,39 @@ def _complement_for(
     parts: list[Key] = []
     totals: list[Key] = []
     for line in lines_of.get(leak, []):
-        parts += [p for p in line.parts if marks[p] is Mark.SHOWN]
-        if marks[line.total] is Mark.SHOWN:
+        parts += [p for p in line.parts if marks[p] is Mark.SHOWN and p not in frozen]
+        if marks[line.total] is Mark.SHOWN and line.total not in frozen:
             totals.append(line.total)
     nonzero = [p for p in parts if values[p] > 0]
     pool = nonzero or parts or totals
     return min(pool, key=lambda k: (values[k], repr(k))) if pool else None
+
+
+def _nearest_free(
+    leak: Key,
+    values: Mapping[Key, int],
+    lines_of: Mapping[Key, list[Line]],
+    marks: Mapping[Key, Mark],
+    frozen: Mapping[Key, Mark],
+) -> Key | None:
+    """A frozen leak pinned through a chain of hidden cells (a masked year cell bounded by its
+    own table): the smallest shown, free cell on a line of any hidden cell reachable from it."""
+    seen, todo = {leak}, [leak]
+    while todo:
+        free: list[Key] = []
+        nxt: list[Key] = []
+        for key in todo:
+            for line in lines_of.get(key, []):
+                for k in (line.total, *line.parts):
+                    if marks[k] is Mark.SHOWN and k not in frozen:
+                        free.append(k)
+                    elif marks[k] is not Mark.SHOWN and k not in seen:
+                        seen.add(k)
+                        nxt.append(k)
+        if free:
+            return min(free, key=lambda k: (values[k] == 0, values[k], repr(k)))
+        todo = nxt
+    return None
 
 
 def label(value: int, mark: Mark) -> str:

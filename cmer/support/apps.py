@@ -15,5 +15,7 @@ class SupportConfig(AppConfig):
         from cmer.support.permissions import can_see_my_actions, sees_actions_due
 
         # Managers reach actions from each plan; members from their own list.
-        navigation.register("support:my_actions", _("Mes actions"), visible=can_see_my_actions, order=45)
+        navigation.register(
+            "support:my_actions", _("Mes actions"), visible=can_see_my_actions, order=45, section="cases"
+        )
         dashboard.register(widgets.actions_due, visible=sees_actions_due, order=40)

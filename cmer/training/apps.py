@@ -17,15 +17,29 @@ class TrainingConfig(AppConfig):
         )
         from cmer.training.widgets import certification_widget, expiring_widget
 
-        navigation.register("training:self_study", _("Formation"), visible=can_self_study, order=80)
         navigation.register(
-            "training:sessions", _("Sessions de formation"), visible=can_view_sessions, order=81
+            "training:self_study", _("Formation"), visible=can_self_study, order=80, section="training"
         )
         navigation.register(
-            "training:draft", _("Catalogue (brouillon)"), visible=can_view_catalogue_draft, order=82
+            "training:sessions",
+            _("Sessions de formation"),
+            visible=can_view_sessions,
+            order=81,
+            section="training",
         )
         navigation.register(
-            "training:bias_counts", _("Vigilance de rédaction"), visible=can_view_bias_counts, order=83
+            "training:draft",
+            _("Catalogue (brouillon)"),
+            visible=can_view_catalogue_draft,
+            order=82,
+            section="training",
+        )
+        navigation.register(
+            "training:bias_counts",
+            _("Vigilance de rédaction"),
+            visible=can_view_bias_counts,
+            order=83,
+            section="training",
         )
         dashboard.register(certification_widget, visible=needs_certification, order=80)
         dashboard.register(expiring_widget, visible=can_view_sessions, order=81)

@@ -112,6 +112,8 @@ class BiasGuardMixin:
         if not self.bias_warnings:
             return cleaned
         self.fields[CONFIRM_FIELD].widget = forms.CheckboxInput()
+        # Once shown, confirming is required to go on: DSFR must not label the box « optionnel ».
+        self.fields[CONFIRM_FIELD].required = True
         self.bias_confirmed = cleaned.get(CONFIRM_FIELD) is True
         if self.bias_confirmed:
             return cleaned
