@@ -115,7 +115,11 @@ def bulk_situations(cw: CellWorld, year: int, situations: list[Situation]) -> li
         )
         Attendee.objects.bulk_create(
             [
-                Attendee(meeting=meeting, membership=cw.members[r], present=r != "state_member")
+                Attendee(
+                    meeting=meeting,
+                    membership=cw.members[r],
+                    attendance="present" if r != "state_member" else "excused",
+                )
                 for r in ("president", "coordinator", "member", "state_member")
             ]
         )

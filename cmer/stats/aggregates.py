@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cmer.cases.models import Case, SupportPlan, Transition
 from cmer.cases.states import CloseReason, State
-from cmer.meetings.models import Decision, DecisionKind, Meeting
+from cmer.meetings.models import Attendance, Decision, DecisionKind, Meeting
 from cmer.referrals.models import Referral, Source
 
 MONTHS = [
@@ -239,8 +239,8 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
         .values("cell_id")
         .annotate(
             n=Count("pk", distinct=True),
-            present=Count("attendees", filter=Q(attendees__present=True)),
-            recorded=Count("attendees", filter=Q(attendees__present__isnull=False)),
+            present=Count("attendees", filter=Q(attendees__attendance="present")),
+            recorded=Count("attendees", filter=Q(attendees__attendance__in=Attendance.values)),
         )
         .order_by()
     )
