@@ -11,13 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from cmer.accounts.models import CharterAcceptance
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case, SupportPlan, Transition
 from cmer.cases.states import State
 from cmer.meetings import services
 from cmer.meetings.models import AgendaItem, Attendee, Decision, ItemKind, Meeting
-from cmer.stats.aggregates import collect, period_for
 from cmer.meetings.notifications import (
     MEETING_CANCELLED,
     MEETING_CONVENED,
@@ -26,6 +24,7 @@ from cmer.meetings.notifications import (
 )
 from cmer.meetings.permissions import in_meeting_window
 from cmer.notifications.models import Notification
+from cmer.stats.aggregates import collect, period_for
 from tests.factories import make_case, make_person
 from tests.factories_meetings import make_action, make_item, make_meeting
 from tests.personas import login, make_membership, make_user, persona_client

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from cmer.meetings.permissions import can_list_meetings, sees_every_meeting, sees_whole_agenda
@@ -46,7 +47,8 @@ class Meeting(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self) -> str:
-        return f"Réunion du {self.starts_at:%d/%m/%Y}"
+        day = date_format(timezone.localtime(self.starts_at).date(), "j F Y")
+        return _("Réunion du %(day)s") % {"day": day}
 
 
 class Attendance(models.TextChoices):
