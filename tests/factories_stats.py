@@ -112,6 +112,9 @@ def bulk_situations(cw: CellWorld, year: int, situations: list[Situation]) -> li
             starts_at=at(year, 11, 5),
             ends_at=at(year, 11, 5) + timedelta(hours=2),
             place="Salle B",
+            opened_at=at(year, 11, 5),
+            minutes_validated_at=at(year, 11, 6),
+            minutes_validated_by=cw.members["president"],
         )
         Attendee.objects.bulk_create(
             [

@@ -169,7 +169,9 @@ def collect(cell_ids: Iterable[int], period: Period) -> dict[int, Counts]:
 
     decide = ExpressionWrapper(F("recorded_at") - F("item__case__opened_at"), output_field=DurationField())
     decisions = (
+        # A decision counts once its relevé is validated: before that it is a draft (docs/rules.md §5).
         Decision.objects.filter(
+            item__meeting__minutes_validated_at__isnull=False,
             item__meeting__cell_id__in=cell_ids,
             item__meeting__starts_at__gte=in_period["gte"],
             item__meeting__starts_at__lt=in_period["lt"],
