@@ -316,6 +316,8 @@ CMER_FEEDBACK_DELAY_DAYS = env_int("CMER_FEEDBACK_DELAY_DAYS", 30)
 # An urgent signalement (danger imminent) is pre-qualified within hours (docs/rules.md §3.1).
 CMER_URGENT_PREQUALIFICATION_HOURS = env_int("CMER_URGENT_PREQUALIFICATION_HOURS", 24)
 CMER_SITE_URL = env("CMER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A séance opens on its day; this many hours of tolerance either side of that day (docs/rules.md §5).
+CMER_MEETING_OPEN_TOLERANCE_HOURS = env_int("CMER_MEETING_OPEN_TOLERANCE_HOURS", 2)
 # A worker that claimed an e-mail and died is taken over after this many seconds (at least once).
 CMER_EMAIL_CLAIM_SECONDS = env_int("CMER_EMAIL_CLAIM_SECONDS", 300)
 EMAIL_TIMEOUT = env_int("CMER_EMAIL_TIMEOUT", 20)

@@ -112,10 +112,17 @@ def bulk_situations(cw: CellWorld, year: int, situations: list[Situation]) -> li
             starts_at=at(year, 11, 5),
             ends_at=at(year, 11, 5) + timedelta(hours=2),
             place="Salle B",
+            opened_at=at(year, 11, 5),
+            minutes_validated_at=at(year, 11, 6),
+            minutes_validated_by=cw.members["president"],
         )
         Attendee.objects.bulk_create(
             [
-                Attendee(meeting=meeting, membership=cw.members[r], present=r != "state_member")
+                Attendee(
+                    meeting=meeting,
+                    membership=cw.members[r],
+                    attendance="present" if r != "state_member" else "excused",
+                )
                 for r in ("president", "coordinator", "member", "state_member")
             ]
         )

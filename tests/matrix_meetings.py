@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from cmer.meetings.models import AgendaItem, Meeting
+from cmer.meetings.services import attendance_roll
 from tests.factories import make_case
 from tests.factories_meetings import make_item, make_meeting
 from tests.matrix import CELL_MANAGERS, Row, audited, to
@@ -25,6 +26,12 @@ def _convened_meeting(w, c):  # type: ignore[no-untyped-def]
     meeting = make_meeting(c)
     make_item(c, meeting)
     return {"pk": meeting.pk}
+
+
+def _attendance(w, c):  # type: ignore[no-untyped-def]
+    """The opening form of cell c's latest meeting: every convened member marked present."""
+    meeting = Meeting.objects.filter(cell=c.cell).latest("pk")
+    return {f"a{a.pk}": "present" for a in attendance_roll(meeting)}
 
 
 def _item_meeting(name: str, anchor: bool = False):  # type: ignore[no-untyped-def]
@@ -80,8 +87,12 @@ ROWS = {
         method="POST",
         allowed=CELL_MANAGERS,
         kwargs=lambda w, c: {"pk": make_meeting(c).pk},
+        data=_attendance,
         redirect_to=to("meetings:session", pk="pk"),
-        effect=audited("meeting.opened"),
+        effect=lambda w, c, kw: (
+            Meeting.objects.filter(pk=kw["pk"], opened_at__isnull=False).exists()
+            and Meeting.objects.get(pk=kw["pk"]).attendees.filter(attendance="present").count() == 4
+        ),
         refused=404,
         refused_for=SEE_ONLY,
     ),
@@ -93,6 +104,25 @@ ROWS = {
         effect=audited("meeting.minutes_validated"),
         refused=404,
         refused_for={**SEE_ONLY, "coordinator": 403},
+    ),
+    "meetings:cancel": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=lambda w, c: {"pk": make_meeting(c, in_window=False).pk},
+        redirect_to="meetings:list",
+        effect=lambda w, c, kw: Meeting.objects.filter(pk=kw["pk"], cancelled_at__isnull=False).exists(),
+        refused=404,
+        refused_for=SEE_ONLY,
+    ),
+    "meetings:item_uninvite": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=lambda w, c: {"pk": make_item(c, make_meeting(c, in_window=False)).pk},
+        data=lambda w, c: {"guest": c.members["guest"].pk},
+        redirect_to=_item_meeting("meetings:detail"),
+        effect=lambda w, c, kw: not AgendaItem.objects.filter(pk=kw["pk"], guests__isnull=False).exists(),
+        refused=404,
+        refused_for=SEE_ONLY,
     ),
     "meetings:item_remove": Row(
         method="POST",

@@ -176,10 +176,25 @@ def test_qualify_refuses_an_exit_outside_the_closed_list(world):
 def test_close_with_reason_then_archive_then_read_only_with_a_written_reason(world):
     case = make_case(world.a, State.SUPPORT, person=make_person(world.a.cell, last_name=CANARY))
     client = persona_client(world, "president")
-    client.post(reverse("cases:close", kwargs={"pk": case.pk}), {"reason": "end_of_support"})
+    # No reason is pre-selected on the situation page.
+    form = client.get(_detail(case)).content.decode()
+    assert 'value="" selected' in form or '<option value="" selected>' in form
+    close = reverse("cases:close", kwargs={"pk": case.pk})
+    # First step: a confirmation page naming the reason; nothing changes yet.
+    confirm = client.post(close, {"reason": "end_of_support"})
+    assert confirm.status_code == 200 and "Confirmer la clôture" in confirm.content.decode()
+    assert "fin de l&#x27;accompagnement" in confirm.content.decode()
+    case.refresh_from_db()
+    assert case.state == State.SUPPORT and not AuditEvent.objects.filter(action="case.close").exists()
+    client.post(close, {"reason": "end_of_support", "confirmed": "True"})
     case.refresh_from_db()
     assert (case.state, case.close_reason) == (State.CLOSED, "end_of_support")
-    client.post(reverse("cases:archive", kwargs={"pk": case.pk}))
+    archive = reverse("cases:archive", kwargs={"pk": case.pk})
+    confirm = client.post(archive)
+    assert confirm.status_code == 200 and "Confirmer l'archivage" in confirm.content.decode()
+    case.refresh_from_db()
+    assert case.state == State.CLOSED
+    client.post(archive, {"confirmed": "True"})
     case.refresh_from_db()
     assert case.state == State.ARCHIVED
     reads = _reads(case)

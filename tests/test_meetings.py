@@ -6,22 +6,28 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from cmer.accounts.models import CharterAcceptance
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case, SupportPlan, Transition
 from cmer.cases.states import State
 from cmer.meetings import services
 from cmer.meetings.models import AgendaItem, Attendee, Decision, ItemKind, Meeting
-from cmer.meetings.notifications import MEETING_CONVENED
+from cmer.meetings.notifications import (
+    MEETING_CANCELLED,
+    MEETING_CONVENED,
+    MEETING_GUEST_INVITED,
+    MEETING_GUEST_WITHDRAWN,
+)
 from cmer.meetings.permissions import in_meeting_window
 from cmer.notifications.models import Notification
+from cmer.stats.aggregates import collect, period_for
 from tests.factories import make_case, make_person
 from tests.factories_meetings import make_action, make_item, make_meeting
-from tests.personas import make_membership, make_user, persona_client
+from tests.personas import login, make_membership, make_user, persona_client
 
 pytestmark = pytest.mark.django_db
 
@@ -53,44 +59,48 @@ def test_create_refuses_an_end_before_the_start(world):
     assert not Meeting.objects.exists()
 
 
-def test_convocation_needs_the_charter_and_notifies_without_names(world):
+def test_convocation_notifies_every_member_and_shows_who_has_not_accepted_the_charter(world):
     meeting = make_meeting(world.a, convened=False)
     newcomer = make_membership(
         make_user("new@test.cmer", last="Nouveau"), world.a.cell, "member", accept=False
     )
     client = persona_client(world, "coordinator")
     page = client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).content.decode()
-    assert "n&#x27;a pas accepté la charte" in page or "n'a pas accepté la charte" in page
+    # The coordinator sees who has not accepted the charter yet; the whole cell is proposed.
+    pending = page[page.index('id="charter-pending"') :]
+    assert "Nouveau" in pending[: pending.index("</div>")]
+    assert f'value="{newcomer.pk}"' in page and "charte pas encore acceptée" in page
 
-    refused = client.post(
-        reverse("meetings:convene", kwargs={"pk": meeting.pk}), {"attendees": [newcomer.pk]}
-    )
-    assert refused.status_code == 400
-    assert not Attendee.objects.filter(meeting=meeting).exists()
-
-    member = world.a.members["member"]
+    member, state_member = world.a.members["member"], world.a.members["state_member"]
     ok = client.post(
         reverse("meetings:convene", kwargs={"pk": meeting.pk}),
-        {"attendees": [member.pk, world.a.members["state_member"].pk]},
+        {"attendees": [member.pk, state_member.pk, newcomer.pk]},
     )
     assert ok.status_code == 302
     meeting.refresh_from_db()
     assert meeting.convened_at is not None
     assert set(meeting.attendees.values_list("membership_id", flat=True)) == {
         member.pk,
-        world.a.members["state_member"].pk,
+        state_member.pk,
+        newcomer.pk,
     }
     notes = Notification.objects.filter(kind=MEETING_CONVENED)
-    assert {n.recipient_id for n in notes} == {member.user_id, world.a.user("state_member").pk}
+    assert {n.recipient_id for n in notes} == {member.user_id, state_member.user_id, newcomer.user_id}
     assert all(
         (n.target_type, n.target_id, n.link) == ("meetings.meeting", meeting.pk, f"/reunions/{meeting.pk}/")
         for n in notes
     )
-    # The newcomer accepts the charter: now convenable.
-    CharterAcceptance.objects.create(membership=newcomer, charter=world.a.cell.current_charter())
-    assert services.meeting_convene(
-        meeting=meeting, memberships=[newcomer], by=world.a.members["coordinator"]
+    assert AuditEvent.objects.get(action="meeting.convened").data == {"added": 3, "charter_pending": 1}
+    # The charter gate stays: the newcomer sees nothing of the meeting before accepting it.
+    newcomer_client = login(Client(), newcomer.user, newcomer)
+    gated = newcomer_client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk}))
+    assert gated.status_code == 302 and gated["Location"] == reverse("accounts:charter")
+    # A reporter cannot be convened: refused, nothing written.
+    refused = client.post(
+        reverse("meetings:convene", kwargs={"pk": meeting.pk}),
+        {"attendees": [world.a.members["reporter"].pk]},
     )
+    assert refused.status_code == 400 and meeting.attendees.count() == 3
 
 
 def test_a_member_posted_twice_is_convened_once(world):
@@ -192,6 +202,15 @@ def _decide(world, item, **data):
     return client.post(reverse("meetings:decide", kwargs={"pk": item.pk}), payload)
 
 
+def _validate(world, meeting):
+    response = persona_client(world, "president").post(
+        reverse("meetings:validate", kwargs={"pk": meeting.pk})
+    )
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.minutes_validated_at is not None, "the relevé was not validated"
+
+
 def test_propose_support_needs_consent_and_for_a_minor_the_parental_information(world):
     meeting = make_meeting(world.a, opened=True)
     item = make_item(world.a, meeting, person=make_person(world.a.cell, birth_date=date(2012, 1, 1)))
@@ -209,6 +228,9 @@ def test_propose_support_needs_consent_and_for_a_minor_the_parental_information(
         world, item, kind="propose_support", consent_on=today, parental_info_on=today, path_referent="CCAS"
     )
     assert ok.status_code == 302
+    item.case.refresh_from_db()
+    assert item.case.state == State.TO_REVIEW and not SupportPlan.objects.exists()  # until validation
+    _validate(world, meeting)
     item.case.refresh_from_db()
     assert item.case.state == State.SUPPORT
     plan = SupportPlan.objects.get(case=item.case)
@@ -236,14 +258,29 @@ def test_decisions_move_the_case_along_the_state_machine(world):
         == 302
     )
     assert _decide(world, watch, kind="watch").status_code == 302
-    states = {i.pk: Case.objects.get(pk=i.case_id).state for i in (transmit, close, keep, watch)}
-    assert states == {
+
+    def states():  # type: ignore[no-untyped-def]
+        return {i.pk: Case.objects.get(pk=i.case_id).state for i in (transmit, close, keep, watch)}
+
+    before = states()
+    assert before == {
+        transmit.pk: State.TO_REVIEW,
+        close.pk: State.SUPPORT,
+        keep.pk: State.SUPPORT,
+        watch.pk: State.TO_REVIEW,
+    }
+    assert not Transition.objects.exists()
+    _validate(world, meeting)
+    assert states() == {
         transmit.pk: State.TRANSMITTED,
         close.pk: State.CLOSED,
         keep.pk: State.SUPPORT,
         watch.pk: State.WATCH,
     }
     assert Case.objects.get(pk=close.case_id).close_reason == "end_of_support"
+    # Every move was made by the president, as the validation's actor.
+    president = world.a.members["president"]
+    assert set(Transition.objects.values_list("by", flat=True)) == {president.pk}
 
 
 def test_invalid_decisions_are_refused_with_a_clear_message_and_nothing_written(world):
@@ -276,10 +313,14 @@ def test_watch_renewal_cap_is_enforced(world):
         kind = ItemKind.REVIEW if n == 0 else ItemKind.WATCH
         item = AgendaItem.objects.create(meeting=meeting, case=case, kind=kind)
         response = _decide(world, item, kind="watch")
-        case.refresh_from_db()
         if n < 2:
-            assert response.status_code == 302 and case.state == State.WATCH
+            assert response.status_code == 302
+            _validate(world, meeting)
+            case.refresh_from_db()
+            assert case.state == State.WATCH
+    # The meeting hears of the cap when it records the decision, before any validation.
     assert response.status_code == 400 and "renouvelée" in response.content.decode()
+    case.refresh_from_db()
     assert case.watch_renewals == 1 and case.state == State.WATCH
 
 
@@ -359,8 +400,8 @@ def _count(client, url):
 
 
 # 8 queries are the request shell (session, user, device, membership, charter acceptance, session save);
-# the agenda itself takes 6 whatever the number of items, candidates, attendees and guests.
-AGENDA_QUERIES = 14
+# the agenda itself takes 7 (its attendance roll included) whatever the number of items, candidates, attendees and guests.
+AGENDA_QUERIES = 15
 
 
 def test_agenda_query_count_is_pinned_and_does_not_grow_with_cases(world, django_assert_num_queries):
@@ -471,3 +512,207 @@ def test_create_refuses_an_out_of_range_date_with_a_message(world, starts, ends)
     assert response.status_code == 400
     assert "Choisissez une date entre 2000 et 2099." in response.content.decode()
     assert not Meeting.objects.exists() and AuditEvent.objects.count() == before
+
+
+# --- issue 11: the séance on its day, attendance, decisions applied at validation, guests ------
+
+
+def _open(client, meeting, **marks):  # type: ignore[no-untyped-def]
+    roll = services.attendance_roll(meeting)
+    data = {f"a{a.pk}": marks.get(a.membership.role, "present") for a in roll}
+    return client.post(reverse("meetings:open", kwargs={"pk": meeting.pk}), data, follow=True)
+
+
+def test_a_seance_opens_on_its_day_only_and_records_attendance(world):
+    client = persona_client(world, "coordinator")
+    # A week early: refused with the day named, nothing written.
+    early = make_meeting(world.a, in_window=False)
+    page = client.get(reverse("meetings:detail", kwargs={"pk": early.pk})).content.decode()
+    assert "La séance s&#x27;ouvre le jour de la réunion" in page or "La séance s'ouvre le jour" in page
+    roll = services.attendance_roll(early)
+    assert f'name="a{roll[0].pk}"' not in page  # no attendance form before the day
+    response = _open(client, early)
+    assert "pas avant" in response.content.decode()
+    early.refresh_from_db()
+    assert early.opened_at is None and not early.attendees.exclude(attendance="").exists()
+    assert not AuditEvent.objects.filter(action="meeting.opened").exists()
+    # Days late: refused too, with the way out.
+    late = make_meeting(world.a, in_window=False)
+    Meeting.objects.filter(pk=late.pk).update(
+        starts_at=timezone.now() - timedelta(days=3), ends_at=timezone.now() - timedelta(days=3, hours=-2)
+    )
+    assert "Annulez cette réunion" in _open(client, late).content.decode()
+    # On its day: every convened member must be marked; none is pre-chosen.
+    today = make_meeting(world.a)
+    make_item(world.a, today)  # a guest is invited: they are not on the roll
+    page = client.get(reverse("meetings:detail", kwargs={"pk": today.pk})).content.decode()
+    assert "checked" not in page[page.index('id="open-title"') : page.index("ouvrir la séance</button>")]
+    roll = services.attendance_roll(today)
+    assert {a.membership.role for a in roll} == {"president", "coordinator", "member", "state_member"}
+    partial = {f"a{roll[0].pk}": "present"}
+    refused = client.post(reverse("meetings:open", kwargs={"pk": today.pk}), partial)
+    assert refused.status_code == 400
+    today.refresh_from_db()
+    assert today.opened_at is None
+    ok = _open(client, today, member="excused", state_member="absent")
+    assert ok.redirect_chain[-1][0] == reverse("meetings:session", kwargs={"pk": today.pk})
+    today.refresh_from_db()
+    marks = dict(today.attendees.values_list("membership__role", "attendance"))
+    assert marks == {
+        "president": "present",
+        "coordinator": "present",
+        "member": "excused",
+        "state_member": "absent",
+        "guest": "",
+    }
+    event = AuditEvent.objects.get(action="meeting.opened")
+    assert event.data == {"present": 2, "excused": 1, "absent": 1}
+    # The annual report's attendance rate reads it: 2 present of 4 recorded.
+    year = timezone.localdate().year
+    whole_year = period_for(year, today=date(year + 1, 1, 2))  # the running year stops at last month
+    activity = collect([world.a.cell.pk], whole_year)[world.a.cell.pk].activity
+    assert (activity.attendance_present, activity.attendance_recorded) == (2, 4)
+
+
+def test_a_decision_is_corrected_until_validation_and_applied_only_then(world):
+    meeting = make_meeting(world.a, opened=True)
+    item = make_item(world.a, meeting, guest=False)
+    assert _decide(world, item, kind="watch").status_code == 302
+    corrected = _decide(world, item, kind="close", close_reason="no_further_elements")
+    assert corrected.status_code == 302
+    decision = Decision.objects.get(item=item)
+    assert (decision.kind, decision.close_reason) == ("close", "no_further_elements")
+    assert (
+        AuditEvent.objects.filter(action="meeting.decision_changed", target_id=str(decision.pk)).count() == 1
+    )
+    item.case.refresh_from_db()
+    assert item.case.state == State.TO_REVIEW and not Transition.objects.filter(case=item.case).exists()
+    session = persona_client(world, "coordinator").get(reverse("meetings:session", kwargs={"pk": meeting.pk}))
+    assert "Corriger la décision" in session.content.decode()
+    _validate(world, meeting)
+    item.case.refresh_from_db()
+    assert (item.case.state, item.case.close_reason) == (State.CLOSED, "no_further_elements")
+    moves = Transition.objects.filter(case=item.case)
+    assert list(moves.values_list("to_state", flat=True)) == [State.REVIEWED, State.CLOSED]
+    assert {t.by_id for t in moves} == {world.a.members["president"].pk}
+    assert "clôture" in moves.last().note and "close" not in moves.last().note
+    # After validation: refused with a clear message, nothing changed.
+    decisions = AuditEvent.objects.filter(action__startswith="meeting.decision")
+    before = decisions.count()
+    late = _decide(world, item, kind="watch")
+    assert late.status_code == 400 and "relevé de décisions est validé" in late.content.decode()
+    assert Decision.objects.get(item=item).kind == "close" and decisions.count() == before
+    session = persona_client(world, "coordinator").get(reverse("meetings:session", kwargs={"pk": meeting.pk}))
+    assert "Corriger la décision" not in session.content.decode()
+
+
+def test_validation_applies_every_decision_or_none(world):
+    meeting = make_meeting(world.a, opened=True)
+    first = make_item(world.a, meeting, guest=False)
+    second = make_item(world.a, meeting, guest=False)
+    _decide(world, first, kind="watch")
+    _decide(world, second, kind="transmit_to_state")
+    # The second situation moved elsewhere meanwhile: validation refuses and names it.
+    Case.objects.filter(pk=second.case_id).update(state=State.CLOSED)
+    response = persona_client(world, "president").post(
+        reverse("meetings:validate", kwargs={"pk": meeting.pk}), follow=True
+    )
+    assert second.case.reference in response.content.decode()
+    assert "plus dans l&#x27;état prévu" in response.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.minutes_validated_at is None
+    assert Case.objects.get(pk=first.case_id).state == State.TO_REVIEW
+    assert (
+        not Transition.objects.exists() and not AuditEvent.objects.filter(action="case.transition").exists()
+    )
+
+
+def test_a_guest_is_notified_finds_the_meeting_and_is_uninvited_before_it_only(world):
+    meeting = make_meeting(world.a, in_window=False)
+    item = make_item(world.a, meeting, guest=False)
+    guest = world.a.members["guest"]
+    coordinator = persona_client(world, "coordinator")
+    invite = reverse("meetings:item_guest", kwargs={"pk": item.pk})
+    assert coordinator.post(invite, {"guest": guest.pk}).status_code == 302
+    note = Notification.objects.get(kind=MEETING_GUEST_INVITED)
+    assert (note.recipient_id, note.link) == (guest.user_id, f"/reunions/{meeting.pk}/")
+    # From the dashboard, not a typed URL: « Mes réunions » links to it.
+    client = persona_client(world, "guest")
+    dashboard = client.get(reverse("core:dashboard")).content.decode()
+    assert "Mes réunions" in dashboard and f'href="/reunions/{meeting.pk}/"' in dashboard
+    # Before the meeting: its date and place only, no attendee's name, no item.
+    page = client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).content.decode()
+    president = world.a.user("president")
+    assert meeting.place in page and item.case.reference not in page
+    assert president.get_full_name() not in page and "Participants" not in page
+    convocation = client.get(reverse("meetings:convocation_pdf", kwargs={"pk": meeting.pk}))
+    assert convocation.status_code == 200
+    # Withdrawn before the meeting: told so, and the meeting is gone from their view.
+    uninvite = reverse("meetings:item_uninvite", kwargs={"pk": item.pk})
+    assert coordinator.post(uninvite, {"guest": guest.pk}).status_code == 302
+    assert not item.guests.exists() and not meeting.attendees.filter(membership=guest).exists()
+    assert Notification.objects.filter(kind=MEETING_GUEST_WITHDRAWN, recipient=guest.user).exists()
+    assert client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).status_code == 404
+    assert f'href="/reunions/{meeting.pk}/"' not in client.get(reverse("core:dashboard")).content.decode()
+    # Invited again; once the meeting has begun the invitation can no longer be withdrawn.
+    coordinator.post(invite, {"guest": guest.pk})
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=timezone.now() - timedelta(minutes=5), ends_at=timezone.now() + timedelta(hours=1)
+    )
+    before = AuditEvent.objects.filter(action="meeting.guest_uninvited").count()
+    refused = coordinator.post(uninvite, {"guest": guest.pk}, follow=True)
+    assert "La réunion a commencé" in refused.content.decode()
+    assert list(item.guests.all()) == [guest]
+    assert AuditEvent.objects.filter(action="meeting.guest_uninvited").count() == before
+    # During the window the guest sees their item.
+    assert (
+        item.case.reference
+        in client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).content.decode()
+    )
+
+
+def test_a_meeting_lasts_one_day_at_most(world):
+    client = persona_client(world, "coordinator")
+    response = client.post(
+        reverse("meetings:create"),
+        {"starts_at": "2027-01-12T14:00", "ends_at": "2027-01-13T10:00", "place": "Salle B"},
+    )
+    assert response.status_code == 400 and "une seule journée" in response.content.decode()
+    assert not Meeting.objects.exists()
+    start = timezone.now() + timedelta(days=3)
+    with pytest.raises(services.MeetingError):
+        services.meeting_schedule(
+            cell=world.a.cell,
+            starts_at=start,
+            ends_at=start + timedelta(days=1),
+            place="Salle B",
+            by=world.a.members["coordinator"],
+        )
+
+
+def test_cancelling_asks_for_confirmation_and_past_or_validated_meetings_leave_upcoming(world):
+    meeting = make_meeting(world.a, in_window=False)
+    client = persona_client(world, "coordinator")
+    url = reverse("meetings:cancel", kwargs={"pk": meeting.pk})
+    page = client.get(url)
+    assert page.status_code == 200 and "Confirmer l'annulation" in page.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.cancelled_at is None
+    assert persona_client(world, "member").get(url).status_code == 403
+    assert client.post(url).status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.cancelled_at is not None
+    notified = set(Notification.objects.filter(kind=MEETING_CANCELLED).values_list("recipient_id", flat=True))
+    convened = set(meeting.attendees.values_list("membership__user_id", flat=True))
+    assert notified == convened and len(convened) == 4
+    # An opened meeting is not cancelled.
+    held = make_meeting(world.a, opened=True)
+    with pytest.raises(services.MeetingError):
+        services.meeting_cancel(meeting=held, by=world.a.members["coordinator"])
+    validated = make_meeting(world.a, in_window=False, opened=True, validated=True)
+    coming = make_meeting(world.a, in_window=False)
+    listing = client.get(reverse("meetings:list")).content.decode()
+    upcoming = listing[listing.index("Réunions à venir") : listing.index("Réunions passées")]
+    assert f"/reunions/{coming.pk}/" in upcoming
+    for gone in (meeting, validated):
+        assert f"/reunions/{gone.pk}/" not in upcoming and f"/reunions/{gone.pk}/" in listing

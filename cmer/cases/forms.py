@@ -27,8 +27,17 @@ class QualifyForm(DsfrBaseForm):
 
 
 class CloseForm(DsfrBaseForm):
-    reason = forms.ChoiceField(label=_("Motif de clôture"), choices=CloseReason.choices)
+    # No reason is pre-selected: closing is a deliberate choice (docs/rules.md §3).
+    reason = forms.ChoiceField(
+        label=_("Motif de clôture"), choices=[("", _("— choisir —")), *CloseReason.choices]
+    )
     note = forms.CharField(label=_("Précision"), help_text=NOTE_HELP, max_length=300, required=False)
+
+
+class ConfirmForm(forms.Form):
+    """The second step of a destructive action: the first POST shows a confirmation page."""
+
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class ArchiveReasonForm(DsfrBaseForm):

@@ -76,6 +76,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
                 agenda_items__meeting__attendees__membership=membership,
                 agenda_items__meeting__minutes_validated_at__isnull=True,
                 agenda_items__meeting__convened_at__isnull=False,
+                agenda_items__meeting__cancelled_at__isnull=True,
             )
             own_service = Q(actions__service=membership.service) if membership.service else Q(pk__in=[])
             ids = in_cell.filter(on_agenda | own_service).values("pk")
@@ -86,6 +87,7 @@ class CaseQuerySet(models.QuerySet["Case"]):
                 agenda_items__guests=membership,
                 agenda_items__meeting__starts_at__lte=now,
                 agenda_items__meeting__ends_at__gte=now,
+                agenda_items__meeting__cancelled_at__isnull=True,
             ).values("pk")
             return in_cell.filter(pk__in=ids)
         return self.none()

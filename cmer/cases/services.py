@@ -99,6 +99,25 @@ def _actor_fields(by: Membership | SystemActor) -> dict[str, Any]:
     return {"by": by, "system_actor": ""}
 
 
+def check_watch_renewal(case: Case) -> None:
+    """Refuse renewing a watch beyond the cell's `watch_max_renewals` (docs/rules.md §3).
+
+    Asked by case_transition, and by a meeting when its decision is recorded, so the meeting
+    hears of the cap before the relevé is validated.
+    """
+    if not _is_watch_renewal(case, State.WATCH):
+        return
+    if case.watch_renewals >= case.cell.watch_max_renewals:
+        raise TransitionError(
+            _(
+                "La veille a déjà été renouvelée %(n)s fois, le maximum fixé par la cellule : "
+                "décidez d'une autre orientation ou clôturez la situation."
+            )
+            % {"n": case.watch_renewals},
+            code="watch_cap",
+        )
+
+
 @transaction.atomic
 def case_transition(*, case: Case, to_state: str, by: Membership | SystemActor, note: str = "") -> Case:
     """Move a case to `to_state` if the state machine allows it; record who, when and why.
@@ -123,15 +142,7 @@ def case_transition(*, case: Case, to_state: str, by: Membership | SystemActor, 
     locked.state = to_state
     fields = ["state"]
     if _is_watch_renewal(locked, to_state):
-        if locked.watch_renewals >= locked.cell.watch_max_renewals:
-            raise TransitionError(
-                _(
-                    "La veille a déjà été renouvelée %(n)s fois, le maximum fixé par la cellule : "
-                    "décidez d'une autre orientation ou clôturez la situation."
-                )
-                % {"n": locked.watch_renewals},
-                code="watch_cap",
-            )
+        check_watch_renewal(locked)
         locked.watch_renewals += 1
         fields.append("watch_renewals")
     if to_state == State.CLOSED:

@@ -22,6 +22,7 @@ from cmer.cases.forms import (
     ArchiveReasonForm,
     AttachForm,
     CloseForm,
+    ConfirmForm,
     InformationForm,
     PersonSearchForm,
     QualifyForm,
@@ -50,7 +51,7 @@ from cmer.cases.services import (
     case_qualify,
     case_transition,
 )
-from cmer.cases.states import State
+from cmer.cases.states import CloseReason, State
 from cmer.core.errors import run_service
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
@@ -211,8 +212,14 @@ def take(request: CellRequest, pk: int) -> HttpResponse:
     return redirect("cases:qualify", pk=case.pk)
 
 
+def _confirmed(request: CellRequest) -> bool:
+    form = ConfirmForm(request.POST)
+    return form.is_valid() and form.cleaned_data["confirmed"]
+
+
 @require_POST
 def close(request: CellRequest, pk: int) -> HttpResponse:
+    """Two steps: the reason chosen (never pre-selected), then a confirmation page; then it closes."""
     membership = request.membership
     case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
     if not can_close_case(membership, case):
@@ -222,6 +229,9 @@ def close(request: CellRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choisissez un motif de clôture dans la liste."))
         return redirect("cases:detail", pk=case.pk)
     reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
+    if not _confirmed(request):
+        context = {"case": case, "reason": CloseReason(reason).label, "form": form}
+        return render(request, "cases/confirm_close.html", context)
     run_service(
         request,
         lambda: case_close(case=case, reason=reason, by=membership, note=note),
@@ -232,10 +242,13 @@ def close(request: CellRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def archive(request: CellRequest, pk: int) -> HttpResponse:
+    """Two steps as well: archiving hides the situation behind a written reason for good."""
     membership = request.membership
     case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
     if not can_archive_case(membership, case):
         raise deny(request, "case.archive", case)
+    if not _confirmed(request):
+        return render(request, "cases/confirm_archive.html", {"case": case})
     archived = run_service(
         request,
         lambda: case_transition(case=case, to_state=State.ARCHIVED, by=membership),

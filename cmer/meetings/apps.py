@@ -10,7 +10,7 @@ class MeetingsConfig(AppConfig):
     def ready(self) -> None:
         from cmer.core import dashboard, navigation
         from cmer.meetings import widgets
-        from cmer.meetings.permissions import can_be_convened, can_validate_minutes
+        from cmer.meetings.permissions import can_be_convened, can_see_my_meetings, can_validate_minutes
 
         # Guests see a meeting from their convocation, not from the menu.
         navigation.register(
@@ -18,3 +18,4 @@ class MeetingsConfig(AppConfig):
         )
         dashboard.register(widgets.next_meeting, visible=can_be_convened, order=30)
         dashboard.register(widgets.minutes_to_validate, visible=can_validate_minutes, order=35)
+        dashboard.register(widgets.my_meetings, visible=can_see_my_meetings, order=30)

@@ -75,7 +75,7 @@ def _meeting(
         minutes_validated_by=validated_by,
     )
     Attendee.objects.bulk_create(
-        [Attendee(meeting=meeting, membership=m, present=True if held else None) for m in attendees]
+        [Attendee(meeting=meeting, membership=m, attendance="present" if held else "") for m in attendees]
     )
     return meeting
 

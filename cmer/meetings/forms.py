@@ -4,13 +4,14 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from cmer.accounts.models import Membership
 from cmer.cases.models import Case
 from cmer.cases.states import CloseReason, State
-from cmer.meetings.models import DecisionKind, ItemKind, Meeting
+from cmer.meetings.models import Attendance, Attendee, Decision, DecisionKind, ItemKind, Meeting
 from cmer.meetings.services import ALLOWED_DECISIONS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -53,6 +54,11 @@ class MeetingForm(DsfrBaseForm, forms.ModelForm):
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("La fin de la réunion doit suivre son début."))
+        elif starts and ends and timezone.localtime(ends).date() != timezone.localtime(starts).date():
+            self.add_error(
+                "ends_at",
+                _("Une réunion se tient sur une seule journée : elle finit le jour où elle commence."),
+            )
         return data
 
 
@@ -65,14 +71,24 @@ class ConveneForm(DsfrBaseForm):
         label=_("Participants à convoquer"),
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Seuls les membres ayant accepté la charte en vigueur peuvent être convoqués."),
+        help_text=_(
+            "Tous les membres sont notifiés. Ceux qui n'ont pas encore accepté la charte en vigueur "
+            "ne verront la réunion qu'après l'avoir acceptée."
+        ),
     )
 
-    def __init__(self, *args: Any, eligible: list[Membership], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, eligible: list[Membership], pending: frozenset[int] = frozenset(), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        # Choices from the list already loaded by the view: no second query.
+        # Choices from the list already loaded by the view: no second query. The whole cell is
+        # proposed (a meeting convenes every member); the coordinator unticks who is not expected.
         self._by_pk = {m.pk: m for m in eligible}
-        self.fields["attendees"].choices = [(m.pk, _member_label(m)) for m in eligible]
+        pending_note = _(" — charte pas encore acceptée")
+        self.fields["attendees"].choices = [
+            (m.pk, _member_label(m) + (pending_note if m.pk in pending else "")) for m in eligible
+        ]
+        self.fields["attendees"].initial = list(self._by_pk)
 
     def memberships(self) -> list[Membership]:
         return [self._by_pk[pk] for pk in self.cleaned_data["attendees"]]
@@ -111,6 +127,36 @@ class GuestForm(DsfrBaseForm):
         return self._by_pk[self.cleaned_data["guest"]]
 
 
+class UninviteForm(DsfrBaseForm):
+    guest = forms.TypedChoiceField(label=_("Intervenant"), coerce=int)
+
+    def __init__(self, *args: Any, guests: list[Membership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._by_pk = {m.pk: m for m in guests}
+        self.fields["guest"].choices = [(m.pk, m.pk) for m in guests]
+
+    def membership(self) -> Membership:
+        return self._by_pk[self.cleaned_data["guest"]]
+
+
+class OpenForm(DsfrBaseForm):
+    """Attendance at the opening: each convened member present, excused or absent; none pre-chosen."""
+
+    def __init__(self, *args: Any, roll: list[Attendee], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.roll = roll
+        for attendee in roll:
+            self.fields[f"a{attendee.pk}"] = forms.ChoiceField(
+                label=_member_label(attendee.membership),
+                choices=Attendance.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Indiquez si ce membre est présent, excusé ou absent.")},
+            )
+
+    def attendance(self) -> dict[int, str]:
+        return {a.pk: self.cleaned_data[f"a{a.pk}"] for a in self.roll}
+
+
 class DecisionForm(DsfrBaseForm):
     kind = forms.ChoiceField(label=_("Décision"), choices=DecisionKind.choices)
     responsible_service = forms.ChoiceField(label=_("Service responsable"), choices=[])
@@ -132,7 +178,28 @@ class DecisionForm(DsfrBaseForm):
         label=_("Référent de parcours (service ou fonction)"), required=False, max_length=120
     )
 
-    def __init__(self, *args: Any, item_kind: str, services: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        item_kind: str,
+        services: list[str],
+        decision: Decision | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if decision is not None and not args and "data" not in kwargs:
+            # Correcting a recorded decision: the form starts from what was recorded.
+            kwargs["initial"] = {
+                field: getattr(decision, field)
+                for field in (
+                    "kind",
+                    "responsible_service",
+                    "deadline",
+                    "close_reason",
+                    "consent_on",
+                    "parental_info_on",
+                    "path_referent",
+                )
+            }
         super().__init__(*args, **kwargs)
         allowed = ALLOWED_DECISIONS[ItemKind(item_kind)]
         # No preselected decision: the meeting chooses deliberately.

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from cmer.meetings.permissions import can_list_meetings, sees_every_meeting, sees_whole_agenda
@@ -37,6 +38,7 @@ class Meeting(models.Model):
     minutes_validated_by = models.ForeignKey(
         "accounts.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
 
     objects = MeetingQuerySet.as_manager()
 
@@ -45,7 +47,14 @@ class Meeting(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self) -> str:
-        return f"Réunion du {self.starts_at:%d/%m/%Y}"
+        day = date_format(timezone.localtime(self.starts_at).date(), "j F Y")
+        return _("Réunion du %(day)s") % {"day": day}
+
+
+class Attendance(models.TextChoices):
+    PRESENT = "present", _("présent")
+    EXCUSED = "excused", _("excusé")
+    ABSENT = "absent", _("absent")
 
 
 class Attendee(models.Model):
@@ -55,7 +64,10 @@ class Attendee(models.Model):
     membership = models.ForeignKey(
         "accounts.Membership", on_delete=models.PROTECT, related_name="attendances"
     )
-    present = models.BooleanField(null=True)
+    # Recorded when the séance is opened; empty until then (and for guests, invited to an item).
+    attendance = models.CharField(
+        _("présence"), max_length=8, choices=Attendance.choices, blank=True, default=""
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "membership"], name="attendee_once")]
@@ -80,7 +92,12 @@ class AgendaItemQuerySet(models.QuerySet["AgendaItem"]):
         if sees_whole_agenda(membership):
             return items
         now = timezone.now()
-        return items.filter(guests=membership, meeting__starts_at__lte=now, meeting__ends_at__gte=now)
+        return items.filter(
+            guests=membership,
+            meeting__starts_at__lte=now,
+            meeting__ends_at__gte=now,
+            meeting__cancelled_at__isnull=True,
+        )
 
 
 class AgendaItem(models.Model):
@@ -109,12 +126,20 @@ class DecisionKind(models.TextChoices):
 
 
 class Decision(models.Model):
-    """An entry of the relevé de décisions: closed-list decision, responsible service, deadline."""
+    """An entry of the relevé de décisions: closed-list decision, responsible service, deadline.
+
+    Editable until the president validates the relevé; the situation moves only then, so the
+    details needed to apply it (closing reason, consent dates, path referent) are kept here.
+    """
 
     item = models.OneToOneField(AgendaItem, on_delete=models.CASCADE, related_name="decision")
     kind = models.CharField(_("décision"), max_length=20, choices=DecisionKind.choices)
     responsible_service = models.CharField(_("service responsable"), max_length=120)
     deadline = models.DateField(_("échéance"), null=True, blank=True)
+    close_reason = models.CharField(_("motif de clôture"), max_length=32, blank=True)
+    consent_on = models.DateField(_("libre adhésion recueillie le"), null=True, blank=True)
+    parental_info_on = models.DateField(_("autorité parentale informée le"), null=True, blank=True)
+    path_referent = models.CharField(_("référent de parcours"), max_length=120, blank=True)
     recorded_by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 

@@ -49,15 +49,31 @@ def sees_whole_agenda(membership: Membership | None) -> bool:
 
 
 def in_meeting_window(meeting: Meeting, at: datetime | None = None) -> bool:
-    """A guest's items are visible only between the meeting's start and its end."""
+    """A guest's items are visible only between the meeting's start and its end (never if cancelled)."""
     at = at or timezone.now()
-    return meeting.starts_at <= at <= meeting.ends_at
+    return meeting.cancelled_at is None and meeting.starts_at <= at <= meeting.ends_at
+
+
+def sees_meeting_details(membership: Membership | None, meeting: Meeting) -> bool:
+    """Who is convened and what is on the agenda: followers always; a guest only during the meeting,
+    and otherwise nothing but its date and place."""
+    return sees_whole_agenda(membership) or in_meeting_window(meeting)
 
 
 def can_read_names_in_session(membership: Membership | None, meeting: Meeting) -> bool:
     """An attendee reads the names of the cases they may read only while the session is open."""
     in_session = meeting.opened_at is not None and meeting.minutes_validated_at is None
     return membership is not None and in_session and meeting.attendees.filter(membership=membership).exists()
+
+
+def can_cancel_meeting(membership: Membership | None) -> bool:
+    """The president and the coordinator cancel a meeting not yet held."""
+    return can_manage_meetings(membership)
+
+
+def can_see_my_meetings(membership: Membership | None) -> bool:
+    """A guest finds the meetings they are invited to on their dashboard (« Mes réunions »)."""
+    return can_be_invited_to_item(membership)
 
 
 def can_record_decisions(membership: Membership | None) -> bool:
@@ -98,8 +114,13 @@ def can_download_minutes(membership: Membership | None, meeting: Meeting) -> boo
 
 def abilities(membership: Membership | None, meeting: Meeting | None = None) -> dict[str, bool]:
     """What the meeting templates may offer to this membership (for `meeting` when one is shown)."""
-    open_for_changes = meeting is not None and meeting.minutes_validated_at is None
+    open_for_changes = (
+        meeting is not None and meeting.minutes_validated_at is None and meeting.cancelled_at is None
+    )
+    not_held = open_for_changes and meeting is not None and meeting.opened_at is None
     return {
+        "cancel": can_cancel_meeting(membership) and not_held,
+        "details": meeting is not None and sees_meeting_details(membership, meeting),
         "schedule": can_manage_meetings(membership),
         "manage": can_manage_meetings(membership) and open_for_changes,
         "decide": can_record_decisions(membership) and open_for_changes,

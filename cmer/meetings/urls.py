@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/convoquer/", views.meeting_convene, name="convene"),
     path("<int:pk>/ordre-du-jour/ajouter/", views.item_add, name="item_add"),
     path("<int:pk>/ouvrir/", views.meeting_open, name="open"),
+    path("<int:pk>/annuler/", views.meeting_cancel, name="cancel"),
     path("<int:pk>/seance/", views.meeting_session, name="session"),
     path("<int:pk>/releve/", views.meeting_minutes, name="minutes"),
     path("<int:pk>/releve/valider/", views.minutes_validate, name="validate"),
@@ -19,5 +20,6 @@ urlpatterns = [
     path("points/<int:pk>/retirer/", views.item_remove, name="item_remove"),
     path("points/<int:pk>/deplacer/", views.item_move, name="item_move"),
     path("points/<int:pk>/inviter/", views.item_guest, name="item_guest"),
+    path("points/<int:pk>/desinviter/", views.item_uninvite, name="item_uninvite"),
     path("points/<int:pk>/decision/", views.item_decide, name="decide"),
 ]

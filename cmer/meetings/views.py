@@ -26,11 +26,21 @@ from cmer.cases.models import Case
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.meetings import services
-from cmer.meetings.forms import AgendaAddForm, ConveneForm, DecisionForm, GuestForm, MeetingForm, MoveForm
+from cmer.meetings.forms import (
+    AgendaAddForm,
+    ConveneForm,
+    DecisionForm,
+    GuestForm,
+    MeetingForm,
+    MoveForm,
+    OpenForm,
+    UninviteForm,
+)
 from cmer.meetings.models import AgendaItem, ItemKind, Meeting
 from cmer.meetings.pdf import meeting_pdf_response
 from cmer.meetings.permissions import (
     abilities,
+    can_cancel_meeting,
     can_download_agenda,
     can_download_convocation,
     can_download_minutes,
@@ -75,8 +85,13 @@ def meeting_list(request: CellRequest) -> HttpResponse:
         .order_by("-starts_at")
     )
     now = timezone.now()
-    upcoming = [m for m in reversed(meetings) if m.ends_at >= now]
-    past = [m for m in meetings if m.ends_at < now]
+
+    # A meeting is to come until it is over, validated or cancelled; then it is history.
+    def to_come(m: Meeting) -> bool:
+        return m.ends_at >= now and m.minutes_validated_at is None and m.cancelled_at is None
+
+    upcoming = [m for m in reversed(meetings) if to_come(m)]
+    past = [m for m in meetings if not to_come(m)]
     return render(
         request,
         "meetings/meeting_list.html",
@@ -110,19 +125,33 @@ def _agenda_context(request: CellRequest, meeting: Meeting, **forms: Any) -> dic
     context: dict[str, Any] = {
         "meeting": meeting,
         "items": _items(meeting, membership),
-        "attendees": meeting.attendees.select_related("membership__user").order_by("membership__role"),
+        # A guest outside the meeting's window sees its date and place, not who attends.
+        "attendees": (
+            meeting.attendees.select_related("membership__user").order_by("membership__role")
+            if can["details"]
+            else []
+        ),
         "can": can,
     }
     if can["manage"]:
         participants = services.cell_participants(meeting.cell)
         convenable = services.convenable_memberships(meeting.cell, participants)
-        eligible = [c.membership for c in convenable if not c.reason]
+        pending = frozenset(c.membership.pk for c in convenable if c.reason)
         candidates = services.agenda_candidates(meeting, membership)
+        first, last = services.open_window(meeting)
+        openable = meeting.convened_at is not None and meeting.opened_at is None
         context.update(
-            ineligible=[c for c in convenable if c.reason],
-            convene_form=forms.get("convene_form") or ConveneForm(eligible=eligible),
+            charter_pending=[c for c in convenable if c.reason],
+            convened_ids={a.membership_id for a in context["attendees"]},
+            convene_form=forms.get("convene_form")
+            or ConveneForm(eligible=[c.membership for c in convenable], pending=pending),
             add_form=forms.get("add_form") or AgendaAddForm(candidates=candidates),
             guest_choices=services.invitable_guests(meeting.cell, participants),
+            can_uninvite=timezone.now() < meeting.starts_at,
+            open_day=openable and first <= timezone.now() <= last,
+            open_form=(forms.get("open_form") or OpenForm(roll=services.attendance_roll(meeting)))
+            if openable
+            else None,
         )
     return context
 
@@ -139,7 +168,7 @@ def meeting_convene(request: CellRequest, pk: int) -> HttpResponse:
     membership = request.membership
     if not can_manage_meetings(membership):
         raise deny(request, "meeting.convene", meeting)
-    eligible = [c.membership for c in services.convenable_memberships(meeting.cell) if not c.reason]
+    eligible = [c.membership for c in services.convenable_memberships(meeting.cell)]
     form = ConveneForm(request.POST, eligible=eligible)
     if form.is_valid():
         added = run_service(
@@ -225,13 +254,57 @@ def item_guest(request: CellRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def item_uninvite(request: CellRequest, pk: int) -> HttpResponse:
+    item = _item_change(request, pk, "meeting.guest_uninvite")
+    form = UninviteForm(request.POST, guests=list(item.guests.all()))
+    if not form.is_valid():
+        messages.error(request, _("Cet intervenant n'est pas invité à ce point."))
+        return redirect("meetings:detail", pk=item.meeting_id)
+    run_service(
+        request,
+        lambda: services.guest_uninvite(item=item, guest=form.membership(), by=request.membership),
+        success=_("Invitation retirée ; l'intervenant en est informé."),
+    )
+    return redirect("meetings:detail", pk=item.meeting_id)
+
+
+@require_POST
 def meeting_open(request: CellRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
-    if not can_manage_meetings(request.membership):
+    membership = request.membership
+    if not can_manage_meetings(membership):
         raise deny(request, "meeting.open", meeting)
-    if run_service(request, lambda: services.meeting_open(meeting=meeting, by=request.membership)) is None:
+    form = OpenForm(request.POST, roll=services.attendance_roll(meeting))
+    if not form.is_valid():
+        context = _agenda_context(request, meeting, open_form=form)
+        return render(request, "meetings/meeting_detail.html", context, status=400)
+    opened = run_service(
+        request,
+        lambda: services.meeting_open(meeting=meeting, attendance=form.attendance(), by=membership),
+        success=_("Séance ouverte, présences enregistrées."),
+    )
+    if opened is None:
         return redirect("meetings:detail", pk=meeting.pk)
     return redirect("meetings:session", pk=meeting.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_cancel(request: CellRequest, pk: int) -> HttpResponse:
+    """A confirmation page first (GET), then the cancellation itself (POST): no one-click loss."""
+    meeting = _meeting(request, pk)
+    if not can_cancel_meeting(request.membership):
+        raise deny(request, "meeting.cancel", meeting)
+    if request.method == "POST":
+        done = run_service(
+            request,
+            lambda: services.meeting_cancel(meeting=meeting, by=request.membership),
+            success=_("Réunion annulée ; les participants sont notifiés."),
+        )
+        if done is None:
+            return redirect("meetings:detail", pk=meeting.pk)
+        return redirect("meetings:list")
+    context = {"meeting": meeting, "can": abilities(request.membership, meeting)}
+    return render(request, "meetings/meeting_cancel.html", context)
 
 
 def _names_for(request: CellRequest, meeting: Meeting, items: list[AgendaItem]) -> dict[int, str]:
@@ -269,8 +342,11 @@ def _session_response(
         form = None
         if bound is not None and bound_item == item.pk:
             form = bound  # a refused decision: shown with its error, whatever the meeting's stage
-        elif can["decide"] and meeting.opened_at and decision is None:
-            form = DecisionForm(item_kind=item.kind, services=services_list, auto_id=f"i{item.pk}-%s")
+        elif can["decide"] and meeting.opened_at:
+            # Until the relevé is validated a recorded decision can still be corrected.
+            form = DecisionForm(
+                item_kind=item.kind, services=services_list, decision=decision, auto_id=f"i{item.pk}-%s"
+            )
         rows.append({"item": item, "decision": decision, "name": names.get(item.case_id), "form": form})
     context = {"meeting": meeting, "rows": rows, "can": can}
     return render(request, "meetings/meeting_session.html", context, status=400 if bound else 200)
@@ -297,7 +373,11 @@ def item_decide(request: CellRequest, pk: int) -> HttpResponse:
         decision = run_service(
             request,
             lambda: services.decision_record(item=item, by=membership, **form.cleaned_data),
-            success=_("Décision enregistrée pour %(ref)s.") % {"ref": item.case.reference},
+            success=_(
+                "Décision enregistrée pour %(ref)s ; elle s'appliquera à la situation quand le président "
+                "validera le relevé."
+            )
+            % {"ref": item.case.reference},
             form=form,
         )
         if decision is not None:
@@ -329,7 +409,7 @@ def minutes_validate(request: CellRequest, pk: int) -> HttpResponse:
     run_service(
         request,
         lambda: services.minutes_validate(meeting=meeting, by=request.membership),
-        success=_("Relevé de décisions validé."),
+        success=_("Relevé de décisions validé : les décisions sont appliquées aux situations."),
     )
     return redirect("meetings:minutes", pk=meeting.pk)
 
@@ -343,7 +423,12 @@ def convocation_pdf(request: CellRequest, pk: int) -> HttpResponse:
     if not can_download_convocation(request.membership, meeting):
         raise deny(request, "meeting.export_convocation", meeting)
     # Counts by kind only: the convocation never lists a reference.
-    kinds = dict(meeting.items.values_list("kind").annotate(n=Count("pk")).order_by())
+    # A guest's copy: the date and place only.
+    kinds = (
+        dict(meeting.items.values_list("kind").annotate(n=Count("pk")).order_by())
+        if sees_whole_agenda(request.membership)
+        else {}
+    )
     counts = [(ItemKind(k).label, n) for k, n in kinds.items()]
     context = {
         "item_counts": counts,

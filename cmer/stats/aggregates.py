@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cmer.cases.models import Case, SupportPlan, Transition
 from cmer.cases.states import CloseReason, State
-from cmer.meetings.models import Decision, DecisionKind, Meeting
+from cmer.meetings.models import Attendance, Decision, DecisionKind, Meeting
 from cmer.referrals.models import Referral, Source
 
 MONTHS = [
@@ -203,7 +203,9 @@ def collect(cell_ids: Iterable[int], period: Period, quarters: bool = False) -> 
 
     decide = ExpressionWrapper(F("recorded_at") - F("item__case__opened_at"), output_field=DurationField())
     decisions = (
+        # A decision counts once its relevé is validated: before that it is a draft (docs/rules.md §5).
         Decision.objects.filter(
+            item__meeting__minutes_validated_at__isnull=False,
             item__meeting__cell_id__in=cell_ids,
             item__meeting__starts_at__gte=in_period["gte"],
             item__meeting__starts_at__lt=in_period["lt"],
@@ -279,8 +281,8 @@ def collect(cell_ids: Iterable[int], period: Period, quarters: bool = False) -> 
         .values("cell_id")
         .annotate(
             n=Count("pk", distinct=True),
-            present=Count("attendees", filter=Q(attendees__present=True)),
-            recorded=Count("attendees", filter=Q(attendees__present__isnull=False)),
+            present=Count("attendees", filter=Q(attendees__attendance="present")),
+            recorded=Count("attendees", filter=Q(attendees__attendance__in=Attendance.values)),
         )
         .order_by()
     )

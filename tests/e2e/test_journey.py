@@ -1,7 +1,7 @@
 """The life of a situation in the browser, on the demo data (issue #3, "Must show").
 
 A reporter submits a signalement → the coordinator qualifies it to_review → a meeting is convened,
-held, and decides propose_support → an action is assigned to the CCAS → a CCAS member updates it
+held, and decides propose_support, applied when the president validates the relevé → an action is assigned to the CCAS → a CCAS member updates it
 → the case is closed. axe-core runs on every page; full-page screenshots go to
 artifacts/screenshots/journey-*.png.
 """
@@ -115,9 +115,13 @@ def test_life_of_a_situation(browser, live_server):
 
     # 3. A meeting is scheduled, convened, its agenda built, held; it decides propose_support.
     page = j.goto("coordinator", "/reunions/nouvelle/", "meeting-create")
-    start = timezone.localtime() - timedelta(minutes=30)
+    # Under way now, and on one day (a meeting never runs past midnight).
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(now - timedelta(minutes=30), midnight + timedelta(minutes=1))
+    end = min(now + timedelta(hours=2), midnight + timedelta(hours=23, minutes=59))
     page.fill("[name=starts_at]", start.strftime("%Y-%m-%dT%H:%M"))
-    page.fill("[name=ends_at]", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("[name=ends_at]", end.strftime("%Y-%m-%dT%H:%M"))
     page.fill("[name=place]", "Salle du conseil municipal")
     page.locator("main form button[type=submit]").first.click()
     page.wait_for_url("**/reunions/*/")
@@ -133,7 +137,11 @@ def test_life_of_a_situation(browser, live_server):
     page.wait_for_load_state()
     j.check(page, "meeting-agenda")
     assert case.reference in page.content() and CANARY not in page.content()
-    page.get_by_role("button", name="Ouvrir la séance").click()
+    # The séance opens on its day, recording who is present.
+    radios = page.locator("input[type=radio][value=present]")
+    for n in range(radios.count()):
+        radios.nth(n).check(force=True)
+    page.get_by_role("button", name="J'ai rappelé la confidentialité : ouvrir la séance").click()
     page.wait_for_url("**/seance/")
     j.check(page, "meeting-session")
     assert page.locator("#confidentiality-reminder").is_visible()
@@ -149,16 +157,19 @@ def test_life_of_a_situation(browser, live_server):
     page.wait_for_load_state()
     j.check(page, "meeting-decision-recorded")
     case.refresh_from_db()
-    assert case.state == State.SUPPORT and Decision.objects.get(item=item).kind == "propose_support"
-    assert SupportPlan.objects.filter(case=case).exists()
+    # Recorded, not yet applied: the situation waits for the president's validation.
+    assert case.state == State.TO_REVIEW and Decision.objects.get(item=item).kind == "propose_support"
+    assert not SupportPlan.objects.filter(case=case).exists()
 
-    # The president validates the relevé de décisions.
+    # The president validates the relevé de décisions, which applies the decision.
     page = j.goto("president", f"/reunions/{meeting.pk}/releve/", "president-minutes")
     page.get_by_role("button", name="Valider le relevé de décisions").click()
     page.wait_for_load_state()
     j.check(page, "president-minutes-validated")
     meeting.refresh_from_db()
     assert meeting.minutes_validated_by_id == members["president"].pk
+    case.refresh_from_db()
+    assert case.state == State.SUPPORT and SupportPlan.objects.filter(case=case).exists()
 
     # 4. The coordinator assigns an action to the CCAS.
     page = j.goto("coordinator", f"/accompagnement/situations/{case.pk}/", "support-plan")
@@ -196,6 +207,11 @@ def test_life_of_a_situation(browser, live_server):
     page = j.goto("coordinator", f"/situations/{case.pk}/", "case-detail")
     page.select_option("[name=reason]", "end_of_support")
     page.get_by_role("button", name="Clôturer", exact=True).click()
+    page.wait_for_load_state()
+    j.check(page, "case-close-confirm")
+    case.refresh_from_db()
+    assert case.state == State.SUPPORT  # asked for confirmation first
+    page.get_by_role("button", name="Confirmer la clôture").click()
     page.wait_for_load_state()
     j.check(page, "case-closed")
     case.refresh_from_db()
