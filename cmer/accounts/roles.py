@@ -48,6 +48,11 @@ STATE_CORRESPONDENTS = frozenset({Role.COORDINATOR, Role.STATE_MEMBER})
 TRANSMISSION_READERS = MANAGERS | {Role.STATE_MEMBER}
 # Who runs training: sessions, attendance, certifications (the coordinator oversees them).
 TRAINING_STAFF = frozenset({Role.TRAINER, Role.COORDINATOR})
+# Roles that open personal data of the people followed (every role but the trainer's): given or
+# changed by the platform admin, such a membership waits for the president's approval.
+PERSONAL_DATA_ROLES = frozenset(Role.values) - {Role.TRAINER}
+# Who approves a membership made by the platform admin.
+APPROVERS = frozenset({Role.PRESIDENT})
 # Who may read the cell's anonymised statistics.
 STATS_READERS = FOLLOWERS | {Role.DPO}
 
