@@ -6,16 +6,15 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
-
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts.admin import SELF_AUDITED, AuditLogMixin
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
-from cmer.cases.models import Case
-from cmer.notifications.models import Notification
 from cmer.audit.models import AuditEvent
+from cmer.cases.models import Case
 from cmer.core.fields import EncryptedTextField
+from cmer.notifications.models import Notification
 from tests.personas import ROLES, password_only_login, persona_client
 
 pytestmark = pytest.mark.django_db

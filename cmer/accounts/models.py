@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
