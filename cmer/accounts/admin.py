@@ -124,7 +124,7 @@ class CharterAdminForm(forms.ModelForm):
                 )
 
     def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
+        cleaned: dict[str, Any] = super().clean() or {}
         # Re-read from the database: a version accepted since the page was shown is frozen too.
         if self.instance.pk and self.has_changed() and charter_is_accepted(self.instance):
             raise forms.ValidationError(_("Cette version a été acceptée : elle ne peut plus changer."))

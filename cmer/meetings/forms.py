@@ -12,6 +12,7 @@ from cmer.cases.models import Case
 from cmer.cases.states import CloseReason, State
 from cmer.meetings.models import DecisionKind, ItemKind, Meeting
 from cmer.meetings.services import ALLOWED_DECISIONS
+from cmer.training.bias import BiasGuardMixin
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -111,7 +112,8 @@ class GuestForm(DsfrBaseForm):
         return self._by_pk[self.cleaned_data["guest"]]
 
 
-class DecisionForm(DsfrBaseForm):
+class DecisionForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("path_referent",)
     kind = forms.ChoiceField(label=_("Décision"), choices=DecisionKind.choices)
     responsible_service = forms.ChoiceField(label=_("Service responsable"), choices=[])
     deadline = forms.DateField(label=_("Échéance"), required=False, widget=_date_widget())
