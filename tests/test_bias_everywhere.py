@@ -39,6 +39,12 @@ EXEMPT = {
     "privacy.AuditSearchForm.target_type": "an audit code searched",
     "privacy.AuditSearchForm.target_id": "an audit id searched",
     "privacy.RightsRequestForm.reference": "the reference of a letter",
+    "privacy.SubjectForm.last_name": "a search, never stored",
+    "privacy.SubjectForm.first_name": "a search, never stored",
+    "privacy.RectifyForm.last_name": "identity",
+    "privacy.RectifyForm.first_name": "identity",
+    "privacy.RectifyForm.address": "identity",
+    "privacy.RectifyForm.phone": "identity",
     # Identity: a first name such as « Islam » or « Chrétien » must be recordable as it is.
     "referrals.ReferralForm.last_name": "identity",
     "referrals.ReferralForm.first_name": "identity",
@@ -89,6 +95,7 @@ FORM_KWARGS = {
     "source_fixed": True,
     "draft": None,
     "choices": [],
+    "observations": [],
 }
 
 

@@ -58,6 +58,7 @@ from cmer.privacy.retention import policy_for, policy_pending, stored_policy_for
 from cmer.privacy.rights import IDENTITY_FIELDS, access_extract, person_rectify
 from cmer.privacy.scopes import accounts_visible_to, audit_events_visible_to, charter_acceptances_visible_to
 from cmer.referrals.models import Observation
+from cmer.training.services import bias_warnings_record, guarded_write
 
 PAGE_SIZE = 50
 ALERT_DAYS = 30
@@ -421,18 +422,29 @@ def rectify(request: CellRequest, pk: int) -> HttpResponse:
     """Correct the identity and facts of the person of a case (GDPR art. 16)."""
     case = _case_for_rights(request, pk, can_rectify_person, "person.rectify")
     person = case.person
-    observations = list(Observation.objects.filter(referral__person=person).order_by("observed_on", "pk"))
+    observations = list(
+        Observation.objects.filter(referral__person=person)
+        .select_related("referral")
+        .order_by("observed_on", "pk")
+    )
     initial = {name: getattr(person, name) for name in IDENTITY_FIELDS}
     form = RectifyForm(request.POST or None, initial=initial, observations=observations)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    bias_warnings_record(forms=[form])
+    if valid:
         done = run_service(
             request,
-            lambda: person_rectify(
-                person=person,
-                values=form.identity(),
-                facts=form.facts(),
-                reason=form.cleaned_data["reason"],
-                by=request.membership,
+            lambda: guarded_write(
+                forms=[form],
+                cell=case.cell_id,
+                write=lambda: person_rectify(
+                    person=person,
+                    values=form.identity(),
+                    facts=form.facts(),
+                    reason=form.cleaned_data["reason"],
+                    by=request.membership,
+                ),
+                target=lambda _result: case,
             ),
             form=form,
         )

@@ -37,7 +37,7 @@ def seal(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_transition_system_actor'),
+        ('cases', '0004_information_rectification'),
     ]
 
     operations = [
