@@ -2,7 +2,7 @@
 
 docs/rules.md §13. The access extract holds what the cell holds on the person and nothing about
 anyone else: no agent, member or legal representative is named, and the préfet's compartment
-(exchange.PrefectInformation, docs/rules.md §6) is never read here. Rectification records which
+(the exchange app, docs/rules.md §6) is never read here. Rectification records which
 fields changed, never their values; erasure goes through the purge (cmer/privacy/purge.py).
 """
 
