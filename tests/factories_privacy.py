@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from cmer.privacy.models import PurgeReport, PurgeStatus, RightsRequest
+from cmer.privacy.models import POLICY_FIELDS, PurgeReport, PurgeStatus, RetentionPolicy, RightsRequest
 from cmer.privacy.retention import add_months
 from tests.personas import CellWorld
 
@@ -38,3 +38,12 @@ def make_rights_request(c: CellWorld, *, received_on: dt.date | None = None, **k
         **kw,
     }
     return RightsRequest.objects.create(**fields)
+
+
+def validated_policy(cell, **values: int) -> RetentionPolicy:
+    """A retention policy the DPO validated as it stands (what the purge applies)."""
+    policy = RetentionPolicy(cell=cell, **values)
+    policy.validated_at = policy.last_validated_at = timezone.now()
+    policy.validated_values = {name: getattr(policy, name) for name in POLICY_FIELDS}
+    policy.save()
+    return policy

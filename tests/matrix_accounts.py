@@ -1,7 +1,19 @@
+import itertools
+
+from cmer.accounts.models import Membership
 from tests.matrix import ALL, CELL_MANAGERS, Row, audited
-from tests.personas import PASSWORD
+from tests.personas import PASSWORD, make_user
 
 EVERYONE = ALL | {"staff", "outsider"}
+_pending_users = itertools.count()
+
+
+def _pending_membership(w, c) -> dict:
+    """A membership the platform admin made in cell c, waiting for its president."""
+    user = make_user(f"pending{next(_pending_users)}@test.cmer")
+    membership = Membership.objects.create(user=user, cell=c.cell, role="member", approval_pending=True)
+    return {"pk": membership.pk}
+
 
 ROWS = {
     "core:dashboard": Row(allowed=EVERYONE),
@@ -53,5 +65,15 @@ ROWS = {
         redirect_to="accounts:members",
         effect=audited("membership.role_changed"),
         refused=404,
+    ),
+    "accounts:approvals": Row(allowed=frozenset({"president"})),
+    "accounts:member_approve": Row(
+        method="POST",
+        allowed=frozenset({"president"}),
+        kwargs=_pending_membership,
+        redirect_to="accounts:approvals",
+        effect=audited("membership.approved"),
+        refused=404,
+        refused_for={"coordinator": 403},
     ),
 }

@@ -1,7 +1,14 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from cmer.training.models import Attendance, CatalogueVersion, Caveat, Certification, TrainingSession
+from cmer.training.models import (
+    Attendance,
+    BiasOverride,
+    CatalogueVersion,
+    Caveat,
+    Certification,
+    TrainingSession,
+)
 from tests.factories_training import (
     ensure_draft,
     make_certification,
@@ -17,6 +24,14 @@ TC = T | C
 # The coordinator sees the cell's sessions and certifications but may not change them (403);
 # the other roles do not see them at all (404).
 C_403 = {"coordinator": 403}
+
+
+def _override(w, c):  # type: ignore[no-untyped-def]
+    """A text of cell c confirmed despite a warning (codes only)."""
+    row = BiasOverride.objects.create(
+        cell=c.cell, target_type="cases.case", target_id=1, field="note", codes="police_intelligence"
+    )
+    return {"pk": row.pk}
 
 
 def _caveat(w, c):  # type: ignore[no-untyped-def]
@@ -114,4 +129,13 @@ ROWS = {
     ),
     "training:expiring": Row(allowed=TC),
     "training:bias_counts": Row(allowed=TC),
+    "training:bias_overrides": Row(allowed=C),
+    "training:bias_override_review": Row(
+        method="POST",
+        allowed=C,
+        kwargs=_override,
+        redirect_to="training:bias_overrides",
+        effect=lambda w, c, kw: BiasOverride.objects.filter(pk=kw["pk"], reviewed_at__isnull=False).exists(),
+        refused=404,
+    ),
 }

@@ -6,10 +6,15 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts.models import Cell, Membership
+from cmer.accounts.admin import SELF_AUDITED, AuditLogMixin
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
 from cmer.audit.models import AuditEvent
+from cmer.cases.models import Case
 from cmer.core.fields import EncryptedTextField
+from cmer.notifications.models import Notification
 from tests.personas import ROLES, password_only_login, persona_client
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +144,9 @@ def test_admin_membership_role_change_and_end_go_through_the_services(world):
     member.refresh_from_db()
     assert member.role == "state_member" and member.service != "changed"  # service is read-only
     event = AuditEvent.objects.get(action="membership.role_changed")
-    assert event.actor_id == world.staff.pk and event.data == {"from": "member", "to": "state_member"}
+    assert event.actor_id == world.staff.pk
+    assert event.data == {"from": "member", "to": "state_member", "pending": True}
+    assert member.approval_pending  # a role opening personal data, given by the admin: suspended
 
     response = staff.post(url, _membership_change(member, end_date="2026-02-01"))
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -173,3 +180,264 @@ def test_admin_cannot_delete(world):
     response = staff.post(f"/admin/accounts/membership/{member.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert Membership.objects.filter(pk=member.pk).exists()
+
+
+# --- the platform admin stays out of cases (issue 12 item 6) --------------------------------------
+
+
+def _second_factor(user):
+    key = "3132333435363738393031323334353637383930"  # a test secret, looked for on every page
+    TOTPDevice.objects.filter(user=user).delete()
+    totp = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key, confirmed=True)
+    static, _ = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
+    StaticToken.objects.create(device=static, token="81726354")
+    return totp, static, key
+
+
+def test_admin_never_shows_nor_edits_second_factor_secrets(world):
+    staff = persona_client(world, "staff")
+    target = world.a.user("coordinator")
+    totp, static, key = _second_factor(target)
+    pages = [
+        "/admin/otp_totp/totpdevice/",
+        f"/admin/otp_totp/totpdevice/{totp.pk}/change/",
+        "/admin/otp_static/staticdevice/",
+        f"/admin/otp_static/staticdevice/{static.pk}/change/",
+        f"/admin/accounts/user/{target.pk}/change/",
+    ]
+    for url in pages:
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert key not in body and "81726354" not in body, url
+        assert "qrcode" not in body.lower() and "otpauth" not in body, url
+        assert 'name="key"' not in body and 'name="token' not in body, url
+    for url in (
+        "/admin/otp_totp/totpdevice/add/",
+        f"/admin/otp_totp/totpdevice/{totp.pk}/config/",
+        f"/admin/otp_totp/totpdevice/{totp.pk}/qrcode/",
+    ):
+        response = staff.get(url, follow=True)  # refused, or sent back to the index
+        assert response.status_code in (200, 403, 404), url
+        assert key not in response.content.decode() and b"otpauth" not in response.content, url
+    response = staff.post(f"/admin/otp_totp/totpdevice/{totp.pk}/change/", {"key": "00" * 20, "name": "x"})
+    assert response.status_code == 403
+    totp.refresh_from_db()
+    assert totp.key == key
+
+
+def test_admin_cannot_set_a_password(world):
+    staff = persona_client(world, "staff")
+    target = world.a.user("coordinator")
+    before = target.password
+    url = f"/admin/accounts/user/{target.pk}/password/"
+    assert staff.get(url).status_code == 403
+    response = staff.post(
+        url, {"password1": "Nouveau-mot-de-passe-42", "password2": "Nouveau-mot-de-passe-42"}
+    )
+    assert response.status_code == 403
+    body = staff.get(f"/admin/accounts/user/{target.pk}/change/").content.decode()
+    assert "/password/" not in body and 'name="password' not in body
+    # Posting a password with the change form changes nothing either.
+    staff.post(
+        f"/admin/accounts/user/{target.pk}/change/",
+        {
+            "email": target.email,
+            "first_name": "A",
+            "last_name": "B",
+            "phone": "",
+            "is_active": "on",
+            "email_notifications": "on",
+            "password": "pbkdf2_sha256$1$x$y",
+            "password1": "Xx-123456789",
+        },
+    )
+    target.refresh_from_db()
+    assert target.password == before
+    # A new account has no usable password: its owner sets one.
+    add = staff.get("/admin/accounts/user/add/").content.decode()
+    assert 'name="password1"' not in add
+    response = staff.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "new.agent@example.org",
+            "first_name": "N",
+            "last_name": "A",
+            "phone": "",
+            "password1": "Xx-123456789",
+            "password2": "Xx-123456789",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = type(target).objects.get(email="new.agent@example.org")
+    assert not created.has_usable_password()
+    assert AuditEvent.objects.filter(action="admin.user.created", target_id=str(created.pk)).exists()
+
+
+def test_every_admin_writes_to_the_audit_chain():
+    """Each registered admin audits its own writes, or is wrapped to record Django's admin log."""
+    for model, model_admin in admin.site._registry.items():
+        assert isinstance(model_admin, (AuditLogMixin, *SELF_AUDITED)), model._meta.label
+
+
+def test_third_party_admin_change_is_an_audit_event(world):
+    from django.contrib.auth.models import Group
+
+    staff = persona_client(world, "staff")
+    response = staff.post("/admin/auth/group/add/", {"name": "lecteurs"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    group = Group.objects.get(name="lecteurs")
+    event = AuditEvent.objects.get(action="admin.group.created")
+    assert event.actor_id == world.staff.pk and event.target_id == str(group.pk)
+    assert "lecteurs" not in str(event.data)
+
+
+def test_admin_given_coordinator_membership_reads_no_case_until_the_president_approves(world):
+    staff = persona_client(world, "staff")
+    cell = world.a.cell
+    response = staff.post(
+        "/admin/accounts/membership/add/",
+        {
+            "user": world.staff.pk,
+            "cell": cell.pk,
+            "role": "coordinator",
+            "service": "",
+            "start_date": "2026-01-01",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    membership = Membership.objects.get(user=world.staff, cell=cell)
+    assert membership.approval_pending
+    # The DPO of the cell is alerted, nobody else.
+    alert = Notification.objects.get(kind="membership_pending")
+    assert alert.recipient_id == world.a.user("dpo").pk and alert.target_id == membership.pk
+    # Signed in again as the platform admin: no cell, no case.
+    staff = persona_client(world, "staff")
+    case = Case.objects.filter(cell=cell).first()
+    assert not Membership.objects.active().filter(pk=membership.pk).exists()
+    response = staff.get(reverse("cases:list"))
+    assert response.status_code == 302 and not response.url.startswith(reverse("cases:list"))
+    if case is not None:
+        assert staff.get(reverse("cases:detail", args=[case.pk])).status_code in (302, 404)
+
+    # The president sees it from the dashboard, and approves it.
+    president = persona_client(world, "president")
+    dashboard = president.get(reverse("core:dashboard")).content.decode()
+    assert reverse("accounts:approvals") in dashboard
+    page = president.get(reverse("accounts:approvals"))
+    assert page.status_code == 200 and page.context["rows"][0] == membership
+    response = president.post(reverse("accounts:member_approve", args=[membership.pk]))
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert not membership.approval_pending and membership.approved_by_id == world.a.user("president").pk
+    assert AuditEvent.objects.filter(action="membership.approved", target_id=str(membership.pk)).exists()
+    assert Membership.objects.active().filter(pk=membership.pk).exists()
+
+
+def test_coordinator_cannot_approve_and_president_cannot_approve_self(world):
+    from datetime import date
+
+    from cmer.accounts import services
+    from cmer.core.errors import DomainError
+
+    membership = services.membership_create(
+        cell=world.a.cell,
+        user=world.outsider,
+        role="member",
+        service="",
+        start_date=date(2026, 1, 1),
+        by=world.staff,
+        by_platform_admin=True,
+    )
+    with pytest.raises(DomainError):
+        services.membership_approve(membership=membership, by=world.a.members["coordinator"])
+    membership.refresh_from_db()
+    assert membership.approval_pending
+
+
+def test_trainer_membership_by_admin_needs_no_approval(world):
+    from datetime import date
+
+    from cmer.accounts import services
+
+    membership = services.membership_create(
+        cell=world.a.cell,
+        user=world.outsider,
+        role="trainer",
+        service="",
+        start_date=date(2026, 1, 1),
+        by=world.staff,
+        by_platform_admin=True,
+    )
+    assert not membership.approval_pending
+    assert not Notification.objects.filter(kind="membership_pending").exists()
+
+
+# --- charters frozen once accepted (issue 12 item 5) ----------------------------------------------
+
+
+def test_accepted_charter_cannot_be_rewritten_from_the_admin(world):
+    from cmer.accounts.admin import CharterAdminForm
+
+    staff = persona_client(world, "staff")
+    charter = world.a.cell.current_charter()
+    assert CharterAcceptance.objects.filter(charter=charter).exists()  # the personas accepted it
+    original = charter.text
+    body = staff.get(f"/admin/accounts/cell/{world.a.cell.pk}/change/").content.decode()
+    assert original[:40] in body
+    assert 'maxlength="20000" disabled' in body  # shown, not editable
+
+    # The inline form ignores a posted change, and a change slipped in is refused.
+    data = {"version": charter.version, "text": "Texte réécrit", "effective_date": charter.effective_date}
+    form = CharterAdminForm(data=data, instance=charter)
+    assert form.is_valid() and not form.has_changed()
+    form.save()
+    charter.refresh_from_db()
+    assert charter.text == original
+
+    # A version not yet accepted can still be corrected; a new text is a new version.
+    draft = Charter.objects.create(
+        cell=world.a.cell, version=charter.version + 1, text="Projet", effective_date="2099-01-01"
+    )
+    form = CharterAdminForm(
+        data={"version": draft.version, "text": "Projet corrigé", "effective_date": "2099-01-01"},
+        instance=draft,
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    draft.refresh_from_db()
+    assert draft.text == "Projet corrigé"
+
+
+def test_each_acceptance_keeps_the_hash_of_the_text_shown(world):
+    import hashlib
+
+    from tests.personas import persona_client as client_for
+
+    charter = Charter.objects.create(
+        cell=world.a.cell,
+        version=99,
+        text="Charte v99 : je garde le secret.\nDeuxième ligne.",
+        effective_date="2026-01-01",
+    )
+    client = client_for(world, "member")
+    page = client.get(reverse("accounts:charter"), follow=True)
+    shown = page.context["charter"].text
+    assert "Charte v99" in page.content.decode()
+    response = client.post(
+        reverse("accounts:charter"), {"accept": "yes", "text_sha256": page.context["charter"].text_sha256}
+    )
+    assert response.status_code == 302
+    acceptance = CharterAcceptance.objects.get(charter=charter, membership=world.a.members["member"])
+    assert acceptance.text_sha256 == hashlib.sha256(shown.encode("utf-8")).hexdigest()
+    event = AuditEvent.objects.get(action="charter.accepted", target_id=str(charter.pk))
+    assert event.data["sha256"] == acceptance.text_sha256
+
+
+def test_acceptance_of_a_text_other_than_the_one_shown_is_refused(world):
+    charter = Charter.objects.create(
+        cell=world.a.cell, version=99, text="Version lue", effective_date="2026-01-01"
+    )
+    client = persona_client(world, "member")
+    client.post(reverse("accounts:charter"), {"accept": "yes", "text_sha256": "0" * 64})
+    assert not CharterAcceptance.objects.filter(charter=charter).exists()

@@ -33,6 +33,11 @@ def newcomer(world):
     return make_membership(user, world.a.cell, "coordinator", accept=False)
 
 
+def accept(cell):
+    """What the charter page posts: the box ticked and the fingerprint of the text it showed."""
+    return {"accept": "yes", "text_sha256": cell.current_charter().text_sha256}
+
+
 # --- the charter gate ------------------------------------------------------------------------
 
 
@@ -60,17 +65,17 @@ def test_charter_needs_the_box_ticked(newcomer):
 
 def test_acceptance_is_audited_and_kept_then_pages_open(world, newcomer):
     client = login(Client(), newcomer.user, newcomer)
-    response = client.post(CHARTER, {"accept": "yes"})
+    response = client.post(CHARTER, accept(world.a.cell))
     assert response.status_code == 302 and response.url == DASHBOARD
     acceptance = CharterAcceptance.objects.get(membership=newcomer)
     assert acceptance.charter.version == 1
     event = events("charter.accepted").get()
     assert event.actor_id == newcomer.user_id and event.cell_id == world.a.cell.pk
-    assert event.data == {"version": 1, "membership": newcomer.pk}
+    assert event.data == {"version": 1, "membership": newcomer.pk, "sha256": acceptance.text_sha256}
     assert client.get(DASHBOARD).status_code == 200
     assert client.get(MEMBERS).status_code == 200
     # Accepting twice changes nothing and writes nothing more.
-    client.post(CHARTER, {"accept": "yes"})
+    client.post(CHARTER, accept(world.a.cell))
     assert CharterAcceptance.objects.filter(membership=newcomer).count() == 1
     assert events("charter.accepted").count() == 1
 
@@ -97,7 +102,7 @@ def test_new_charter_version_asks_again_and_keeps_the_old_acceptance(world):
     other = world.b.members["member"]
     assert login(Client(), other.user, other).get(DASHBOARD).status_code == 200
 
-    client.post(CHARTER, {"accept": "yes"})
+    client.post(CHARTER, accept(world.a.cell))
     versions = sorted(
         CharterAcceptance.objects.filter(membership=membership).values_list("charter__version", flat=True)
     )
@@ -252,7 +257,7 @@ def test_membership_services_are_audited(world):
         world.a.cell.pk,
         str(created.pk),
     )
-    assert event.data == {"role": "member", "user": world.outsider.pk}
+    assert event.data == {"role": "member", "user": world.outsider.pk, "pending": False}
     with pytest.raises(services.ServiceError):
         services.membership_create(
             cell=world.a.cell,
@@ -266,7 +271,7 @@ def test_membership_services_are_audited(world):
 
     services.membership_change_role(membership=created, role="state_member", by=president)
     event = events("membership.role_changed").get()
-    assert event.data == {"from": "member", "to": "state_member"}
+    assert event.data == {"from": "member", "to": "state_member", "pending": False}
     created.refresh_from_db()
     assert created.role == "state_member"
     # No change, no event.

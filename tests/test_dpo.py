@@ -318,11 +318,16 @@ def test_policy_cannot_lengthen_retention_and_bad_input_writes_nothing(world):
 
 def test_register_is_generated_from_the_live_configuration(world):
     RetentionPolicy.objects.create(cell=world.a.cell, dismissed_days=45, archive_years=2)
-    response = persona_client(world, "dpo").get(reverse("privacy:register_md"))
+    dpo = persona_client(world, "dpo")
+    response = dpo.get(reverse("privacy:register_md"))
     text = response.content.decode()
     assert response["Content-Type"].startswith("text/markdown")
     assert "attachment" in response["Content-Disposition"]
-    assert "45 jours" in text and "2 ans" in text and "non encore validée" in text
+    # A change not yet validated does not apply: the register shows the durations in force.
+    assert "45 jours" not in text and "non encore validée" in text and "attend sa validation" in text
+    dpo.post(reverse("privacy:retention_validate"))
+    text = dpo.get(reverse("privacy:register_md")).content.decode()
+    assert "45 jours" in text and "2 ans" in text and "validée par le DPO le" in text
     assert world.a.cell.operator in text and world.a.user("dpo").email in text
     assert world.b.cell.name not in text
 

@@ -43,8 +43,9 @@ def test_flipped_ciphertext_bit_fails_with_clear_error(world):
         flipped = alphabet[alphabet.index(body[pos]) ^ 1]
         tampered = f"{prefix}:{kid}:{body[:pos]}{flipped}{body[pos + 1 :]}"
         cursor.execute("UPDATE cases_person SET last_name = %s WHERE id = %s", [tampered, person.pk])
+    loaded = Person.objects.get(pk=person.pk)  # decrypted when read: the binding needs the row
     with pytest.raises(DecryptionError, match=r"cannot decrypt field 'cases\.person\.last_name'"):
-        Person.objects.get(pk=person.pk)
+        loaded.last_name
 
 
 def test_known_person_found_by_exact_normalised_match_in_same_cell_only(world):

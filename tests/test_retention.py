@@ -23,6 +23,7 @@ from cmer.privacy.retention import Rule, add_years, deletion_due, scheduled_dele
 from cmer.referrals.models import Observation, Referral
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_meetings import make_item
+from tests.factories_privacy import validated_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +157,7 @@ def test_older_adult_is_capped_years_after_opening(world):
 
 
 def test_a_shorter_policy_applies(world):
-    RetentionPolicy.objects.create(cell=world.a.cell, dismissed_days=30)
+    validated_policy(world.a.cell, dismissed_days=30)
     case = ended_case(world.a, State.DISMISSED, D)
     assert scheduled_deletion(case) == D + dt.timedelta(days=30)
 
@@ -331,7 +332,7 @@ def test_case_deletion_date_refresh_stores_the_date_and_the_purge_keeps_it_curre
     assert case_deletion_date_refresh(case=case) == add_years(D, 3)
     case.refresh_from_db()
     assert case.scheduled_deletion == add_years(D, 3)
-    RetentionPolicy.objects.create(cell=world.a.cell, archive_years=2)
+    validated_policy(world.a.cell, archive_years=2)
     report = purge_run(cell=world.a.cell, today=D + dt.timedelta(days=1), wet_run=True)
     case.refresh_from_db()
     assert case.scheduled_deletion == add_years(D, 2)
@@ -370,3 +371,54 @@ def test_schedule_purges_enqueues_the_daily_jobs_and_the_worker_runs_them(world)
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
     assert verify().ok
     assert Heartbeat.objects.filter(name="purge").exists()  # /sante/ sees the purge ran
+
+
+# --- the policy in force is the DPO-validated one (issue 12 item 8) ---------------------------
+
+
+def test_a_shortened_policy_waits_for_the_dpo_before_any_purge_applies_it(world):
+    """A coordinator alone shortens every duration and runs a wet purge: nothing beyond the last
+    validated policy is destroyed; once the DPO validates, the shorter durations apply."""
+    from django.urls import reverse
+
+    from tests.personas import persona_client
+
+    validated_policy(world.a.cell, dismissed_days=60)
+    ended = timezone.localdate() - dt.timedelta(days=10)
+    case = ended_case(world.a, State.DISMISSED, ended)  # due in 50 days under the validated policy
+    coordinator = persona_client(world, "coordinator")
+    shortest = {"dismissed_days": 1, "archive_years": 1, "young_age_limit": 18, "young_max_age": 18}
+    shortest.update({"adult_cap_years": 1, "audit_months": 1})
+    assert coordinator.post(reverse("privacy:retention_edit"), shortest).status_code == 302
+    assert RetentionPolicy.objects.get(cell=world.a.cell).dismissed_days == 1  # stored, not in force
+
+    dashboard = coordinator.get(reverse("core:dashboard")).content.decode()
+    assert "attend la validation du DPO" in dashboard
+    page = coordinator.get(reverse("privacy:retention")).content.decode()
+    assert "attend la validation du DPO" in page
+
+    assert coordinator.post(reverse("privacy:purge_start"), {"wet_run": "on"}).status_code == 302
+    assert Case.objects.filter(pk=case.pk).exists()
+    report = PurgeReport.objects.filter(cell=world.a.cell, dry_run=False).latest("pk")
+    assert report.counts.get("cases.Case", 0) == 0
+    # The scheduled (daily) purge applies the same policy.
+    purge_run(cell=world.a.cell, today=ended + dt.timedelta(days=59), wet_run=True, trigger="task")
+    assert Case.objects.filter(pk=case.pk).exists()
+
+    persona_client(world, "dpo").post(reverse("privacy:retention_validate"))
+    coordinator.post(reverse("privacy:purge_start"), {"wet_run": "on"})
+    assert not Case.objects.filter(pk=case.pk).exists()
+
+
+def test_audit_retention_follows_each_cells_validated_value(world, settings):
+    from cmer.privacy.retention import audit_retention_days
+
+    settings.CMER_AUDIT_RETENTION_DAYS = 365
+    today = dt.date(2026, 6, 30)
+    assert audit_retention_days(today) == 365  # nothing validated: the platform's value
+    validated_policy(world.a.cell, audit_months=3)
+    RetentionPolicy.objects.create(cell=world.b.cell, audit_months=2)  # not validated: default
+    assert audit_retention_days(today) == 365
+    RetentionPolicy.objects.filter(cell=world.b.cell).delete()
+    validated_policy(world.b.cell, audit_months=6)
+    assert audit_retention_days(today) == (today - dt.date(2025, 12, 30)).days  # the longest: 6 months

@@ -1,21 +1,31 @@
 """Platform administration: cells, accounts, memberships. Never any personal case data.
 
-Every change made here is written to the audit trail like any other. Memberships have services
-(cmer/accounts/services.py): the admin calls them, so an administrator's change is the same
-audited write as a coordinator's; what no service changes is shown read-only.
+Every change made here is written to the audit trail like any other: the admins of this module
+record their own events, and every other registered admin (third-party apps included) is wrapped
+so its additions, changes and deletions are recorded too (`audit_every_registration`).
+Memberships have services (cmer/accounts/services.py): the admin calls them, so an
+administrator's change is the same audited write as a coordinator's, except that a membership
+opening personal data waits for the cell's president. The admin never shows or edits a second
+factor's secret or backup codes and never sets a password (docs/rules.md, "The platform admin").
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts import services
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, User
+from cmer.accounts.services import charter_is_accepted
 from cmer.audit.services import record
 
 
@@ -48,21 +58,48 @@ class AuditedAdmin(admin.ModelAdmin):
         return False
 
 
+class UserAddForm(forms.ModelForm):
+    """A new account without a password: its owner sets one; the admin never knows it."""
+
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "phone")
+
+    def save(self, commit: bool = True) -> User:
+        user: User = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
+class UserChangeForm(forms.ModelForm):
+    """No password field at all (not even the hash with its "change" link)."""
+
+    class Meta:
+        model = User
+        fields = ("email", "first_name", "last_name", "phone", "is_active", "is_staff", "email_notifications")
+
+
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserAddForm
     ordering = ["last_name", "first_name"]
     list_display = ["email", "last_name", "first_name", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff"]
     search_fields = ["email", "last_name", "first_name"]
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email",)}),
         ("Identité", {"fields": ("first_name", "last_name", "phone")}),
         ("Accès", {"fields": ("is_active", "is_staff", "email_notifications")}),
     )
-    add_fieldsets = (
-        (None, {"fields": ("email", "first_name", "last_name", "phone", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"fields": ("email", "first_name", "last_name", "phone")}),)
     filter_horizontal = ()
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # People set their own password; an admin who could set one could sign in as anyone.
+        raise PermissionDenied
 
 
 class ProtocolInline(admin.StackedInline):
@@ -70,9 +107,35 @@ class ProtocolInline(admin.StackedInline):
     extra = 0
 
 
+class CharterAdminForm(forms.ModelForm):
+    """An accepted version is frozen: every field disabled, so a posted change is ignored."""
+
+    class Meta:
+        model = Charter
+        fields = ("version", "text", "effective_date")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if charter_is_accepted(self.instance):
+            for field in self.fields.values():
+                field.disabled = True
+                field.help_text = _(
+                    "Version acceptée : elle ne peut plus changer. Ajoutez une nouvelle version."
+                )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        # Re-read from the database: a version accepted since the page was shown is frozen too.
+        if self.instance.pk and self.has_changed() and charter_is_accepted(self.instance):
+            raise forms.ValidationError(_("Cette version a été acceptée : elle ne peut plus changer."))
+        return cleaned
+
+
 class CharterInline(admin.StackedInline):
     model = Charter
+    form = CharterAdminForm
     extra = 0
+    can_delete = False
 
 
 @admin.register(Cell)
@@ -92,16 +155,17 @@ class MembershipAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
             return ("user", "cell", "role", "service", "start_date")
-        return ("user", "cell", "role", "service", "start_date", "end_date")
+        return ("user", "cell", "role", "service", "start_date", "end_date", "approval_pending")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
             return ()
         if obj.end_date is not None:
             # An ended membership is history: no service reopens it.
-            return ("user", "cell", "role", "service", "start_date", "end_date")
-        # Only what a service changes stays editable: the role, and the end.
-        return ("user", "cell", "service", "start_date")
+            return ("user", "cell", "role", "service", "start_date", "end_date", "approval_pending")
+        # Only what a service changes stays editable: the role, and the end. Only the president
+        # approves (accounts:approvals), never the admin.
+        return ("user", "cell", "service", "start_date", "approval_pending")
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         by = cast(User, request.user)  # the admin is for signed-in, verified staff only
@@ -113,12 +177,13 @@ class MembershipAdmin(admin.ModelAdmin):
                 service=obj.service,
                 start_date=obj.start_date,
                 by=by,
+                by_platform_admin=True,
             )
             obj.pk = created.pk  # the admin redirects to the saved object
             return
         with transaction.atomic():
             if "role" in form.changed_data:
-                services.membership_change_role(membership=obj, role=obj.role, by=by)
+                services.membership_change_role(membership=obj, role=obj.role, by=by, by_platform_admin=True)
             if "end_date" in form.changed_data and obj.end_date is not None:
                 services.membership_end(membership=obj, by=by, on=obj.end_date)
 
@@ -138,3 +203,80 @@ class CharterAcceptanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- second factors: who has one, never its secret --------------------------------------------
+
+
+class SecondFactorAdmin(admin.ModelAdmin):
+    """Read-only list of enrolled devices: the key, its QR code and the backup codes never show."""
+
+    list_display = ["user", "name", "confirmed"]
+    fields = ["user", "name", "confirmed"]
+    readonly_fields = ["user", "name", "confirmed"]
+    search_fields = ["user__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
+    admin.site.register(_device, SecondFactorAdmin)
+
+
+# --- every other admin's writes in the audit chain ----------------------------------------------
+
+
+class AuditLogMixin:
+    """Records the admin's own log of an addition, change or deletion as an audit event.
+
+    Django's admin logs each write from inside the view's transaction, so the event commits
+    with the change or not at all. Field names only, never values (docs/security.md #6).
+    """
+
+    def _audit(self, request: HttpRequest, obj: Any, verb: str) -> None:
+        record(
+            action=f"admin.{obj._meta.model_name}.{verb}",
+            actor=request.user,
+            cell=getattr(obj, "cell_id", None),
+            target=obj,
+        )
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "created")
+        return super().log_addition(request, obj, message)  # type: ignore[misc]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "changed")
+        return super().log_change(request, obj, message)  # type: ignore[misc]
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        for obj in queryset:
+            self._audit(request, obj, "deleted")
+        return super().log_deletions(request, queryset)  # type: ignore[misc]
+
+
+# Admins of this module audit through their services or AuditedAdmin; read-only ones write nothing.
+SELF_AUDITED = (AuditedAdmin, MembershipAdmin, CharterAcceptanceAdmin, SecondFactorAdmin)
+
+
+def audit_every_registration(site: admin.AdminSite = admin.site) -> None:
+    """Wrap each registered admin that does not audit itself (called once apps are ready)."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, (AuditLogMixin, *SELF_AUDITED)):
+            continue
+        wrapped = type(
+            f"Audited{type(model_admin).__name__}",
+            (AuditLogMixin, type(model_admin)),
+            {"__module__": __name__},
+        )
+        site.unregister(model)
+        site.register(model, wrapped)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -141,6 +142,15 @@ class Charter(models.Model):
     def __str__(self) -> str:
         return f"{self.cell} — v{self.version}"
 
+    @property
+    def text_sha256(self) -> str:
+        """The fingerprint of the exact text, kept with each acceptance (docs/rules.md, charters)."""
+        return charter_text_sha256(self.text)
+
+
+def charter_text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self, on: Any = None) -> MembershipQuerySet:
@@ -150,6 +160,8 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
             start_date__lte=today,
             user__is_active=True,
             cell__is_active=True,
+            # Made or changed by the platform admin: no access until the president approves.
+            approval_pending=False,
         )
 
     def current_for(self, user: User, membership_id: Any) -> Membership | None:
@@ -187,6 +199,13 @@ class Membership(models.Model):
     start_date = models.DateField(_("début"), default=timezone.localdate)
     end_date = models.DateField(_("fin"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A membership that opens personal data, created or changed by the platform admin, gives no
+    # access until the cell's president approves it (docs/rules.md, "The platform admin").
+    approval_pending = models.BooleanField(_("en attente de validation"), default=False)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -208,7 +227,11 @@ class Membership(models.Model):
     @property
     def is_active(self) -> bool:
         today = timezone.localdate()
-        return self.start_date <= today and (self.end_date is None or self.end_date > today)
+        return (
+            not self.approval_pending
+            and self.start_date <= today
+            and (self.end_date is None or self.end_date > today)
+        )
 
     def has_accepted_current_charter(self) -> bool:
         # One query (checked on every request by the middleware): the acceptance of the charter
@@ -227,6 +250,9 @@ class CharterAcceptance(models.Model):
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="charter_acceptances")
     charter = models.ForeignKey(Charter, on_delete=models.PROTECT, related_name="acceptances")
     accepted_at = models.DateTimeField(default=timezone.now)
+    # SHA-256 of the exact text the person accepted: an accepted version never changes, and this
+    # shows it (a new text is a new version, asked again).
+    text_sha256 = models.CharField(_("empreinte SHA-256 du texte accepté"), max_length=64, default="")
 
     class Meta:
         verbose_name = _("acceptation de la charte")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cmer.accounts.roles import MANAGERS, has_role
+from cmer.accounts.roles import APPROVERS, MANAGERS, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -28,4 +28,19 @@ def can_end_membership(membership: Membership | None, target: Membership) -> boo
         and target.cell_id == membership.cell_id
         and target.pk != membership.pk
         and target.end_date is None
+    )
+
+
+def can_approve_memberships(membership: Membership | None) -> bool:
+    """The president approves the memberships the platform admin made in their cell."""
+    return has_role(membership, APPROVERS)
+
+
+def can_approve_membership(membership: Membership | None, target: Membership) -> bool:
+    """The president of the target's cell, never for their own membership."""
+    return (
+        can_approve_memberships(membership)
+        and membership is not None
+        and target.cell_id == membership.cell_id
+        and target.user_id != membership.user_id
     )

@@ -50,6 +50,11 @@ TRANSMISSION_READERS = MANAGERS | {Role.STATE_MEMBER}
 TRAINING_STAFF = frozenset({Role.TRAINER, Role.COORDINATOR})
 # Who is alerted at once of an urgent signalement (danger imminent) and sees its dashboard card.
 URGENT_ALERTED = MANAGERS | {Role.STATE_MEMBER}
+# Roles that open personal data of the people followed (every role but the trainer's): given or
+# changed by the platform admin, such a membership waits for the president's approval.
+PERSONAL_DATA_ROLES = frozenset(Role.values) - {Role.TRAINER}
+# Who approves a membership made by the platform admin.
+APPROVERS = frozenset({Role.PRESIDENT})
 # Who may read the cell's anonymised statistics.
 STATS_READERS = FOLLOWERS | {Role.DPO}
 

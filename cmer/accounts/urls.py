@@ -17,4 +17,6 @@ urlpatterns = [
     path("cellule/membres/ajouter/", views.member_add, name="member_add"),
     path("cellule/membres/<int:pk>/terminer/", views.member_end, name="member_end"),
     path("cellule/membres/<int:pk>/role/", views.member_role, name="member_role"),
+    path("cellule/membres/a-valider/", views.approvals, name="approvals"),
+    path("cellule/membres/<int:pk>/valider/", views.member_approve, name="member_approve"),
 ]

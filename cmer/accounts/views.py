@@ -37,7 +37,12 @@ from cmer.accounts.forms import (
 )
 from cmer.accounts.http import AccountRequest, CellRequest
 from cmer.accounts.models import Membership
-from cmer.accounts.permissions import can_end_membership, can_manage_memberships
+from cmer.accounts.permissions import (
+    can_approve_membership,
+    can_approve_memberships,
+    can_end_membership,
+    can_manage_memberships,
+)
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 
@@ -217,7 +222,12 @@ def charter(request: AccountRequest) -> HttpResponse:
             messages.error(request, _("Cochez la case pour accepter la charte."))
         elif run_service(
             request,
-            lambda: services.charter_accept(membership=membership, charter=current, by=request.user),
+            lambda: services.charter_accept(
+                membership=membership,
+                charter=current,
+                by=request.user,
+                shown_sha256=request.POST.get("text_sha256", ""),
+            ),
             success=_("Charte acceptée. Bienvenue dans la cellule."),
         ):
             return redirect("core:dashboard")
@@ -290,3 +300,45 @@ def member_role(request: CellRequest, pk: int) -> HttpResponse:
         success=_("Rôle modifié."),
     )
     return redirect("accounts:members")
+
+
+@require_GET
+@requires(can_approve_memberships, "membership.approvals")
+def approvals(request: CellRequest) -> HttpResponse:
+    """The president's list of memberships the platform admin made, waiting for approval."""
+    rows = (
+        Membership.objects.visible_to(request.membership)
+        .filter(approval_pending=True, end_date__isnull=True)
+        .select_related("user")
+        .order_by("created_at")
+    )
+    return render(request, "accounts/approvals.html", {"rows": rows})
+
+
+@require_POST
+def member_approve(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
+    target = get_visible_or_404(request, Membership.objects.visible_to(membership), pk=pk)
+    if not can_approve_membership(membership, target):
+        raise deny(request, "membership.approve", target)
+    run_service(
+        request,
+        lambda: services.membership_approve(membership=target, by=membership),
+        success=_("Appartenance validée : l'accès est ouvert."),
+    )
+    return redirect("accounts:approvals")
+
+
+def approvals_widget(request: HttpRequest, membership: Membership) -> dict[str, Any] | None:
+    """The president's count of memberships waiting for their approval, with the way to them."""
+    count = (
+        Membership.objects.visible_to(membership).filter(approval_pending=True, end_date__isnull=True).count()
+    )
+    if not count:
+        return None
+    return {
+        "title": _("Accès à valider"),
+        "template": "accounts/_widget_approvals.html",
+        "count": count,
+        "url": reverse("accounts:approvals"),
+    }

@@ -11,11 +11,13 @@ from dsfr.forms import DsfrBaseForm
 from cmer.cases.models import AttachReason, Case, DeferralReason, InformationMethod, InformationStatus
 from cmer.cases.permissions import QUALIFY_EXITS
 from cmer.cases.states import CloseReason, State
+from cmer.training.bias import BiasGuardMixin
 
 NOTE_HELP = _("Une phrase factuelle, sans opinion ni jugement. 300 caractères au plus.")
 
 
-class QualifyForm(DsfrBaseForm):
+class QualifyForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("note",)
     decision = forms.ChoiceField(
         label=_("Orientation"),
         choices=[(s.value, s.label) for s in QUALIFY_EXITS],
@@ -26,7 +28,8 @@ class QualifyForm(DsfrBaseForm):
     )
 
 
-class CloseForm(DsfrBaseForm):
+class CloseForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("note",)
     # No reason is pre-selected: closing is a deliberate choice (docs/rules.md §3).
     reason = forms.ChoiceField(
         label=_("Motif de clôture"), choices=[("", _("— choisir —")), *CloseReason.choices]
@@ -40,7 +43,8 @@ class ConfirmForm(forms.Form):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-class ArchiveReasonForm(DsfrBaseForm):
+class ArchiveReasonForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("reason",)
     reason = forms.CharField(
         label=_("Motif de consultation"),
         help_text=_("Pourquoi devez-vous consulter cette situation archivée ? Ce motif est tracé."),

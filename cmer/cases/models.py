@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.roles import MANAGERS, SCOPED_MEMBERS, Role, has_role
 from cmer.cases.states import CloseReason, State
-from cmer.core.fields import EncryptedTextField
+from cmer.core.fields import EncryptedTextField, new_row_key
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -47,6 +47,8 @@ class Person(models.Model):
     # Keyed HMAC of normalised last name + first name + birth date: exact search within a cell.
     name_index = models.CharField(max_length=64, db_index=True)
     key_id = models.CharField(max_length=32)
+    # Names the row in the associated data of its ciphertexts (docs/decisions/0007-ciphertext-bound-to-row-and-cell.md).
+    row_key = models.UUIDField(default=new_row_key, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PersonQuerySet.as_manager()
@@ -158,7 +160,11 @@ class Transition(models.Model):
     )
     system_actor = models.CharField(max_length=16, choices=SystemActor.choices, blank=True)
     at = models.DateTimeField(default=timezone.now)
-    note = models.CharField(_("motif"), max_length=300, blank=True)
+    note = EncryptedTextField(_("motif"), max_length=300, blank=True)
+    # Names the row in the associated data of its ciphertexts (docs/decisions/0007-ciphertext-bound-to-row-and-cell.md).
+    row_key = models.UUIDField(default=new_row_key, unique=True, editable=False)
+
+    ENCRYPTION_CELL = "case.cell_id"
 
     class Meta:
         ordering = ["at", "pk"]
@@ -226,7 +232,11 @@ class Action(models.Model):
     result = models.CharField(
         _("résultat"), max_length=12, choices=ActionResult.choices, default=ActionResult.PLANNED
     )
-    result_note = models.CharField(_("résultat (fait constaté)"), max_length=300, blank=True)
+    result_note = EncryptedTextField(_("résultat (fait constaté)"), max_length=300, blank=True)
+    # Names the row in the associated data of its ciphertexts (docs/decisions/0007-ciphertext-bound-to-row-and-cell.md).
+    row_key = models.UUIDField(default=new_row_key, unique=True, editable=False)
+
+    ENCRYPTION_CELL = "case.cell_id"
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ActionQuerySet.as_manager()
@@ -245,7 +255,11 @@ class ActionUpdate(models.Model):
     by = models.ForeignKey("accounts.Membership", on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     result = models.CharField(max_length=12, choices=ActionResult.choices)
-    note = models.CharField(max_length=300, blank=True)
+    note = EncryptedTextField(max_length=300, blank=True)
+    # Names the row in the associated data of its ciphertexts (docs/decisions/0007-ciphertext-bound-to-row-and-cell.md).
+    row_key = models.UUIDField(default=new_row_key, unique=True, editable=False)
+
+    ENCRYPTION_CELL = "action.case.cell_id"
 
     def __str__(self) -> str:
         return f"{self.action_id} {self.result}"

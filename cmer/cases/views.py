@@ -55,6 +55,7 @@ from cmer.cases.states import CloseReason, State
 from cmer.core.errors import run_service
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
+from cmer.training.services import bias_warnings_record, guarded_write
 
 PAGE_SIZE = 50
 PENDING = [State.RECEIVED, State.PREQUALIFICATION]
@@ -154,9 +155,16 @@ def archive_access(request: CellRequest, pk: int) -> HttpResponse:
     if case.state != State.ARCHIVED or not can_read_archive(membership, case):
         raise deny(request, "case.read_archive", case)
     form = ArchiveReasonForm(request.POST)
-    if not form.is_valid():
+    valid = form.is_valid()
+    bias_warnings_record(forms=[form])
+    if not valid:
         return render(request, "cases/archive_reason.html", {"case": case, "form": form}, status=400)
-    archive_access_grant(case=case, reason=form.cleaned_data["reason"], by=membership)
+    guarded_write(
+        forms=[form],
+        cell=case.cell_id,
+        write=lambda: archive_access_grant(case=case, reason=form.cleaned_data["reason"], by=membership),
+        target=lambda _grant: case,
+    )
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -168,11 +176,18 @@ def qualify(request: CellRequest, pk: int) -> HttpResponse:
     if not can_qualify(membership):
         raise deny(request, "case.qualify", case)
     form = QualifyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    bias_warnings_record(forms=[form])
+    if valid:
         decision, note = form.cleaned_data["decision"], form.cleaned_data["note"]
         oriented = run_service(
             request,
-            lambda: case_qualify(case=case, to_state=decision, note=note, by=membership),
+            lambda: guarded_write(
+                forms=[form],
+                cell=case.cell_id,
+                write=lambda: case_qualify(case=case, to_state=decision, note=note, by=membership),
+                target=lambda _result: case,
+            ),
             success=_("Situation orientée : %(state)s.") % {"state": State(decision).label},
         )
         if oriented is not None:
@@ -225,7 +240,16 @@ def close(request: CellRequest, pk: int) -> HttpResponse:
     if not can_close_case(membership, case):
         raise deny(request, "case.close", case)
     form = CloseForm(request.POST)
-    if not form.is_valid():
+    valid = form.is_valid()
+    bias_warnings_record(forms=[form])
+    if not valid:
+        if form.bias_warnings:
+            # The writer must see the warning and may confirm: the page again, with the form.
+            _audit_read(request, case)
+            context = _case_context(case)
+            context.update(close_form=form, can_archive=can_archive_case(membership, case))
+            context["case_links"] = links_for(membership, case)
+            return render(request, "cases/detail.html", context, status=400)
         messages.error(request, _("Choisissez un motif de clôture dans la liste."))
         return redirect("cases:detail", pk=case.pk)
     reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
@@ -234,7 +258,12 @@ def close(request: CellRequest, pk: int) -> HttpResponse:
         return render(request, "cases/confirm_close.html", context)
     run_service(
         request,
-        lambda: case_close(case=case, reason=reason, by=membership, note=note),
+        lambda: guarded_write(
+            forms=[form],
+            cell=case.cell_id,
+            write=lambda: case_close(case=case, reason=reason, by=membership, note=note),
+            target=lambda _result: case,
+        ),
         success=_("Situation clôturée."),
     )
     return redirect("cases:detail", pk=case.pk)

@@ -19,6 +19,7 @@ from cmer.exchange.models import (
     Recipient,
 )
 from cmer.referrals.models import Observation
+from cmer.training.bias import BiasGuardMixin
 
 UNKNOWN_CHOICE = _("Valeur inconnue : choisissez-la dans la liste proposée.")
 
@@ -58,7 +59,8 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
-class TransmissionForm(DsfrBaseForm):
+class TransmissionForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("recipient_detail",)
     recipient = _choice(_("Destinataire"), Recipient.choices)
     recipient_detail = forms.CharField(
         label=_("Service de l'État destinataire"),

@@ -28,6 +28,7 @@ from cmer.exchange.forms import (
     TransmissionForm,
 )
 from cmer.exchange.models import PrefectInformation, ThreatBriefing, Transmission
+from cmer.training.services import bias_warnings_record, guarded_write
 
 
 def _audit_read(request: CellRequest, action: str, target: Model | None = None, **data: Any) -> None:
@@ -70,10 +71,16 @@ def transmission_create(request: CellRequest, case_pk: int) -> HttpResponse:
     if not perms.can_prepare_transmission(m):
         raise deny(request, "transmission.prepare", case)
     form = TransmissionForm(request.POST or None, case=case)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    bias_warnings_record(forms=[form])
+    if valid:
         transmission = run_service(
             request,
-            lambda: services.transmission_prepare(case=case, by=m, **form.cleaned_data),
+            lambda: guarded_write(
+                forms=[form],
+                cell=m.cell_id,
+                write=lambda: services.transmission_prepare(case=case, by=m, **form.cleaned_data),
+            ),
             success=_("Transmission préparée : elle sera envoyée après approbation du président."),
             form=form,
         )

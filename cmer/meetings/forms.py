@@ -13,6 +13,7 @@ from cmer.cases.models import Case
 from cmer.cases.states import CloseReason, State
 from cmer.meetings.models import Attendance, Attendee, Decision, DecisionKind, ItemKind, Meeting
 from cmer.meetings.services import ALLOWED_DECISIONS
+from cmer.training.bias import BiasGuardMixin
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -157,7 +158,8 @@ class OpenForm(DsfrBaseForm):
         return {a.pk: self.cleaned_data[f"a{a.pk}"] for a in self.roll}
 
 
-class DecisionForm(DsfrBaseForm):
+class DecisionForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("path_referent",)
     kind = forms.ChoiceField(label=_("Décision"), choices=DecisionKind.choices)
     responsible_service = forms.ChoiceField(label=_("Service responsable"), choices=[])
     deadline = forms.DateField(label=_("Échéance"), required=False, widget=_date_widget())

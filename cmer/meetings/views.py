@@ -53,6 +53,7 @@ from cmer.meetings.permissions import (
     sees_whole_agenda,
 )
 from cmer.support.services import service_choices
+from cmer.training.services import bias_warnings_record, guarded_write
 
 
 def _meeting(request: CellRequest, pk: int) -> Meeting:
@@ -369,10 +370,16 @@ def item_decide(request: CellRequest, pk: int) -> HttpResponse:
         services=service_choices(item.meeting.cell_id),
         auto_id=f"i{item.pk}-%s",
     )
-    if form.is_valid():
+    valid = form.is_valid()
+    bias_warnings_record(forms=[form])
+    if valid:
         decision = run_service(
             request,
-            lambda: services.decision_record(item=item, by=membership, **form.cleaned_data),
+            lambda: guarded_write(
+                forms=[form],
+                cell=membership.cell_id,
+                write=lambda: services.decision_record(item=item, by=membership, **form.cleaned_data),
+            ),
             success=_(
                 "Décision enregistrée pour %(ref)s ; elle s'appliquera à la situation quand le président "
                 "validera le relevé."

@@ -8,6 +8,7 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Protection des données")
 
     def ready(self) -> None:
+        from cmer.accounts import approvals
         from cmer.cases.schedule import register_deletion_rule
         from cmer.core import dashboard, navigation
         from cmer.privacy.permissions import can_use_dpo_console, can_view_retention
@@ -33,3 +34,7 @@ class PrivacyConfig(AppConfig):
 
         links.register(rectify_link)
         links.register(erase_link)
+        # The DPO is alerted when the platform admin opens an access that waits for the president.
+        from cmer.privacy.notifications import alert_dpo_of_pending_membership
+
+        approvals.register(alert_dpo_of_pending_membership)

@@ -16,7 +16,7 @@ from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
 from cmer.cases.models import Person
 from cmer.core import crypto
-from cmer.privacy.retention import policy_for
+from cmer.privacy.retention import policy_for, policy_pending
 from cmer.referrals.models import Source
 from cmer.training.models import CatalogueVersion
 
@@ -150,8 +150,10 @@ def _retention(cell: Cell) -> Section:
     validated = (
         _("validée par le DPO le %(d)s") % {"d": timezone.localtime(policy.validated_at).strftime("%d/%m/%Y")}
         if policy.validated_at
-        else _("non encore validée par le DPO")
+        else _("non encore validée par le DPO : durées par défaut (maximales)")
     )
+    if policy_pending(cell.pk):
+        validated += " ; " + _("une modification attend sa validation et ne s'applique pas encore")
     return Section(
         _("Durées de conservation"),
         rows=[

@@ -12,6 +12,7 @@ from cmer.cases.models import RectificationReason, Sex
 from cmer.core.templatetags.french_dates import long_date
 from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
 from cmer.privacy.services import POLICY_FIELDS
+from cmer.training.bias import BiasGuardMixin
 
 CODE = r"^[A-Za-z0-9_.:\-]*$"
 
@@ -101,8 +102,10 @@ class SubjectForm(DsfrBaseForm):
     birth_date = forms.DateField(label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class RectifyForm(DsfrBaseForm):
+class RectifyForm(BiasGuardMixin, DsfrBaseForm):
     """Identity fields plus one field per observed fact (fact_<id>), pre-filled with today's values."""
+
+    bias_fields: tuple[str, ...] = ("situation", "legal_representatives")
 
     reason = forms.ChoiceField(label=_("Motif de la rectification"), choices=RectificationReason.choices)
     last_name = forms.CharField(label=_("Nom"), max_length=100)
@@ -129,6 +132,8 @@ class RectifyForm(DsfrBaseForm):
                 max_length=300,
                 initial=obs.fact,
             )
+        # A rectified fact is free text like the fact it corrects: guarded the same way.
+        self.bias_fields = (*type(self).bias_fields, *(f"fact_{obs.pk}" for obs in observations))
 
     def identity(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "reason" and not k.startswith("fact_")}

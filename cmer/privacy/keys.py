@@ -12,16 +12,18 @@ key id and decrypts.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count
 
 from cmer.audit.services import record
-from cmer.cases.models import Person
-from cmer.core import crypto
-from cmer.core.fields import EncryptedTextField
+from cmer.cases.models import Action, ActionUpdate, Person, Transition
+from cmer.core import crypto, reseal
+from cmer.core.fields import EncryptedTextField, associated_data
+from cmer.referrals.models import Observation, Referral
 
 _CODE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
@@ -35,8 +37,24 @@ class KeyRotationError(Exception):
     """
 
 
-def encrypted_fields() -> list[EncryptedTextField]:
-    return [f for f in Person._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+def encrypted_fields(model: type[models.Model] = Person) -> list[EncryptedTextField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+
+
+# The other tables with encrypted free text, and how SQL reaches each row's cell (the binding of
+# docs/decisions/0007-ciphertext-bound-to-row-and-cell.md). Persons have their own key_id column.
+_CASE = "JOIN cases_case c ON c.id = t.case_id"
+OTHER_TABLES: list[tuple[type[models.Model], str, str]] = [
+    (Referral, "t.cell_id", ""),
+    (Observation, "r.cell_id", "JOIN referrals_referral r ON r.id = t.referral_id"),
+    (Transition, "c.cell_id", _CASE),
+    (Action, "c.cell_id", _CASE),
+    (
+        ActionUpdate,
+        "c.cell_id",
+        "JOIN cases_action a ON a.id = t.action_id JOIN cases_case c ON c.id = a.case_id",
+    ),
+]
 
 
 def pending_by_key() -> dict[str, int]:
@@ -58,18 +76,17 @@ def _key_code(key_id: str) -> str:
 
 
 def _load(pks: list[int]) -> list[Person]:
-    try:
-        return list(Person.objects.filter(pk__in=pks).order_by("pk"))
-    except crypto.DecryptionError:
-        # Find which record it is, to name it; values stay unread.
-        for pk in pks:
-            try:
-                Person.objects.get(pk=pk)
-            except crypto.DecryptionError as exc:
-                raise KeyRotationError(
-                    f"person id={pk} cannot be decrypted with the configured keys: {exc}"
-                ) from exc
-        raise
+    """The persons, each field decrypted (values are decrypted when read), or the failing id named."""
+    persons = list(Person.objects.filter(pk__in=pks).order_by("pk"))
+    for person in persons:
+        try:
+            for f in encrypted_fields():
+                getattr(person, f.attname)
+        except crypto.DecryptionError as exc:
+            raise KeyRotationError(
+                f"person id={person.pk} cannot be decrypted with the configured keys: {exc}"
+            ) from exc
+    return persons
 
 
 def rotate_batch(*, batch_size: int) -> int:
@@ -85,18 +102,47 @@ def rotate_batch(*, batch_size: int) -> int:
         if not pks:
             return 0
         persons = _load(pks)
+        names = [f.name for f in encrypted_fields()]
         for person in persons:
             person.key_id = current
             person.name_index = _name_index(person)
-        # Saving the (decrypted) values encrypts them again, under the current key.
-        names = [f.name for f in encrypted_fields()]
-        Person.objects.bulk_update(persons, [*names, "key_id", "name_index"])
+            # Saving the decrypted values encrypts them again, under the current key, bound to the
+            # row and cell (a bulk update could not bind them).
+            person.save(update_fields=[*names, "key_id", "name_index"])
         record(
             action="privacy.keys_rotate_batch",
             target_type="cases.person",
             data={"count": len(persons), "key_id": _key_code(current), "first_id": pks[0]},
         )
     return len(persons)
+
+
+def rotate_other_tables() -> int:
+    """Re-encrypt, under the current key, the free text of every other table that still uses an
+    older one (one transaction and one audit event per table; rerunning finds nothing left)."""
+    current = crypto.current_key_id()
+    total = 0
+    for model, cell_sql, joins in OTHER_TABLES:
+        label = model._meta.label_lower
+        with transaction.atomic():
+            changed = reseal.reseal_table(
+                connection,
+                table=model._meta.db_table,
+                label=label,
+                columns=[f.column or f.name for f in encrypted_fields(model)],
+                cell_sql=cell_sql,
+                joins=joins,
+                read=reseal.current_token(label),
+                only_key_ids_other_than=current,
+            )
+            if changed:
+                record(
+                    action="privacy.keys_rotate_batch",
+                    target_type=label,
+                    data={"count": changed, "key_id": _key_code(current), "first_id": 0},
+                )
+        total += changed
+    return total
 
 
 @dataclass
@@ -116,7 +162,7 @@ def _raw_rows(batch: int) -> Iterator[tuple]:
     columns = ", ".join(quote(f.column or f.name) for f in encrypted_fields())
     table = quote(Person._meta.db_table)
     # Identifiers come from the model's metadata; the only values are bound parameters.
-    sql = f"SELECT id, key_id, {columns} FROM {table} WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608  # nosec B608
+    sql = f"SELECT id, key_id, row_key, cell_id, {columns} FROM {table} WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608  # nosec B608
     last = 0
     while True:
         with connection.cursor() as cursor:
@@ -133,13 +179,15 @@ def verify_all(*, batch: int = 500, keep: int = 20) -> VerifyReport:
     current = crypto.current_key_id()
     fields = encrypted_fields()
     report = VerifyReport()
-    for pk, key_id, *tokens in _raw_rows(batch):
+    for pk, key_id, raw_key, cell_id, *tokens in _raw_rows(batch):
         good = key_id == current
+        row_key = str(uuid.UUID(str(raw_key)))
         for f, token in zip(fields, tokens, strict=True):
             if not good or not token:
                 continue
+            aad = associated_data("cases.person", f.name, row_key, str(cell_id))
             try:
-                good = crypto.key_id_of(token) == current and crypto.decrypt(token, field=f.aad) is not None
+                good = crypto.key_id_of(token) == current and crypto.decrypt(token, field=aad) is not None
             except (crypto.DecryptionError, IndexError):
                 good = False
         report.checked += 1
@@ -182,6 +230,8 @@ def rotate_keys(
         if on_batch is not None:
             on_batch(done)
     finished = not Person.objects.exclude(key_id=current).exists()
+    if finished:
+        rotated += rotate_other_tables()
     report = verify_all() if finished else None
     record(
         action="privacy.keys_rotate",

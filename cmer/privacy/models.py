@@ -18,6 +18,17 @@ ADULT_CAP_YEARS = 6  # older adults: nothing kept beyond this many years after t
 AUDIT_MONTHS = 12
 
 
+# The durations a cell may shorten; the DPO validates them together.
+POLICY_FIELDS = (
+    "dismissed_days",
+    "archive_years",
+    "young_age_limit",
+    "young_max_age",
+    "adult_cap_years",
+    "audit_months",
+)
+
+
 class RetentionPolicy(models.Model):
     """The retention rules of one cell. A change voids the DPO's validation until given again."""
 
@@ -57,6 +68,10 @@ class RetentionPolicy(models.Model):
         "accounts.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     validated_at = models.DateTimeField(_("validée par le DPO le"), null=True, blank=True)
+    # The durations as the DPO last validated them, and when: the purge applies these, never a
+    # change still waiting for validation (docs/privacy.md, "Policy in force").
+    validated_values = models.JSONField(default=dict, blank=True, editable=False)
+    last_validated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("politique de conservation")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
+from cmer.accounts.models import Cell
 from cmer.cases.models import Case, Transition
 from cmer.cases.states import State
-from cmer.privacy.models import RetentionPolicy
+from cmer.privacy.models import POLICY_FIELDS, RetentionPolicy
 
 # States after which the follow-up is over; the archive period runs from entering one of them.
 ARCHIVABLE = frozenset({State.CLOSED, State.COMMON_LAW})
@@ -32,10 +34,55 @@ class Due:
     rule: str
 
 
-def policy_for(cell_id: int) -> RetentionPolicy:
-    """The cell's saved policy, or an unsaved one with the defaults (reading never writes)."""
+def stored_policy_for(cell_id: int) -> RetentionPolicy:
+    """The cell's policy as last edited (perhaps waiting for the DPO), or the defaults, unsaved."""
     policy = RetentionPolicy.objects.filter(cell_id=cell_id).first()
     return policy or RetentionPolicy(cell_id=cell_id)
+
+
+def in_force(stored: RetentionPolicy | None, cell_id: int) -> RetentionPolicy:
+    """What applies: the durations the DPO last validated, else the defaults (the legal maxima).
+
+    An unsaved copy: a coordinator's change waiting for validation shortens nothing, so one
+    person alone can never bring a destruction forward (docs/privacy.md, "Policy in force").
+    """
+    if stored is None or not stored.validated_values:
+        return RetentionPolicy(cell_id=cell_id)
+    values = {k: int(v) for k, v in stored.validated_values.items() if k in POLICY_FIELDS}
+    return RetentionPolicy(
+        cell_id=cell_id,
+        validated_at=stored.last_validated_at,
+        last_validated_at=stored.last_validated_at,
+        validated_values=stored.validated_values,
+        **values,
+    )
+
+
+def policy_for(cell_id: int) -> RetentionPolicy:
+    """The policy in force in the cell (the one the purge and the case pages apply)."""
+    return in_force(RetentionPolicy.objects.filter(cell_id=cell_id).first(), cell_id)
+
+
+def policy_pending(cell_id: int) -> bool:
+    """A change of durations waits for the DPO's validation."""
+    return RetentionPolicy.objects.filter(cell_id=cell_id, validated_at__isnull=True).exists()
+
+
+def audit_retention_days(today: dt.date | None = None) -> int:
+    """How many days of audit trail the purge keeps, from the DPO-validated value of each cell.
+
+    The trail is one hash chain for the platform and loses only its oldest events (the anchor
+    keeps it verifiable), so one cut applies to every cell: the longest validated retention of
+    the active cells, never beyond the platform's ceiling (CMER_AUDIT_RETENTION_DAYS).
+    """
+    today = today or timezone.localdate()
+    cells = list(Cell.objects.filter(is_active=True).values_list("pk", flat=True))
+    stored = {p.cell_id: p for p in RetentionPolicy.objects.filter(cell_id__in=cells)}
+    months = [in_force(stored.get(pk), pk).audit_months for pk in cells]
+    if not months:
+        return int(settings.CMER_AUDIT_RETENTION_DAYS)
+    days = (today - add_months(today, -max(months))).days
+    return min(days, int(settings.CMER_AUDIT_RETENTION_DAYS))
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

@@ -69,7 +69,7 @@ def access_extract(persons: list[Person]) -> list[tuple[Person, list[CaseExtract
                     referrals=list(
                         Referral.objects.filter(case=case).prefetch_related("observations__indicator")
                     ),
-                    transitions=list(Transition.objects.filter(case=case)),
+                    transitions=list(Transition.objects.filter(case=case).select_related("case")),
                     decisions=list(Decision.objects.filter(item__case=case).select_related("item__meeting")),
                     actions=list(case.actions.all()),
                     transmissions=list(Transmission.objects.filter(case=case, approved_at__isnull=False)),
@@ -114,7 +114,12 @@ def person_rectify(
         if new != getattr(locked, name):
             setattr(locked, name, new)
             changed.append(name)
-    observations = {o.pk: o for o in Observation.objects.filter(referral__person=locked, pk__in=list(facts))}
+    observations = {
+        o.pk: o
+        for o in Observation.objects.filter(referral__person=locked, pk__in=list(facts)).select_related(
+            "referral"
+        )
+    }
     if len(observations) != len(facts):
         raise RightsError(_("Un des faits n'appartient pas à cette personne."), code="foreign_fact")
     fact_changes = 0

@@ -14,19 +14,11 @@ from cmer.accounts.roles import Role
 from cmer.audit.services import record
 from cmer.core.errors import DomainError
 from cmer.notifications.services import notify
-from cmer.privacy.models import RetentionPolicy, RightsRequest, RightsStatus
+from cmer.privacy.models import POLICY_FIELDS, RetentionPolicy, RightsRequest, RightsStatus
 from cmer.privacy.notifications import RIGHTS_REQUEST_DUE
 from cmer.privacy.permissions import can_validate_retention
 from cmer.privacy.retention import add_months
 
-POLICY_FIELDS = (
-    "dismissed_days",
-    "archive_years",
-    "young_age_limit",
-    "young_max_age",
-    "adult_cap_years",
-    "audit_months",
-)
 RIGHTS_DUE_KIND = RIGHTS_REQUEST_DUE
 REMIND_DAYS_BEFORE = 7
 
@@ -37,7 +29,10 @@ class PrivacyError(DomainError):
 
 @transaction.atomic
 def policy_update(*, cell: Cell, values: dict[str, Any], by: Membership) -> RetentionPolicy:
-    """Change the cell's retention durations; any change needs the DPO's validation again."""
+    """Change the cell's retention durations; any change needs the DPO's validation again.
+
+    Until then the purge keeps applying the last validated durations (or the defaults).
+    """
     policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(cell=cell)
     changed = [name for name in POLICY_FIELDS if name in values and getattr(policy, name) != values[name]]
     for name in changed:
@@ -66,8 +61,11 @@ def policy_validate(*, cell: Cell, by: Membership) -> RetentionPolicy:
         )
     policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(cell=cell)
     policy.validated_by = by
-    policy.validated_at = timezone.now()
-    policy.save(update_fields=["validated_by", "validated_at", "updated_at"])
+    policy.validated_at = policy.last_validated_at = timezone.now()
+    policy.validated_values = {name: getattr(policy, name) for name in POLICY_FIELDS}
+    policy.save(
+        update_fields=["validated_by", "validated_at", "last_validated_at", "validated_values", "updated_at"]
+    )
     record(action="retention.policy_validate", actor=by.user_id, cell=cell.pk, target=policy)
     return policy
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django_tasks import task
 
 from cmer.audit.services import audit_purge
 from cmer.privacy.purge import purge_all
+from cmer.privacy.retention import audit_retention_days
 from cmer.privacy.services import rights_reminders_send
 
 
@@ -25,8 +25,9 @@ def daily_purge(today: str | None = None) -> int:
 
 @task()
 def daily_audit_purge() -> int:
-    """Delete audit events past CMER_AUDIT_RETENTION_DAYS; the chain stays verifiable (anchor)."""
-    report = audit_purge(retention_days=settings.CMER_AUDIT_RETENTION_DAYS, wet_run=True)
+    """Delete audit events past the DPO-validated retention of the cells (at most the platform's
+    CMER_AUDIT_RETENTION_DAYS); the chain stays verifiable (anchor)."""
+    report = audit_purge(retention_days=audit_retention_days(), wet_run=True)
     return report.deleted
 
 

@@ -54,10 +54,11 @@ from cmer.privacy.permissions import (
     can_view_retention,
 )
 from cmer.privacy.purge import KIND_LABELS, purge_person, purge_run, restrict_person
-from cmer.privacy.retention import policy_for
+from cmer.privacy.retention import policy_for, policy_pending, stored_policy_for
 from cmer.privacy.rights import IDENTITY_FIELDS, access_extract, person_rectify
 from cmer.privacy.scopes import accounts_visible_to, audit_events_visible_to, charter_acceptances_visible_to
 from cmer.referrals.models import Observation
+from cmer.training.services import bias_warnings_record, guarded_write
 
 PAGE_SIZE = 50
 ALERT_DAYS = 30
@@ -279,10 +280,11 @@ def rights_update(request: CellRequest, pk: int) -> HttpResponse:
 @requires(can_view_retention, "retention.view")
 def retention(request: CellRequest) -> HttpResponse:
     membership = request.membership
-    policy = policy_for(membership.cell_id)
+    stored = stored_policy_for(membership.cell_id)
     context = {
-        "policy": policy,
-        "form": RetentionPolicyForm(instance=policy) if can_edit_retention(membership) else None,
+        "policy": policy_for(membership.cell_id),
+        "pending": stored if policy_pending(membership.cell_id) else None,
+        "form": RetentionPolicyForm(instance=stored) if can_edit_retention(membership) else None,
         "can_validate": can_validate_retention(membership),
         "purge_form": PurgeForm() if can_run_purge(membership) else None,
     }
@@ -293,7 +295,7 @@ def retention(request: CellRequest) -> HttpResponse:
 @requires(can_edit_retention, "retention.policy_update")
 def retention_edit(request: CellRequest) -> HttpResponse:
     membership = request.membership
-    form = RetentionPolicyForm(request.POST, instance=policy_for(membership.cell_id))
+    form = RetentionPolicyForm(request.POST, instance=stored_policy_for(membership.cell_id))
     if not form.is_valid():
         context = {"policy": policy_for(membership.cell_id), "form": form, "purge_form": PurgeForm()}
         return render(request, "privacy/retention.html", context, status=400)
@@ -335,6 +337,15 @@ def purge_start(request: CellRequest) -> HttpResponse:
 def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
     """DPO: open rights requests; coordinator and president: destructions coming. Counts only."""
     today = timezone.localdate()
+    pending = (
+        " "
+        + _(
+            "Une modification de la politique de conservation attend la validation du DPO : "
+            "d'ici là, la purge applique la dernière politique validée."
+        )
+        if policy_pending(membership.cell_id)
+        else ""
+    )
     if can_use_dpo_console(membership):
         open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
         due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
@@ -350,7 +361,7 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
             "%(n)s personnes sans décision d'information valable.",
             uninformed,
         ) % {"n": uninformed}
-        return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}"}
+        return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}{pending}"}
     if can_see_destructions_coming(membership):
         soon = (
             Case.objects.visible_to(membership)
@@ -359,7 +370,8 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         )
         return {
             "title": _("Conservation"),
-            "text": _("%(n)s situation(s) seront détruites par la purge dans les 30 jours.") % {"n": soon},
+            "text": _("%(n)s situation(s) seront détruites par la purge dans les 30 jours.") % {"n": soon}
+            + pending,
         }
     return None
 
@@ -410,18 +422,29 @@ def rectify(request: CellRequest, pk: int) -> HttpResponse:
     """Correct the identity and facts of the person of a case (GDPR art. 16)."""
     case = _case_for_rights(request, pk, can_rectify_person, "person.rectify")
     person = case.person
-    observations = list(Observation.objects.filter(referral__person=person).order_by("observed_on", "pk"))
+    observations = list(
+        Observation.objects.filter(referral__person=person)
+        .select_related("referral")
+        .order_by("observed_on", "pk")
+    )
     initial = {name: getattr(person, name) for name in IDENTITY_FIELDS}
     form = RectifyForm(request.POST or None, initial=initial, observations=observations)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    bias_warnings_record(forms=[form])
+    if valid:
         done = run_service(
             request,
-            lambda: person_rectify(
-                person=person,
-                values=form.identity(),
-                facts=form.facts(),
-                reason=form.cleaned_data["reason"],
-                by=request.membership,
+            lambda: guarded_write(
+                forms=[form],
+                cell=case.cell_id,
+                write=lambda: person_rectify(
+                    person=person,
+                    values=form.identity(),
+                    facts=form.facts(),
+                    reason=form.cleaned_data["reason"],
+                    by=request.membership,
+                ),
+                target=lambda _result: case,
             ),
             form=form,
         )

@@ -33,7 +33,7 @@ def _not_future(value: date) -> date:
 
 class ReferralForm(BiasGuardMixin, DsfrBaseForm):
     # Free text that could carry an opinion or a special category: warn the writer (docs/rules.md §4).
-    bias_fields = ("description", "situation")
+    bias_fields = ("description", "situation", "legal_representatives")
 
     last_name = forms.CharField(label=_("Nom"), max_length=100)
     first_name = forms.CharField(label=_("Prénom"), max_length=100)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.roles import MANAGERS, NEEDS_CERTIFICATION, has_role
+from cmer.core.fields import EncryptedTextField, new_row_key
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
@@ -47,7 +48,9 @@ class Referral(models.Model):
     )
     source = models.CharField(_("origine"), max_length=20, choices=Source.choices)
     received_at = models.DateTimeField(_("reçu le"), default=timezone.now)
-    description = models.TextField(_("description factuelle"), max_length=1000)
+    description = EncryptedTextField(_("description factuelle"), max_length=1000)
+    # Names the row in the associated data of its ciphertexts (docs/decisions/0007-ciphertext-bound-to-row-and-cell.md).
+    row_key = models.UUIDField(default=new_row_key, unique=True, editable=False)
     urgent = models.BooleanField(_("danger imminent"), default=False)
     person = models.ForeignKey("cases.Person", on_delete=models.PROTECT, related_name="referrals")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="referrals")
@@ -80,7 +83,11 @@ class Observation(models.Model):
     indicator = models.ForeignKey("training.Indicator", on_delete=models.PROTECT, related_name="observations")
     observed_on = models.DateField(_("date des faits"))
     mode = models.CharField(_("mode"), max_length=8, choices=ObservationMode.choices)
-    fact = models.CharField(_("fait observé (une phrase)"), max_length=300)
+    fact = EncryptedTextField(_("fait observé (une phrase)"), max_length=300)
+    # Names the row in the associated data of its ciphertexts (docs/decisions/0007-ciphertext-bound-to-row-and-cell.md).
+    row_key = models.UUIDField(default=new_row_key, unique=True, editable=False)
+
+    ENCRYPTION_CELL = "referral.cell_id"
 
     class Meta:
         ordering = ["observed_on", "pk"]

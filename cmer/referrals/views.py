@@ -18,7 +18,7 @@ from cmer.referrals.permissions import can_choose_source, can_follow_own_referra
 from cmer.referrals.services import Identity, coarse_status, referral_submit_once
 from cmer.training.gate import explain_certification_gate
 from cmer.training.models import CatalogueVersion
-from cmer.training.services import bias_warnings_record
+from cmer.training.services import bias_warnings_record, guarded_write
 
 IDENTITY_FIELDS = [f for f in Identity.__dataclass_fields__]
 # What a submitter may know of their signalement's handling (docs/rules.md §2): never the outcome.
@@ -46,14 +46,18 @@ def submit(request: CellRequest) -> HttpResponse:
         observations = formset.observations()
         referral = run_service(
             request,
-            lambda: referral_submit_once(
-                by=membership,
-                identity=Identity(**{name: cd[name] for name in IDENTITY_FIELDS}),
-                source=cd["source"],
-                description=cd["description"],
-                urgent=cd["urgent"],
-                observations=observations,
-                submission_key=cd["submission_key"],
+            lambda: guarded_write(
+                forms=[form, *formset.forms],
+                cell=membership.cell_id,
+                write=lambda: referral_submit_once(
+                    by=membership,
+                    identity=Identity(**{name: cd[name] for name in IDENTITY_FIELDS}),
+                    source=cd["source"],
+                    description=cd["description"],
+                    urgent=cd["urgent"],
+                    observations=observations,
+                    submission_key=cd["submission_key"],
+                ),
             ),
             success=_("Signalement enregistré."),
             form=form,

@@ -11,9 +11,11 @@ from dsfr.forms import DsfrBaseForm
 
 from cmer.cases.models import ActionResult
 from cmer.support.services import NOTE_MAX
+from cmer.training.bias import BiasGuardMixin
 
 
-class ActionForm(DsfrBaseForm):
+class ActionForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("title", "referent")
     title = forms.CharField(label=gettext_lazy("Action"), max_length=200)
     service = forms.ChoiceField(label=gettext_lazy("Service chargé de l'action"), choices=[])
     referent = forms.CharField(label=gettext_lazy("Référent (fonction)"), max_length=120, required=False)
@@ -37,7 +39,8 @@ class ActionForm(DsfrBaseForm):
         return data
 
 
-class ActionUpdateForm(DsfrBaseForm):
+class ActionUpdateForm(BiasGuardMixin, DsfrBaseForm):
+    bias_fields = ("note",)
     result = forms.ChoiceField(label=gettext_lazy("Résultat"), choices=ActionResult.choices)
     note = forms.CharField(
         label=gettext_lazy("Ce qui a été fait (une phrase factuelle)"),

@@ -21,6 +21,7 @@ from cmer.support.permissions import (
     can_follow_all_actions,
     can_update_action,
 )
+from cmer.training.services import bias_warnings_record, guarded_write
 
 
 def _case(request: CellRequest, pk: int) -> Case:
@@ -57,11 +58,17 @@ def action_add(request: CellRequest, pk: int) -> HttpResponse:
     if not can_assign_actions(membership) or plan is None:
         raise deny(request, "support.action_assign", case)
     form = ActionForm(request.POST, services_list=services.service_choices(case.cell_id))
-    if form.is_valid():
+    valid = form.is_valid()
+    bias_warnings_record(forms=[form])
+    if valid:
         cd = form.cleaned_data
         done = run_service(
             request,
-            lambda: services.action_assign(plan=plan, by=membership, **cd),
+            lambda: guarded_write(
+                forms=[form],
+                cell=case.cell_id,
+                write=lambda: services.action_assign(plan=plan, by=membership, **cd),
+            ),
             success=_("Action attribuée au service %(s)s.") % {"s": cd["service"]},
             form=form,
         )
@@ -78,11 +85,17 @@ def action_update(request: CellRequest, pk: int) -> HttpResponse:
     if not can_update_action(membership, action):
         raise deny(request, "support.action_update", action)
     form = ActionUpdateForm(request.POST or None, initial={"result": action.result})
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    bias_warnings_record(forms=[form])
+    if valid:
         cd = form.cleaned_data
         done = run_service(
             request,
-            lambda: services.action_update(action=action, by=membership, **cd),
+            lambda: guarded_write(
+                forms=[form],
+                cell=action.case.cell_id,
+                write=lambda: services.action_update(action=action, by=membership, **cd),
+            ),
             success=_("Action mise à jour."),
             form=form,
         )

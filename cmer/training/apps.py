@@ -9,12 +9,14 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         from cmer.core import dashboard, navigation
         from cmer.training.permissions import (
+            can_review_bias_overrides,
             can_self_study,
             can_view_bias_counts,
             can_view_catalogue_draft,
             can_view_sessions,
             needs_certification,
         )
+        from cmer.training.views import bias_overrides_widget
         from cmer.training.widgets import certification_widget, expiring_widget
 
         navigation.register(
@@ -43,3 +45,5 @@ class TrainingConfig(AppConfig):
         )
         dashboard.register(certification_widget, visible=needs_certification, order=80)
         dashboard.register(expiring_widget, visible=can_view_sessions, order=81)
+        # Texts kept despite a bias-guard warning, for the coordinator to re-read.
+        dashboard.register(bias_overrides_widget, visible=can_review_bias_overrides, order=82)

@@ -48,6 +48,11 @@ EXPLANATIONS = {
         "« {term} » est un jugement, pas un fait. Décrivez ce que vous avez vu ou entendu, quand et "
         "où : l'évaluation revient à la cellule, pas au rédacteur."
     ),
+    Category.POLICE_INTELLIGENCE: gettext_lazy(
+        "« {term} » relève des fichiers ou des procédures de police et de renseignement. Une CMER "
+        "ne recueille ni n'enregistre ces informations : décrivez seulement ce que votre service a "
+        "lui-même constaté."
+    ),
 }
 
 
@@ -81,11 +86,15 @@ class BiasGuardMixin:
     `class ReferralForm(BiasGuardMixin, DsfrBaseForm)` and set `bias_fields = ("description",)`.
     After is_valid(), `form.bias_warnings` lists what was found and `form.bias_confirmed` whether
     the writer confirmed: the view passes the forms to `services.bias_warnings_record` to count
-    them (validation itself writes nothing).
+    them, and runs its write through `services.guarded_write`, which stores a confirmed override
+    on the record written (validation itself writes nothing).
+
+    Every free-text field of every form is guarded or named as exempt, with its reason
+    (tests/test_bias_everywhere.py enumerates the forms, so a new field cannot be forgotten).
     """
 
     bias_fields: tuple[str, ...] = ()
-    fields: dict[str, forms.Field]  # provided by the form class the mixin is combined with
+    fields: dict[str, Any]  # provided by the form class the mixin is combined with
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -99,22 +108,26 @@ class BiasGuardMixin:
             widget=forms.HiddenInput,
         )
         self.bias_warnings: list[BiasWarning] = []
+        self.bias_warnings_by_field: dict[str, list[BiasWarning]] = {}
         self.bias_confirmed = False
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        # Not a value for the service: views pass cleaned_data on as keyword arguments.
+        confirmed = cleaned.pop(CONFIRM_FIELD, None) is True
         per_field = {
             name: warnings_for(cleaned.get(name) or "")
             for name in self.bias_fields
             if isinstance(cleaned.get(name), str)
         }
+        self.bias_warnings_by_field = per_field
         self.bias_warnings = [w for found in per_field.values() for w in found]
         if not self.bias_warnings:
             return cleaned
         self.fields[CONFIRM_FIELD].widget = forms.CheckboxInput()
         # Once shown, confirming is required to go on: DSFR must not label the box « optionnel ».
         self.fields[CONFIRM_FIELD].required = True
-        self.bias_confirmed = cleaned.get(CONFIRM_FIELD) is True
+        self.bias_confirmed = confirmed
         if self.bias_confirmed:
             return cleaned
         for name, found in per_field.items():

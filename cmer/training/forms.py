@@ -10,6 +10,7 @@ from dsfr.forms import DsfrBaseForm
 
 from cmer.accounts.models import Cell, Membership
 from cmer.training import quiz
+from cmer.training.bias import BiasGuardMixin
 from cmer.training.models import Caveat, Domain, Indicator, Provider, Signal
 from cmer.training.services import item_problems
 
@@ -62,7 +63,9 @@ class IndicatorForm(DsfrBaseForm, forms.ModelForm):
         return cleaned
 
 
-class CaveatForm(DsfrBaseForm, forms.ModelForm):
+class CaveatForm(BiasGuardMixin, DsfrBaseForm, forms.ModelForm):
+    bias_fields = ("text", "source")
+
     class Meta:
         model = Caveat
         fields = ["text", "source", "order"]

@@ -31,6 +31,9 @@ class Category:
     HEALTH = "health"
     POLITICAL_OPINION = "political_opinion"
     JUDGEMENT = "judgement"
+    # Police and intelligence wording: what only police and intelligence services may hold
+    # (their files, custody, criminal record). A CMER neither collects nor records it.
+    POLICE_INTELLIGENCE = "police_intelligence"
 
 
 # What may never be the subject of a catalogue item (docs/indicators.md, "Rules for the catalogue").
@@ -56,6 +59,7 @@ CATEGORY_LABELS = {
     Category.HEALTH: _("un état de santé"),
     Category.POLITICAL_OPINION: _("une opinion politique"),
     Category.JUDGEMENT: _("un jugement sur la personne"),
+    Category.POLICE_INTELLIGENCE: _("une information de police ou de renseignement"),
 }
 
 
@@ -234,6 +238,32 @@ TERMS: dict[str, list[str]] = {
         r"malsain(?:e|s|es)?",
         r"sectaires?",
         r"bombe a retardement",
+    ],
+    Category.POLICE_INTELLIGENCE: [
+        # "fiché S", "fichée S", "fiche S", "fiches S" all read "fiche(e)(s) s" once normalised.
+        r"fiche(?:e|s|es)? s",
+        r"fsprt",
+        r"fijait",
+        r"fpr",
+        r"fichier des personnes recherchees",
+        r"taj",
+        r"antecedents? judiciaires?",
+        # Not "casier" alone: a pupil's locker ("dans son casier") is a plain fact.
+        r"casiers? judiciaires?",
+        r"(?:a|avait|possede|possedait) un casier",
+        r"(?:pas|sans|aucun) (?:de )?casier",
+        r"casier (?:vierge|charge)",
+        r"(?:bien |deja )?connu(?:e|s|es)? (?:des|par les) services(?: de police| de renseignement| de gendarmerie)?",
+        r"connu(?:e|s|es)? de la police",
+        r"gardes? a vue",
+        r"(?:place|placee|places|placees) en garde a vue",
+        r"dgsi",
+        r"dgse",
+        r"renseignement territorial",
+        r"services? (?:de|du) renseignements?",
+        r"(?:note|notes|fiche|fiches) (?:de|du) renseignement",
+        r"ecoutes? telephoniques?",
+        r"ecoute(?:e|s|es)? par la police",
     ],
 }
 

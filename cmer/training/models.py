@@ -345,3 +345,47 @@ class BiasWarningCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.month:%Y-%m}"
+
+
+class BiasOverrideQuerySet(models.QuerySet["BiasOverride"]):
+    def visible_to(self, membership: Membership | None) -> BiasOverrideQuerySet:
+        """The coordinator reviews the overrides of their own cell; nobody else sees them."""
+        from cmer.training.permissions import can_review_bias_overrides
+
+        if not can_review_bias_overrides(membership):
+            return self.none()
+        assert membership is not None
+        return self.filter(cell_id=membership.cell_id)
+
+
+class BiasOverride(models.Model):
+    """A text kept although the bias guard warned: its writer ticked « je confirme ».
+
+    Stored with the record it belongs to (model label and id, the field) and the warning codes,
+    never the text nor the writer, for the coordinator to re-read the record; the monthly counts
+    (BiasWarningCount) stay the trainers' view.
+    """
+
+    cell = models.ForeignKey("accounts.Cell", on_delete=models.CASCADE, related_name="+")
+    target_type = models.CharField(max_length=64)  # "cases.case", "referrals.referral"…
+    target_id = models.PositiveBigIntegerField()
+    field = models.CharField(max_length=64)
+    codes = models.CharField(max_length=200)  # lexicon categories, comma-separated
+    created_at = models.DateTimeField(default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        "accounts.Membership", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BiasOverrideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reviewed_at", "-created_at"]
+        indexes = [models.Index(fields=["cell", "reviewed_at"], name="bias_override_cell_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.target_type} #{self.target_id} {self.field}"
+
+    @property
+    def code_list(self) -> list[str]:
+        return [code for code in self.codes.split(",") if code]

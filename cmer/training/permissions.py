@@ -78,6 +78,11 @@ def is_stopped_by_certification_gate(membership: Membership | None) -> bool:
     return needs_certification(membership) and not has_valid_certification(membership)
 
 
+def can_review_bias_overrides(membership: Membership | None) -> bool:
+    """The coordinator re-reads the texts kept despite a bias-guard warning in their cell."""
+    return has_role(membership, frozenset({Role.COORDINATOR}))
+
+
 def abilities(membership: Membership | None, obj: Any = None) -> dict[str, bool]:
     """What the templates may offer this membership, so that they never test a role."""
     return {
@@ -87,4 +92,5 @@ def abilities(membership: Membership | None, obj: Any = None) -> dict[str, bool]
         "view_sessions": can_view_sessions(membership),
         "manage_sessions": can_manage_sessions(membership),
         "view_bias_counts": can_view_bias_counts(membership),
+        "review_bias_overrides": can_review_bias_overrides(membership),
     }

@@ -7,11 +7,11 @@ made with, so an old signalement keeps its meaning.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from cmer.training.bias import BiasGuardMixin
 from cmer.training.lexicon import CATALOGUE_FORBIDDEN, CATEGORY_LABELS, find
 from cmer.training.models import (
     Attendance,
+    BiasOverride,
     BiasWarningCount,
     CatalogueStatus,
     CatalogueVersion,
@@ -403,6 +404,80 @@ def bias_warnings_record(*, forms: Iterable[object]) -> None:
     for form in forms:
         if isinstance(form, BiasGuardMixin) and form.bias_warnings:
             bias_warnings_count(codes=[w.code for w in form.bias_warnings], confirmed=form.bias_confirmed)
+
+
+def _overridden(forms: Iterable[object]) -> list[tuple[str, list[str]]]:
+    """(field, codes) for each field whose warnings the writer confirmed."""
+    found: list[tuple[str, list[str]]] = []
+    for form in forms:
+        if not (isinstance(form, BiasGuardMixin) and form.bias_confirmed):
+            continue
+        for name, warnings in form.bias_warnings_by_field.items():
+            if warnings:
+                found.append((name, sorted({w.code for w in warnings})))
+    return found
+
+
+@transaction.atomic
+def bias_overrides_store(*, forms: Iterable[object], cell: Any, target: models.Model) -> list[BiasOverride]:
+    """Keep, with the record just written, each text kept despite a warning (codes, no text).
+
+    Called in the transaction of the write it belongs to (through `guarded_write`), so the
+    override exists exactly when the record does. Audited with codes only.
+    """
+    rows = [
+        BiasOverride(
+            cell_id=getattr(cell, "pk", cell),
+            target_type=target._meta.label_lower,
+            target_id=target.pk,
+            field=name,
+            codes=",".join(codes)[:200],
+        )
+        for name, codes in _overridden(forms)
+    ]
+    created = BiasOverride.objects.bulk_create(rows)
+    for row in created:
+        record(
+            action="bias.override_stored",
+            cell=row.cell_id,
+            target=row,
+            data={"target_type": row.target_type, "target_id": row.target_id, "field": row.field},
+        )
+    return created
+
+
+T = TypeVar("T")
+
+
+@transaction.atomic
+def guarded_write(
+    *,
+    forms: Iterable[object],
+    cell: Any,
+    write: Callable[[], T],
+    target: Callable[[T], models.Model] | None = None,
+) -> T:
+    """Run a domain service, then store the confirmed overrides on the record it wrote, atomically."""
+    forms = list(forms)
+    result = write()
+    record_obj = target(result) if target is not None else result
+    if isinstance(record_obj, models.Model):
+        bias_overrides_store(forms=forms, cell=cell, target=record_obj)
+    return result
+
+
+@transaction.atomic
+def bias_override_review(*, override: BiasOverride, by: Membership) -> BiasOverride:
+    """The coordinator has re-read the record: the override leaves the list of texts to re-read."""
+    locked = BiasOverride.objects.select_for_update().get(pk=override.pk)
+    if locked.cell_id != by.cell_id:
+        raise TrainingError(_("Ce texte n'appartient pas à votre cellule."), code="other_cell")
+    if locked.reviewed_at is None:
+        locked.reviewed_by = by
+        locked.reviewed_at = timezone.now()
+        locked.save(update_fields=["reviewed_by", "reviewed_at"])
+        record(action="bias.override_reviewed", actor=by.user_id, cell=locked.cell_id, target=locked)
+    return locked
 
 
 @transaction.atomic

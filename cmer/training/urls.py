@@ -21,4 +21,8 @@ urlpatterns = [
     path("habilitations/<int:pk>/retirer/", views.certification_revoke, name="certification_revoke"),
     path("habilitations/a-renouveler/", views.expiring, name="expiring"),
     path("vigilance-redaction/", views.bias_counts, name="bias_counts"),
+    path("vigilance-redaction/a-relire/", views.bias_overrides, name="bias_overrides"),
+    path(
+        "vigilance-redaction/a-relire/<int:pk>/relu/", views.bias_override_review, name="bias_override_review"
+    ),
 ]

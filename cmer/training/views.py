@@ -7,10 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,6 +37,7 @@ from cmer.training.gate import valid_certification
 from cmer.training.lexicon import CATEGORY_LABELS
 from cmer.training.models import (
     Attendance,
+    BiasOverride,
     BiasWarningCount,
     CatalogueStatus,
     CatalogueVersion,
@@ -49,6 +53,7 @@ from cmer.training.permissions import (
     can_approve_catalogue,
     can_edit_catalogue_draft,
     can_manage_sessions,
+    can_review_bias_overrides,
     can_view_bias_counts,
     can_view_catalogue_draft,
     can_view_sessions,
@@ -152,10 +157,16 @@ def _draft_object(request: CellRequest, model: Any, draft: CatalogueVersion, key
 def _finish_draft_edit(
     request: CellRequest, form: Any, obj: Any, version: CatalogueVersion, save: Any, title: str
 ) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    services.bias_warnings_record(forms=[form])
+    if valid:
         saved = run_service(
             request,
-            lambda: save(draft=version, values=form.cleaned_data, by=request.membership, obj=obj),
+            lambda: services.guarded_write(
+                forms=[form],
+                cell=request.membership.cell_id,
+                write=lambda: save(draft=version, values=form.cleaned_data, by=request.membership, obj=obj),
+            ),
             success=_("Brouillon enregistré."),
             form=form,
         )
@@ -475,4 +486,63 @@ def bias_counts(request: CellRequest) -> HttpResponse:
     )
     rows = [{**row, "label": CATEGORY_LABELS.get(row["code"], row["code"])} for row in totals]
     months = BiasWarningCount.objects.all()[:60]
-    return render(request, "training/bias_counts.html", {"rows": rows, "months": months})
+    context = {"rows": rows, "months": months, "can": abilities(request.membership)}
+    return render(request, "training/bias_counts.html", context)
+
+
+# Pages of the records a confirmed text belongs to (URL names only: training imports no app above).
+OVERRIDE_LINKS = {
+    "cases.case": "cases:detail",
+    "cases.action": "support:action",
+    "exchange.transmission": "exchange:transmission_detail",
+}
+
+
+def _override_row(override: BiasOverride) -> dict[str, Any]:
+    try:
+        model = apps.get_model(override.target_type)
+        kind = str(model._meta.verbose_name)
+        field_label = str(model._meta.get_field(override.field).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        kind, field_label = override.target_type, override.field
+    url_name = OVERRIDE_LINKS.get(override.target_type)
+    return {
+        "override": override,
+        "kind": kind,
+        "field": field_label,
+        "categories": [CATEGORY_LABELS.get(code, code) for code in override.code_list],
+        "url": reverse(url_name, args=[override.target_id]) if url_name else None,
+    }
+
+
+@require_GET
+@requires(can_review_bias_overrides, "training.bias_overrides")
+def bias_overrides(request: CellRequest) -> HttpResponse:
+    """The coordinator's list of texts kept despite a warning, to re-read (codes, never the text)."""
+    overrides = BiasOverride.objects.visible_to(request.membership)[:200]
+    rows = [_override_row(o) for o in overrides]
+    return render(request, "training/bias_overrides.html", {"rows": rows})
+
+
+@require_POST
+def bias_override_review(request: CellRequest, pk: int) -> HttpResponse:
+    override = get_visible_or_404(request, BiasOverride.objects.visible_to(request.membership), pk=pk)
+    run_service(
+        request,
+        lambda: services.bias_override_review(override=override, by=request.membership),
+        success=_("Texte marqué comme relu."),
+    )
+    return redirect("training:bias_overrides")
+
+
+def bias_overrides_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
+    """The coordinator's count of confirmed texts still to re-read."""
+    count = BiasOverride.objects.visible_to(membership).filter(reviewed_at__isnull=True).count()
+    if not count:
+        return None
+    return {
+        "title": _("Textes à relire"),
+        "template": "training/_widget_bias_overrides.html",
+        "count": count,
+        "url": reverse("training:bias_overrides"),
+    }
