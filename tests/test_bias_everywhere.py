@@ -234,7 +234,14 @@ def test_confirmed_closure_note_shows_the_warning_then_stores_the_override(world
     assert refused.status_code == 400 and CONFIRM_FIELD in refused.content.decode()
     case.refresh_from_db()
     assert case.state == State.SUPPORT
-    client.post(url, {**data, CONFIRM_FIELD: "on"})
+    # The writer confirms the text, then the closure itself on the confirmation page, whose form
+    # carries both confirmations on.
+    confirm_page = client.post(url, {**data, CONFIRM_FIELD: "on"})
+    assert confirm_page.status_code == 200
+    assert f'name="{CONFIRM_FIELD}" value="on"' in confirm_page.content.decode()
+    case.refresh_from_db()
+    assert case.state == State.SUPPORT
+    client.post(url, {**data, CONFIRM_FIELD: "on", "confirmed": "True"})
     case.refresh_from_db()
     assert case.state == State.CLOSED
     assert BiasOverride.objects.filter(target_type="cases.case", target_id=case.pk, field="note").exists()
