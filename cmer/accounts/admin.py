@@ -7,15 +7,18 @@ audited write as a coordinator's; what no service changes is shown read-only.
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any, cast
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 from django.http import HttpRequest
 
-from cmer.accounts import services
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, User
+from cmer.accounts import emails, services
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Invitation, Membership, Protocol, User
+from cmer.accounts.roles import Role
 from cmer.audit.services import record
 
 
@@ -132,6 +135,64 @@ class CharterAcceptanceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InvitationAdminForm(forms.ModelForm):
+    """The platform admin invites a cell's first president or coordinator (docs/security.md)."""
+
+    role = forms.ChoiceField(
+        label="Rôle", choices=[(r.value, r.label) for r in (Role.PRESIDENT, Role.COORDINATOR)]
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["cell", "role", "email", "first_name", "last_name", "service"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("cell") and data.get("email"):
+            refusal = services.invitation_refusal(cell=data["cell"], email=data["email"].strip().lower())
+            if refusal is not None:
+                raise forms.ValidationError(refusal.message)
+        return data
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are created through the service (audited, link hashed) and sent from here."""
+
+    form = InvitationAdminForm
+    list_display = ["email", "cell", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["cell", "role"]
+    readonly_fields = ["created_by", "created_at", "expires_at", "sent_count", "accepted_at", "revoked_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        base = ("cell", "role", "email", "first_name", "last_name", "service")
+        return base if obj is None else (*base, *self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        if change:
+            return  # an invitation is never edited: revoke it and invite again
+        invitation, token = services.invitation_create(
+            cell=obj.cell,
+            email=obj.email,
+            first_name=obj.first_name,
+            last_name=obj.last_name,
+            role=obj.role,
+            service=obj.service,
+            by=cast(User, request.user),
+        )
+        obj.pk = invitation.pk  # the admin redirects to the saved object
+        try:
+            emails.send_invitation(invitation, token)
+        except (smtplib.SMTPException, OSError):
+            messages.warning(request, "Invitation enregistrée, mais le courriel n'est pas parti.")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -213,6 +213,18 @@ def _new_token() -> tuple[str, str]:
     return token, token_digest(token)
 
 
+def invitation_refusal(*, cell: Cell, email: str) -> ServiceError | None:
+    """Why this address cannot be invited to this cell now, or None (forms show it before saving)."""
+    if Membership.objects.active().filter(cell=cell, user__email__iexact=email).exists():
+        return ServiceError(_("Cette personne est déjà membre de la cellule."), code="already_member")
+    if Invitation.objects.pending().filter(cell=cell, email__iexact=email).exists():
+        return ServiceError(
+            _("Une invitation est déjà en cours pour cette adresse : renvoyez-la ou révoquez-la."),
+            code="already_invited",
+        )
+    return None
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -230,13 +242,9 @@ def invitation_create(
     `by` is None only for the platform's own command (the admin passes the staff user).
     """
     email = email.strip().lower()
-    if Membership.objects.active().filter(cell=cell, user__email__iexact=email).exists():
-        raise ServiceError(_("Cette personne est déjà membre de la cellule."), code="already_member")
-    if Invitation.objects.pending().filter(cell=cell, email__iexact=email).exists():
-        raise ServiceError(
-            _("Une invitation est déjà en cours pour cette adresse : renvoyez-la ou révoquez-la."),
-            code="already_invited",
-        )
+    refusal = invitation_refusal(cell=cell, email=email)
+    if refusal is not None:
+        raise refusal
     token, digest = _new_token()
     invitation = Invitation.objects.create(
         cell=cell,
@@ -414,13 +422,7 @@ def factor_reset_approve(*, reset: FactorReset, by: Membership) -> FactorReset:
     roles = {by.role, locked.requested_by.role}
     if by.cell_id != locked.cell_id or by.user_id in people or roles != set(MANAGERS):
         # A president and a coordinator, two people, neither the person: one alone never suffices.
-        record(
-            action="auth.factor_reset_refused",
-            actor=by.user,
-            cell=locked.cell_id,
-            target=locked,
-            outcome=Outcome.DENIED,
-        )
+        # (The view refuses first and audits the refusal; this is the service's own guard.)
         raise ServiceError(
             _("La réinitialisation doit être approuvée par l'autre responsable de la cellule."),
             code="reset_needs_other_manager",
