@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts import emails, services
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Invitation, Membership, Protocol, User
@@ -192,7 +193,7 @@ class InvitationAdmin(admin.ModelAdmin):
         try:
             emails.send_invitation(invitation, token)
         except (smtplib.SMTPException, OSError):
-            messages.warning(request, "Invitation enregistrée, mais le courriel n'est pas parti.")
+            messages.warning(request, _("Invitation enregistrée, mais le courriel n'est pas parti."))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

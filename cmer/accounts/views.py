@@ -360,7 +360,9 @@ def _invitation_signed_in(request: HttpRequest, found: Invitation) -> HttpRespon
         if membership is not None:
             request.session["cmer_membership"] = membership.pk
             return redirect("core:dashboard")
-    return render(request, "accounts/invitation.html", {"invitation": found, "signed_in": True})
+    mismatch = user.email.lower() != found.email.lower()
+    context = {"invitation": found, "signed_in": True, "mismatch": mismatch}
+    return render(request, "accounts/invitation.html", context)
 
 
 @require_http_methods(["GET", "POST"])
