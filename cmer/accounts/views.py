@@ -6,7 +6,7 @@ import logging
 import secrets
 import smtplib
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import qrcode
@@ -349,13 +349,13 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _invitation_signed_in(request: HttpRequest, found: Invitation) -> HttpResponse:
-    user = request.user
-    if not user.is_verified():  # type: ignore[union-attr]
+    user = cast(User, request.user)  # the caller checked is_authenticated
+    if not user.is_verified():  # type: ignore[attr-defined]  # set by django-otp per request
         return redirect("accounts:otp_verify")
     if request.method == "POST":
         membership = run_service(
             request,
-            lambda: services.invitation_accept_existing(invitation=found, user=user),  # type: ignore[arg-type]
+            lambda: services.invitation_accept_existing(invitation=found, user=user),
         )
         if membership is not None:
             request.session["cmer_membership"] = membership.pk
