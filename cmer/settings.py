@@ -111,8 +111,6 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "dsfr",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "axes",
     "csp",
     "django_htmx",
@@ -218,6 +216,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A password reset link is valid one hour, and once (the password hash changes).
+PASSWORD_RESET_TIMEOUT = 3600
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 

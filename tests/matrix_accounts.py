@@ -1,10 +1,12 @@
 import itertools
 
-from cmer.accounts.models import Membership
+from cmer.accounts import services
+from cmer.accounts.models import FactorReset, Invitation, Membership
 from tests.matrix import ALL, CELL_MANAGERS, Row, audited
-from tests.personas import PASSWORD, make_user
+from tests.personas import CellWorld, World, make_user
 
 EVERYONE = ALL | {"staff", "outsider"}
+_serial = itertools.count()
 _pending_users = itertools.count()
 
 
@@ -13,6 +15,37 @@ def _pending_membership(w, c) -> dict:
     user = make_user(f"pending{next(_pending_users)}@test.cmer")
     membership = Membership.objects.create(user=user, cell=c.cell, role="member", approval_pending=True)
     return {"pk": membership.pk}
+
+
+def _invitation(w: World, c: CellWorld) -> dict[str, int]:
+    invitation, _token = services.invitation_create(
+        cell=c.cell,
+        email=f"invitee{next(_serial)}@test.cmer",
+        first_name="Inès",
+        last_name="Vitée",
+        role="member",
+        service="CCAS",
+        by=c.user("coordinator"),
+    )
+    return {"pk": invitation.pk}
+
+
+def _reset(w: World, c: CellWorld) -> dict[str, int]:
+    """A reset of the member's factor asked by the coordinator: only the president may approve."""
+    reset = services.factor_reset_request(target=c.members["member"], by=c.members["coordinator"])
+    return {"pk": reset.pk}
+
+
+def _invitation_revoked(w: World, c: CellWorld, kw: dict) -> bool:
+    return (
+        audited("invitation.revoked")(w, c, kw) and Invitation.objects.get(pk=kw["pk"]).revoked_at is not None
+    )
+
+
+def _reset_approved(w: World, c: CellWorld, kw: dict) -> bool:
+    return audited("auth.factor_reset_approved")(w, c, kw) and (
+        FactorReset.objects.get(pk=kw["pk"]).approved_at is not None
+    )
 
 
 ROWS = {
@@ -26,19 +59,14 @@ ROWS = {
     "accounts:otp_verify": Row(auth_step=True),
     "accounts:otp_setup": Row(auth_step=True),
     "accounts:backup_codes": Row(allowed=EVERYONE),
-    # One's own account and password: every signed-in person, cell or not.
+    # One's own account: every signed-in person, cell or not.
     "accounts:account": Row(allowed=EVERYONE),
-    "accounts:password_change": Row(
-        method="POST",
-        allowed=EVERYONE,
-        data=lambda w, c: {
-            "old_password": PASSWORD,
-            "new_password1": "Une-phrase-neuve-et-longue-2026",
-            "new_password2": "Une-phrase-neuve-et-longue-2026",
-        },
-        redirect_to="accounts:account",
-        effect=audited("auth.password_changed"),
-    ),
+    "accounts:totp_replace": Row(allowed=EVERYONE),
+    "accounts:password_change": Row(allowed=EVERYONE),
+    "accounts:password_reset": Row(public=True),
+    # Links of e-mails, open without a session: their answers are tested in test_invitations.py.
+    "accounts:password_reset_confirm": Row(auth_step=True),
+    "accounts:invitation": Row(auth_step=True),
     "accounts:choose_cell": Row(allowed=EVERYONE),
     "accounts:charter": Row(allowed=ALL),
     "accounts:members": Row(allowed=CELL_MANAGERS),
@@ -74,6 +102,53 @@ ROWS = {
         redirect_to="accounts:approvals",
         effect=audited("membership.approved"),
         refused=404,
+        refused_for={"coordinator": 403},
+    ),
+    "accounts:invitation_create": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        data=lambda w, c: {
+            "email": "nouvelle.personne@test.cmer",
+            "first_name": "Nouvelle",
+            "last_name": "Personne",
+            "role": "member",
+            "service": "CCAS",
+        },
+        redirect_to="accounts:members",
+        effect=audited("invitation.created"),
+    ),
+    "accounts:invitation_resend": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=_invitation,
+        redirect_to="accounts:members",
+        effect=audited("invitation.resent"),
+        refused=404,
+    ),
+    "accounts:invitation_revoke": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=_invitation,
+        redirect_to="accounts:members",
+        effect=_invitation_revoked,
+        refused=404,
+    ),
+    "accounts:factor_reset_request": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=lambda w, c: {"pk": c.members["member"].pk},
+        redirect_to="accounts:members",
+        effect=audited("auth.factor_reset_requested"),
+        refused=404,
+    ),
+    "accounts:factor_reset_approve": Row(
+        method="POST",
+        allowed=frozenset({"president"}),
+        kwargs=_reset,
+        redirect_to="accounts:members",
+        effect=_reset_approved,
+        refused=404,
+        # The coordinator asked: approving their own request alone is refused by the predicate.
         refused_for={"coordinator": 403},
     ),
 }

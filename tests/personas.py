@@ -16,9 +16,8 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, User
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, TOTPDevice, User
 from cmer.accounts.roles import Role
 
 PASSWORD = "correct horse battery staple"

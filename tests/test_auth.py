@@ -18,11 +18,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts import services
-from cmer.accounts.models import User
+from cmer.accounts.models import BackupCode, BackupCodeDevice, TOTPDevice, User, backup_code_digest
 from cmer.audit.models import AuditEvent, Outcome
 from tests.matrix import all_rows
 from tests.personas import PASSWORD, ROLES, login, make_user, password_only_login, persona_client
@@ -133,15 +131,15 @@ def test_malformed_token_gets_form_error(world, token):
 
 def test_backup_code_works_once(world):
     user = world.a.user("president")
-    static = StaticDevice.objects.create(user=user, name="Codes de secours")
-    StaticToken.objects.create(device=static, token="12345678")
+    static = BackupCodeDevice.objects.create(user=user, name="Codes de secours")
+    BackupCode.objects.create(device=static, digest=backup_code_digest(static.pk, "12345678"))
 
     client = Client()
     post_password(client, user.email)
     response = client.post(OTP_VERIFY, {"token": "12345678"})
     assert response.status_code == 302 and response.url == DASHBOARD
-    assert events("auth.login_second_factor").get().data == {"device": "staticdevice"}
-    assert not StaticToken.objects.filter(device=static).exists()
+    assert events("auth.login_second_factor").get().data == {"device": "backupcodedevice"}
+    assert not BackupCode.objects.filter(device=static).exists()
 
     client.post(reverse("accounts:logout"))
     again = Client()
@@ -182,7 +180,7 @@ def test_totp_enrolment_with_qr_and_backup_codes(world):
         assert code in response.content.decode()
     device = TOTPDevice.objects.get(user=user)
     assert device.confirmed and device.key == key_hex
-    assert StaticToken.objects.filter(device__user=user).count() == 10
+    assert BackupCode.objects.filter(device__user=user).count() == 10
     assert events("auth.otp_enrolled").get().actor_id == user.pk
     assert "cmer_totp_key" not in client.session
     # Enrolment verifies the session: the person goes on to the dashboard.

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +21,7 @@ from cmer.notifications.services import notify
 from cmer.referrals.notifications import URGENT_REFERRAL
 from tests.factories import certify, make_case, make_person, make_referral
 from tests.matrix_referrals import referral_post_data
-from tests.personas import PASSWORD, persona_client
+from tests.personas import persona_client
 
 pytestmark = pytest.mark.django_db
 
@@ -158,29 +157,6 @@ def test_user_chip_links_to_the_account_page(world):
     assert f'href="{reverse("accounts:account")}"' in html
     account = persona_client(world, "reporter").get(reverse("accounts:account")).content.decode()
     assert reverse("accounts:password_change") in account and world.a.cell.name in account
-
-
-def test_password_change_needs_the_current_one_keeps_the_session_and_is_audited(world):
-    user = world.a.user("member")
-    client = persona_client(world, "member")
-    url = reverse("accounts:password_change")
-    new = "Une-autre-phrase-longue-2026"
-    refused = client.post(url, {"old_password": "faux", "new_password1": new, "new_password2": new})
-    assert refused.status_code == 400 and "incorrect" in refused.content.decode()
-    user.refresh_from_db()
-    assert check_password(PASSWORD, user.password)
-    weak = client.post(url, {"old_password": PASSWORD, "new_password1": "court", "new_password2": "court"})
-    assert weak.status_code == 400
-    done = client.post(url, {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
-    assert done.status_code == 302 and done["Location"] == reverse("accounts:account")
-    user.refresh_from_db()
-    assert check_password(new, user.password)
-    assert AuditEvent.objects.filter(action="auth.password_changed", target_id=str(user.pk)).count() == 1
-    # Still signed in, second factor included: a cell page answers, no detour by the OTP step.
-    assert client.get(reverse("core:dashboard")).status_code == 200
-
-
-# --- Item 10: notifications -----------------------------------------------------------------------
 
 
 def test_repeats_are_grouped_with_a_count_and_all_can_be_marked_read(world):

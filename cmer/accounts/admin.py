@@ -11,20 +11,20 @@ factor's secret or backup codes and never sets a password (docs/rules.md, "The p
 
 from __future__ import annotations
 
+import smtplib
 from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts import services
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, User
+from cmer.accounts import emails, services
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Invitation, Membership, Protocol, User
+from cmer.accounts.roles import Role
 from cmer.accounts.services import charter_is_accepted
 from cmer.audit.services import record
 
@@ -205,31 +205,62 @@ class CharterAcceptanceAdmin(admin.ModelAdmin):
         return False
 
 
-# --- second factors: who has one, never its secret --------------------------------------------
+class InvitationAdminForm(forms.ModelForm):
+    """The platform admin invites a cell's first president or coordinator (docs/security.md)."""
+
+    role = forms.ChoiceField(
+        label="Rôle", choices=[(r.value, r.label) for r in (Role.PRESIDENT, Role.COORDINATOR)]
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["cell", "role", "email", "first_name", "last_name", "service"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("cell") and data.get("email"):
+            refusal = services.invitation_refusal(cell=data["cell"], email=data["email"].strip().lower())
+            if refusal is not None:
+                raise forms.ValidationError(refusal.message)
+        return data
 
 
-class SecondFactorAdmin(admin.ModelAdmin):
-    """Read-only list of enrolled devices: the key, its QR code and the backup codes never show."""
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are created through the service (audited, link hashed) and sent from here."""
 
-    list_display = ["user", "name", "confirmed"]
-    fields = ["user", "name", "confirmed"]
-    readonly_fields = ["user", "name", "confirmed"]
-    search_fields = ["user__email"]
+    form = InvitationAdminForm
+    list_display = ["email", "cell", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["cell", "role"]
+    readonly_fields = ["created_by", "created_at", "expires_at", "sent_count", "accepted_at", "revoked_at"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        base = ("cell", "role", "email", "first_name", "last_name", "service")
+        return base if obj is None else (*base, *self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        if change:
+            return  # an invitation is never edited: revoke it and invite again
+        invitation, token = services.invitation_create(
+            cell=obj.cell,
+            email=obj.email,
+            first_name=obj.first_name,
+            last_name=obj.last_name,
+            role=obj.role,
+            service=obj.service,
+            by=cast(User, request.user),
+        )
+        obj.pk = invitation.pk  # the admin redirects to the saved object
+        try:
+            emails.send_invitation(invitation, token)
+        except (smtplib.SMTPException, OSError):
+            messages.warning(request, _("Invitation enregistrée, mais le courriel n'est pas parti."))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-for _device in (TOTPDevice, StaticDevice):
-    if admin.site.is_registered(_device):
-        admin.site.unregister(_device)
-    admin.site.register(_device, SecondFactorAdmin)
 
 
 # --- every other admin's writes in the audit chain ----------------------------------------------
@@ -265,7 +296,7 @@ class AuditLogMixin:
 
 
 # Admins of this module audit through their services or AuditedAdmin; read-only ones write nothing.
-SELF_AUDITED = (AuditedAdmin, MembershipAdmin, CharterAcceptanceAdmin, SecondFactorAdmin)
+SELF_AUDITED = (AuditedAdmin, MembershipAdmin, CharterAcceptanceAdmin, InvitationAdmin)
 
 
 def audit_every_registration(site: admin.AdminSite = admin.site) -> None:

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, User
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, TOTPDevice, User
 from cmer.accounts.roles import Role
 
 if TYPE_CHECKING:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -76,14 +75,97 @@ class MembershipRoleForm(DsfrBaseForm):
     role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)
 
 
-class OwnPasswordForm(DsfrBaseForm, PasswordChangeForm):
-    """Django's own check (current password, validators, both new fields equal), DSFR-styled.
+def _digits_token(value: str) -> str:
+    token = value.replace(" ", "")
+    if not token.isdigit():
+        raise forms.ValidationError(_("Le code ne contient que des chiffres."))
+    return token
 
-    Never call save(): the service `password_change` writes and audits the change.
-    """
+
+class ReauthForm(DsfrBaseForm):
+    """Password and a current second factor again, before a change to the account's security."""
+
+    password = forms.CharField(
+        label=_("Mot de passe actuel"), max_length=1024, strip=False, widget=forms.PasswordInput
+    )
+    token = forms.CharField(
+        label=_("Code de votre application, ou un code de secours"), max_length=8, min_length=6
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["old_password"].widget.attrs["autocomplete"] = "current-password"
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+        self.fields["token"].widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+    def clean_token(self) -> str:
+        return _digits_token(self.cleaned_data["token"])
+
+
+class NewPasswordForm(DsfrBaseForm):
+    new_password1 = forms.CharField(
+        label=_("Nouveau mot de passe"),
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput,
+        help_text=_("Au moins 12 caractères ; une phrase de plusieurs mots est un bon choix."),
+    )
+    new_password2 = forms.CharField(
+        label=_("Confirmation du nouveau mot de passe"),
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         for name in ("new_password1", "new_password2"):
             self.fields[name].widget.attrs["autocomplete"] = "new-password"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", _("Les deux mots de passe ne sont pas identiques."))
+        return data
+
+
+class PasswordChangeForm(ReauthForm, NewPasswordForm):
+    pass
+
+
+class TotpReplaceForm(ReauthForm):
+    new_token = forms.CharField(
+        label=_("Code affiché par la nouvelle application"), max_length=6, min_length=6
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_token"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric"}
+        )
+
+    def clean_new_token(self) -> str:
+        return _digits_token(self.cleaned_data["new_token"])
+
+
+class PasswordResetRequestForm(DsfrBaseForm):
+    email = forms.EmailField(label=_("Adresse électronique"), max_length=254)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+
+
+class InvitationForm(DsfrBaseForm):
+    email = forms.EmailField(label=_("Adresse électronique professionnelle"), max_length=254)
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
+    service = forms.CharField(label=_("Service ou organisation"), max_length=120, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("first_name", "last_name", "service"):
+            value = data.get(name)
+            if isinstance(value, str) and "\x00" in value:
+                self.add_error(name, _("Caractère non autorisé."))
+        return data

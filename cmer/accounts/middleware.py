@@ -13,10 +13,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import resolve
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cmer.accounts.http import AccountRequest
-from cmer.accounts.models import Membership
+from cmer.accounts.models import Membership, TOTPDevice
 from cmer.core.public import PUBLIC_PAGES
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -31,9 +30,11 @@ CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:choose_cell",
     "accounts:charter",
     "accounts:backup_codes",
-    # One's own account and password: nothing of a cell is shown there.
+    # One's own account, password and factors: nothing of a cell is shown there.
     "accounts:account",
+    "accounts:totp_replace",
     "accounts:password_change",
+    "accounts:invitation",
 }
 # URL names reachable without a current cell (the dashboard explains what to do next).
 CELL_OPEN = CHARTER_OPEN | {"core:dashboard"}

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
+import time
+from binascii import unhexlify
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
 
 from cmer.accounts.roles import Role
+from cmer.core.fields import EncryptedTextField, new_row_key
 
 
 class UserManager(BaseUserManager["User"]):
@@ -30,7 +40,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]  # django-otp devices are untyped
     """An individual, named account (no shared accounts). Staff are the platform admins."""
 
     email = models.EmailField(_("adresse électronique"), unique=True)
@@ -41,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("administrateur de la plateforme"), default=False)
     date_joined = models.DateTimeField(_("créé le"), default=timezone.now)
     email_notifications = models.BooleanField(_("notifications par courriel"), default=True)
+    # Bumped to end every session of the account at once (a second factor reset by the managers):
+    # it is part of the session hash Django checks on each request (docs/security.md #12).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -60,6 +73,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+    def _session_hash(self, secret: str | bytes | None) -> str:
+        if self.session_generation == 0:
+            # Generation 0 keeps Django's own hash: no one is signed out by this field's arrival.
+            return salted_hmac(_SESSION_SALT, self.password, secret=secret, algorithm="sha256").hexdigest()
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(_SESSION_SALT, value, secret=secret, algorithm="sha256").hexdigest()
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(None)
+
+    def get_session_auth_fallback_hash(self) -> Any:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(fallback_secret)
+
+
+_SESSION_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 
 
 class Cell(models.Model):
@@ -263,3 +293,215 @@ class CharterAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership} — v{self.charter.version}"
+
+
+# --- second factors ------------------------------------------------------------------------------
+# Our own django-otp devices (docs/security.md, "Second factors at rest"): the TOTP secret is
+# encrypted with the field encryption of cmer/core/crypto.py, backup codes are kept as keyed
+# hashes only. django-otp's own TOTP and static plugins stored both in clear.
+
+
+def new_totp_key() -> str:
+    return secrets.token_hex(20)
+
+
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (RFC 6238, SHA-1, 6 digits, 30 s), its secret encrypted at rest."""
+
+    key = EncryptedTextField(default=new_totp_key)  # hex, 20 bytes
+    # The secret is bound to this row and to its user (a device belongs to no cell): a key copied
+    # onto another person's device fails to decrypt (docs/decisions/0007).
+    row_key = models.UUIDField(default=new_row_key, unique=True, editable=False)
+    ENCRYPTION_CELL = "user_id"
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    # The time step of the last accepted code: a code is never accepted twice.
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("application d'authentification")
+        verbose_name_plural = _("applications d'authentification")
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key.encode())
+
+    def verify_token(self, token: Any) -> bool:
+        # The logic of django-otp's TOTPDevice: throttled, anti-replay through last_t, drift kept.
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            code = int(token)
+        except (TypeError, ValueError):
+            self.throttle_increment(commit=True)
+            return False
+        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        if totp.verify(code, self.tolerance, self.last_t + 1):
+            self.last_t = totp.t()
+            self.drift = totp.drift
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+            return True
+        self.throttle_increment(commit=True)
+        return False
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+
+def backup_code_digest(device_id: int, code: str) -> str:
+    """Keyed hash of a backup code, bound to its device: a database copy alone reveals nothing.
+
+    Eight digits are only 10^8 values, so an unkeyed hash would be reversed in seconds; the key
+    (derived from CMER_BLIND_INDEX_KEY, never stored in the database) is what protects them.
+    """
+    key = hashlib.sha256(b"cmer-backup-code:" + settings.CMER_BLIND_INDEX_KEY.encode()).digest()
+    return hmac.new(key, f"{device_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """The person's single-use backup codes (kept hashed in BackupCode)."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("codes de secours")
+        verbose_name_plural = _("codes de secours")
+
+    def verify_token(self, token: Any) -> bool:
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        match = self.codes.filter(digest=backup_code_digest(self.pk, str(token))).first()
+        if match is None:
+            self.throttle_increment(commit=True)
+            return False
+        match.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("code de secours")
+        verbose_name_plural = _("codes de secours")
+
+    def __str__(self) -> str:
+        return f"{self.device_id}"
+
+
+# --- invitations and second-factor resets ---------------------------------------------------------
+
+INVITATION_VALIDITY = timedelta(hours=72)
+FACTOR_RESET_VALIDITY = timedelta(hours=72)
+
+
+def token_digest(token: str) -> str:
+    """Invitation links carry 256 random bits: a plain SHA-256 is enough to keep them unusable."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def visible_to(self, membership: Membership) -> InvitationQuerySet:
+        """The cell's invitations, for those who manage memberships; nothing otherwise."""
+        from cmer.accounts.permissions import can_manage_memberships
+
+        if not can_manage_memberships(membership):
+            return self.none()
+        return self.filter(cell_id=membership.cell_id)
+
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A single-use, 72-hour link inviting a person to one role in a cell (stored as a hash)."""
+
+    cell = models.ForeignKey(Cell, on_delete=models.PROTECT, related_name="invitations")
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    service = models.CharField(_("service ou organisation"), max_length=120, blank=True)
+    email = models.EmailField(_("adresse électronique"))
+    first_name = models.CharField(_("prénom"), max_length=150)
+    last_name = models.CharField(_("nom"), max_length=150)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_count = models.PositiveSmallIntegerField(default=0)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    membership = models.ForeignKey(
+        "Membership", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} — {self.cell}"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+
+class FactorResetQuerySet(models.QuerySet["FactorReset"]):
+    def visible_to(self, membership: Membership) -> FactorResetQuerySet:
+        """The cell's second-factor reset requests, for its president and coordinator only."""
+        from cmer.accounts.permissions import can_manage_memberships
+
+        if not can_manage_memberships(membership):
+            return self.none()
+        return self.filter(cell_id=membership.cell_id)
+
+    def open(self) -> FactorResetQuerySet:
+        cutoff = timezone.now() - FACTOR_RESET_VALIDITY
+        return self.filter(approved_at__isnull=True, cancelled_at__isnull=True, requested_at__gt=cutoff)
+
+
+class FactorReset(models.Model):
+    """A lost second factor: asked by one manager, carried out only when the other approves."""
+
+    cell = models.ForeignKey(Cell, on_delete=models.PROTECT, related_name="factor_resets")
+    target = models.ForeignKey("Membership", on_delete=models.PROTECT, related_name="factor_resets")
+    requested_by = models.ForeignKey("Membership", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        "Membership", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FactorResetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("réinitialisation du second facteur")
+        verbose_name_plural = _("réinitialisations du second facteur")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.target} ({self.requested_at:%Y-%m-%d})"

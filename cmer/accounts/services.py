@@ -5,16 +5,32 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp import match_token
 
-from cmer.accounts import approvals
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, User
+from cmer.accounts import approvals, emails
+from cmer.accounts.models import (
+    INVITATION_VALIDITY,
+    BackupCode,
+    BackupCodeDevice,
+    Cell,
+    Charter,
+    CharterAcceptance,
+    FactorReset,
+    Invitation,
+    Membership,
+    TOTPDevice,
+    User,
+    backup_code_digest,
+    token_digest,
+)
 from cmer.accounts.permissions import can_approve_membership
-from cmer.accounts.roles import PERSONAL_DATA_ROLES
+from cmer.accounts.roles import MANAGERS, PERSONAL_DATA_ROLES
+from cmer.accounts.tasks import send_password_reset
 from cmer.audit.models import Outcome
 from cmer.audit.services import record
 from cmer.core.errors import DomainError
@@ -182,11 +198,25 @@ def second_factor_failed(*, user: User) -> None:
     record(action="auth.second_factor_failed", actor=user, target=user, outcome=Outcome.FAILED)
 
 
-def _new_backup_codes(device: StaticDevice) -> list[str]:
-    device.token_set.all().delete()
+BACKUP_DEVICE_NAME = "Codes de secours"
+
+
+def _new_backup_codes(user: User) -> list[str]:
+    device, _created = BackupCodeDevice.objects.get_or_create(
+        user=user, defaults={"name": BACKUP_DEVICE_NAME}
+    )
+    device.codes.all().delete()
     codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    # Only keyed hashes are stored: the codes are shown once, then exist only on the person's paper.
+    BackupCode.objects.bulk_create(
+        [BackupCode(device=device, digest=backup_code_digest(device.pk, c)) for c in codes]
+    )
     return codes
+
+
+def has_second_factor(user: User) -> bool:
+    """An enrolled primary factor (an authenticator app); backup codes alone do not count."""
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
 @transaction.atomic
@@ -194,18 +224,43 @@ def totp_enrol(*, user: User, key_hex: str) -> tuple[TOTPDevice, list[str]]:
     """Confirm a TOTP device (the token was checked by the caller) and issue backup codes."""
     TOTPDevice.objects.filter(user=user).delete()
     device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
-    static, _created = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
-    codes = _new_backup_codes(static)
+    codes = _new_backup_codes(user)
     record(action="auth.otp_enrolled", actor=user, target=user)
     return device, codes
 
 
-@transaction.atomic
-def backup_codes_regenerate(*, user: User) -> list[str]:
-    """Replace the user's backup codes; the old ones stop working."""
-    static, _created = StaticDevice.objects.get_or_create(user=user, name="Codes de secours")
-    codes = _new_backup_codes(static)
-    record(action="auth.backup_codes_regenerated", actor=user, target=user)
+def totp_replace(*, user: User, password: str, token: str, key_hex: str) -> TOTPDevice:
+    """Swap the authenticator app after re-authentication (the new app's code checked by the caller)."""
+    reauthenticate(user=user, password=password, token=token)  # its failures stay written
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
+        record(action="auth.otp_replaced", actor=user, target=user)
+    return device
+
+
+def reauthenticate(*, user: User, password: str, token: str) -> None:
+    """Password and a current second factor again, before a change to the account's security.
+
+    A verified session is not enough: a session left open, or stolen, must not be able to issue
+    new backup codes or swap the factors (docs/security.md, "Second factors at rest").
+    Not atomic with the change that follows, on purpose: a failure must stay written (the
+    device's throttling count and the audit event), while the caller's change is not made.
+    """
+    ok_password = user.check_password(password)
+    # The code is checked even after a wrong password, so both answers take the same path.
+    device = match_token(user, token) if token else None
+    if not ok_password or device is None:
+        record(action="auth.reauth_failed", actor=user, target=user, outcome=Outcome.FAILED)
+        raise ServiceError(_("Mot de passe ou code incorrect : rien n'a été modifié."), code="reauth_failed")
+
+
+def backup_codes_regenerate(*, user: User, password: str, token: str) -> list[str]:
+    """Replace the user's backup codes after re-authentication; the old ones stop working."""
+    reauthenticate(user=user, password=password, token=token)  # its failures stay written
+    with transaction.atomic():
+        codes = _new_backup_codes(user)
+        record(action="auth.backup_codes_regenerated", actor=user, target=user)
     return codes
 
 
@@ -218,14 +273,246 @@ def user_deactivate(*, user: User, by: User) -> User:
     return user
 
 
-@transaction.atomic
-def password_change(*, user: User, new_password: str) -> User:
-    """The user's own new password (the form checked the current one and the validators).
+# --- invitations ---------------------------------------------------------------------------------
 
-    The caller keeps the session valid with update_session_auth_hash; the second factor already
-    verified in this session stays verified, since the session is the same one.
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def invitation_refusal(*, cell: Cell, email: str) -> ServiceError | None:
+    """Why this address cannot be invited to this cell now, or None (forms show it before saving)."""
+    if Membership.objects.active().filter(cell=cell, user__email__iexact=email).exists():
+        return ServiceError(_("Cette personne est déjà membre de la cellule."), code="already_member")
+    if Invitation.objects.pending().filter(cell=cell, email__iexact=email).exists():
+        return ServiceError(
+            _("Une invitation est déjà en cours pour cette adresse : renvoyez-la ou révoquez-la."),
+            code="already_invited",
+        )
+    return None
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    cell: Cell,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    service: str,
+    by: User | None,
+) -> tuple[Invitation, str]:
+    """Invite a person to a role in the cell. Returns the invitation and its link token.
+
+    The token exists only in the returned value and the e-mail; the database keeps its hash.
+    `by` is None only for the platform's own command (the admin passes the staff user).
     """
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    record(action="auth.password_changed", actor=user, target=user)
+    email = email.strip().lower()
+    refusal = invitation_refusal(cell=cell, email=email)
+    if refusal is not None:
+        raise refusal
+    token, digest = _new_token()
+    invitation = Invitation.objects.create(
+        cell=cell,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        service=service,
+        token_digest=digest,
+        created_by=by,
+        expires_at=timezone.now() + INVITATION_VALIDITY,
+        sent_count=1,
+    )
+    record(action="invitation.created", actor=by, cell=cell, target=invitation, data={"role": role})
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: User) -> tuple[Invitation, str]:
+    """A new link for a pending or expired invitation, valid 72 h again; the old link stops working."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None or locked.revoked_at is not None:
+        raise ServiceError(_("Cette invitation est déjà utilisée ou révoquée."), code="invitation_closed")
+    token, locked.token_digest = _new_token()
+    locked.expires_at = timezone.now() + INVITATION_VALIDITY
+    locked.sent_count += 1
+    locked.save(update_fields=["token_digest", "expires_at", "sent_count"])
+    record(action="invitation.resent", actor=by, cell=locked.cell_id, target=locked)
+    return locked, token
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    """Revoke an invitation not yet used: its link then gives a clear refusal page."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at is not None or locked.revoked_at is not None:
+        raise ServiceError(_("Cette invitation est déjà utilisée ou révoquée."), code="invitation_closed")
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
+    record(action="invitation.revoked", actor=by, cell=locked.cell_id, target=locked)
+    return locked
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a link names (whatever its state), or None; looked up by the token's hash."""
+    if not token or len(token) > 100:
+        return None
+    return Invitation.objects.select_related("cell").filter(token_digest=token_digest(token)).first()
+
+
+def _accept(invitation: Invitation, user: User) -> Membership:
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.state != "pending":
+        raise ServiceError(_("Cette invitation n'est plus valable."), code="invitation_closed")
+    # The membership is the inviter's decision: it is audited as theirs, through the service.
+    membership = membership_create(
+        cell=locked.cell,
+        user=user,
+        role=locked.role,
+        service=locked.service,
+        start_date=timezone.localdate(),
+        by=locked.created_by or user,
+    )
+    locked.accepted_at = timezone.now()
+    locked.membership = membership
+    locked.save(update_fields=["accepted_at", "membership"])
+    record(action="invitation.accepted", actor=user, cell=locked.cell_id, target=locked)
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_new_account(*, invitation: Invitation, password: str) -> Membership:
+    """The invited person chooses a password: their account and membership are created."""
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ServiceError(
+            _("Un compte existe déjà avec cette adresse : connectez-vous pour accepter."),
+            code="account_exists",
+        )
+    user = User(email=invitation.email, first_name=invitation.first_name, last_name=invitation.last_name)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), code="weak_password") from exc
+    user.set_password(password)
+    user.save()
+    record(action="account.created", actor=user, target=user, data={"via": "invitation"})
+    return _accept(invitation, user)
+
+
+@transaction.atomic
+def invitation_accept_existing(*, invitation: Invitation, user: User) -> Membership:
+    """A signed-in person whose address the invitation names accepts it."""
+    if user.email.lower() != invitation.email.lower():
+        raise ServiceError(
+            _("Cette invitation est destinée à une autre adresse."), code="invitation_not_yours"
+        )
+    return _accept(invitation, user)
+
+
+# --- passwords -----------------------------------------------------------------------------------
+
+
+def password_change(*, user: User, current: str, token: str, new: str) -> User:
+    """Change one's password: the current one and a second factor first (other sessions end)."""
+    reauthenticate(user=user, password=current, token=token)  # its failures stay written
+    try:
+        validate_password(new, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), code="weak_password") from exc
+    with transaction.atomic():
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        record(action="auth.password_changed", actor=user, target=user)
     return user
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """The public "forgotten password" form: the same work whether the address exists or not.
+
+    One lookup, one queued job, one audit event, in both cases; the e-mail is built and sent by the
+    worker (cmer/accounts/tasks.py), so nothing in the answer's time tells the two apart.
+    """
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    send_password_reset.enqueue(user.pk if user else None)
+    # Like failed logins: the typed address is never stored; an unknown one leaves no actor.
+    record(action="auth.password_reset_requested", actor=user, target=user)
+
+
+@transaction.atomic
+def password_reset_complete(*, user: User, password: str) -> User:
+    """Set the new password from a valid reset link; every session of the account ends."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), code="weak_password") from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(action="auth.password_reset", actor=user, target=user)
+    return user
+
+
+# --- lost second factor: two managers ------------------------------------------------------------
+
+
+@transaction.atomic
+def factor_reset_request(*, target: Membership, by: Membership) -> FactorReset:
+    """First step: one manager asks; nothing changes until the other manager approves."""
+    if by.role not in MANAGERS or by.cell_id != target.cell_id or by.user_id == target.user_id:
+        raise ServiceError(_("Vous ne pouvez pas demander cette réinitialisation."), code="reset_refused")
+    if FactorReset.objects.open().filter(target=target).exists():
+        raise ServiceError(_("Une demande est déjà en attente pour ce membre."), code="reset_pending")
+    reset = FactorReset.objects.create(cell_id=target.cell_id, target=target, requested_by=by)
+    record(
+        action="auth.factor_reset_requested",
+        actor=by.user,
+        cell=target.cell_id,
+        target=reset,
+        data={"membership": target.pk},
+    )
+    return reset
+
+
+@transaction.atomic
+def factor_reset_approve(*, reset: FactorReset, by: Membership) -> FactorReset:
+    """Second step: the other manager approves; the factors go, every session of the person ends."""
+    locked = (
+        FactorReset.objects.select_for_update()
+        .select_related("requested_by", "target__user")
+        .get(pk=reset.pk)
+    )
+    if not FactorReset.objects.open().filter(pk=locked.pk).exists():
+        raise ServiceError(_("Cette demande n'est plus en attente."), code="reset_closed")
+    people = {locked.requested_by.user_id, locked.target.user_id}
+    roles = {by.role, locked.requested_by.role}
+    if by.cell_id != locked.cell_id or by.user_id in people or roles != set(MANAGERS):
+        # A president and a coordinator, two people, neither the person: one alone never suffices.
+        # (The view refuses first and audits the refusal; this is the service's own guard.)
+        raise ServiceError(
+            _("La réinitialisation doit être approuvée par l'autre responsable de la cellule."),
+            code="reset_needs_other_manager",
+        )
+    user = User.objects.select_for_update().get(pk=locked.target.user_id)
+    TOTPDevice.objects.filter(user=user).delete()
+    BackupCodeDevice.objects.filter(user=user).delete()
+    user.session_generation += 1  # every session of the account stops at its next request
+    user.save(update_fields=["session_generation"])
+    locked.approved_by = by
+    locked.approved_at = timezone.now()
+    locked.save(update_fields=["approved_by", "approved_at"])
+    record(
+        action="auth.factor_reset_approved",
+        actor=by.user,
+        cell=locked.cell_id,
+        target=locked,
+        data={"membership": locked.target_id, "user": user.pk},
+    )
+    transaction.on_commit(lambda: _notify_factor_reset(user), robust=True)
+    return locked
+
+
+def _notify_factor_reset(user: User) -> None:
+    emails.send_factor_reset(user)

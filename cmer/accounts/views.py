@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import secrets
+import smtplib
 import time
-from typing import Any
+from typing import Any, cast
+from urllib.parse import quote, urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -12,39 +15,48 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts import services
+from cmer.accounts import emails, services
 from cmer.accounts.forms import (
     ChooseCellForm,
+    InvitationForm,
     LoginForm,
     MembershipCreateForm,
     MembershipRoleForm,
-    OwnPasswordForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    ReauthForm,
     TokenForm,
+    TotpReplaceForm,
 )
 from cmer.accounts.http import AccountRequest, CellRequest
-from cmer.accounts.models import Membership
+from cmer.accounts.models import BackupCode, FactorReset, Invitation, Membership, TOTPDevice, User
 from cmer.accounts.permissions import (
+    can_approve_factor_reset,
     can_approve_membership,
     can_approve_memberships,
     can_end_membership,
+    can_invite,
     can_manage_memberships,
+    can_request_factor_reset,
 )
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
+
+logger = logging.getLogger("cmer.accounts")
 
 # Lazy: built at import time, translated for each request.
 LOGIN_FAILED = gettext_lazy("Adresse électronique ou mot de passe incorrect.")
@@ -119,6 +131,8 @@ def otp_verify(request: AccountRequest) -> HttpResponse:
             device = device_qs.first()
         if device is not None:
             otp_login(request, device)
+            # A new session id once the second factor is in: an id seen before it is worth nothing.
+            request.session.cycle_key()
             services.second_factor_verified(user=user, device_kind=device.__class__.__name__.lower())
             return _after_second_factor(request)
         services.second_factor_failed(user=user)
@@ -151,25 +165,147 @@ def otp_setup(request: AccountRequest) -> HttpResponse:
             device, codes = services.totp_enrol(user=user, key_hex=key_hex)
             del request.session["cmer_totp_key"]
             otp_login(request, device)
+            request.session.cycle_key()
             return render(request, "accounts/backup_codes.html", {"codes": codes, "just_enrolled": True})
         form.add_error("token", _("Code invalide : vérifiez l'heure de votre téléphone et réessayez."))
-    device = TOTPDevice(user=user, key=key_hex, name="setup")  # unsaved: only builds the URI
+    return render(request, "accounts/otp_setup.html", {"form": form, **_enrolment(user, key_hex)})
+
+
+def _enrolment(user: User, key_hex: str) -> dict[str, str]:
+    """QR code and manual key of a TOTP secret not yet confirmed (kept in the session only)."""
     secret_b32 = base64.b32encode(bytes.fromhex(key_hex)).decode()
-    return render(
-        request,
-        "accounts/otp_setup.html",
-        {"form": form, "qr": _qr_data_uri(device.config_url), "secret": secret_b32},
+    uri = "otpauth://totp/{}?{}".format(
+        quote(f"CMER:{user.email}"),
+        urlencode({"secret": secret_b32, "issuer": "CMER", "digits": 6, "period": 30}),
     )
+    return {"qr": _qr_data_uri(uri), "secret": secret_b32}
 
 
 @require_http_methods(["GET", "POST"])
 def security(request: AccountRequest) -> HttpResponse:
-    """The user's own second-factor page: remaining backup codes, and regeneration."""
-    if request.method == "POST":
-        codes = services.backup_codes_regenerate(user=request.user)
-        return render(request, "accounts/backup_codes.html", {"codes": codes})
-    remaining = StaticToken.objects.filter(device__user=request.user).count()
-    return render(request, "accounts/security.html", {"remaining": remaining})
+    """The user's own security page: backup codes (regenerated after re-authentication), links."""
+    form = ReauthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = run_service(
+            request,
+            lambda: services.backup_codes_regenerate(
+                user=request.user, password=form.cleaned_data["password"], token=form.cleaned_data["token"]
+            ),
+        )
+        if codes is not None:
+            return render(request, "accounts/backup_codes.html", {"codes": codes})
+        return redirect("accounts:backup_codes")
+    remaining = BackupCode.objects.filter(device__user=request.user).count()
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/security.html", {"remaining": remaining, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def totp_replace(request: AccountRequest) -> HttpResponse:
+    """Swap the authenticator app: password and a current code, then a code of the new app."""
+    user = request.user
+    key_hex = request.session.get("cmer_totp_new_key")
+    if not key_hex:
+        key_hex = secrets.token_hex(20)
+        request.session["cmer_totp_new_key"] = key_hex
+    form = TotpReplaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        totp = TOTP(bytes.fromhex(key_hex), drift=1)
+        totp.time = time.time()
+        if not totp.verify(int(form.cleaned_data["new_token"]), tolerance=1):
+            form.add_error(
+                "new_token", _("Code invalide : vérifiez l'heure de votre téléphone et réessayez.")
+            )
+        elif run_service(
+            request,
+            lambda: services.totp_replace(
+                user=user,
+                password=form.cleaned_data["password"],
+                token=form.cleaned_data["token"],
+                key_hex=key_hex,
+            ),
+            success=_("Nouvelle application d'authentification enregistrée."),
+        ):
+            del request.session["cmer_totp_new_key"]
+            device = TOTPDevice.objects.get(user=user)
+            otp_login(request, device)
+            request.session.cycle_key()
+            return redirect("accounts:backup_codes")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, **_enrolment(user, key_hex)}
+    return render(request, "accounts/totp_replace.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request: AccountRequest) -> HttpResponse:
+    """Change one's password: current password, a second factor, then the new one twice."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = run_service(
+            request,
+            lambda: services.password_change(
+                user=request.user,
+                current=form.cleaned_data["password"],
+                token=form.cleaned_data["token"],
+                new=form.cleaned_data["new_password1"],
+            ),
+            success=_("Mot de passe modifié. Vos autres sessions sont fermées."),
+        )
+        if user is not None:
+            update_session_auth_hash(request, user)  # this session stays; the others end
+            request.session.cycle_key()
+            _send_quietly(lambda: emails.send_password_changed(user))
+            return redirect("accounts:backup_codes")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+
+
+def _send_quietly(send: Any) -> None:
+    """A courtesy e-mail that fails must not undo what was done (the change is audited)."""
+    try:
+        send()
+    except (smtplib.SMTPException, OSError):
+        logger.warning("account e-mail not sent")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Forgotten password: the same answer, page and work whether the account exists or not."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(email=form.cleaned_data["email"])
+        return render(request, "accounts/password_reset.html", {"form": None, "sent": True})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/password_reset.html", {"form": form, "sent": False}, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link of the reset e-mail: a new password; the second factor is still asked at login."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, UnicodeDecodeError):
+        pk = None
+    user = User.objects.filter(pk=pk, is_active=True).first() if pk else None
+    if user is None or not default_token_generator.check_token(user, token):
+        return render(request, "accounts/link_invalid.html", {"reason": "reset"}, status=410)
+    form = NewPasswordForm(request.POST or None)
+    done = (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            lambda: services.password_reset_complete(user=user, password=form.cleaned_data["new_password1"]),
+            success=_("Mot de passe enregistré. Connectez-vous : le second facteur vous sera demandé."),
+            form=form,
+        )
+    )
+    if done:
+        return redirect("accounts:login")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=status)
 
 
 @require_GET
@@ -180,24 +316,63 @@ def account(request: AccountRequest) -> HttpResponse:
     return render(request, "accounts/account.html", {"memberships": memberships})
 
 
-@require_http_methods(["GET", "POST"])
-def password_change_view(request: AccountRequest) -> HttpResponse:
-    """Change one's own password: the current one is required; the session stays signed in."""
-    form = OwnPasswordForm(request.user, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        user = services.password_change(user=request.user, new_password=form.cleaned_data["new_password1"])
-        update_session_auth_hash(request, user)
-        messages.success(request, _("Votre mot de passe a été changé."))
-        return redirect("accounts:account")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/password_change.html", {"form": form}, status=status)
-
-
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)  # flushes the session: it cannot be replayed
     messages.info(request, _("Vous êtes déconnecté."))
     return redirect("accounts:login")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of an invitation e-mail: choose a password (new account) or accept (signed in)."""
+    found = services.invitation_for_token(token)
+    if found is None or found.state != "pending":
+        reason = found.state if found is not None else "unknown"
+        return render(request, "accounts/link_invalid.html", {"reason": reason}, status=410)
+    user = request.user
+    if user.is_authenticated:
+        return _invitation_signed_in(request, found)
+    if User.objects.filter(email__iexact=found.email).exists():
+        next_url = reverse("accounts:invitation", kwargs={"token": token})
+        return render(
+            request, "accounts/invitation.html", {"invitation": found, "existing": True, "next": next_url}
+        )
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        membership = run_service(
+            request,
+            lambda: services.invitation_accept_new_account(
+                invitation=found, password=form.cleaned_data["new_password1"]
+            ),
+            form=form,
+        )
+        if membership is not None:
+            # Signed in with the password just chosen; the second factor is enrolled next.
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session["cmer_login_at"] = time.time()
+            request.session["cmer_membership"] = membership.pk
+            return redirect("accounts:otp_setup")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/invitation.html", {"invitation": found, "form": form}, status=status)
+
+
+def _invitation_signed_in(request: HttpRequest, found: Invitation) -> HttpResponse:
+    user = cast(User, request.user)  # the caller checked is_authenticated
+    if not user.is_verified():  # type: ignore[attr-defined]  # set by django-otp per request
+        return redirect("accounts:otp_verify")
+    if request.method == "POST":
+        membership = run_service(
+            request,
+            lambda: services.invitation_accept_existing(invitation=found, user=user),
+        )
+        if membership is not None:
+            request.session["cmer_membership"] = membership.pk
+            return redirect("core:dashboard")
+    mismatch = user.email.lower() != found.email.lower()
+    context = {"invitation": found, "signed_in": True, "mismatch": mismatch}
+    return render(request, "accounts/invitation.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -236,13 +411,32 @@ def charter(request: AccountRequest) -> HttpResponse:
 
 @requires(can_manage_memberships, "membership.list")
 def members(request: CellRequest) -> HttpResponse:
+    return render(
+        request, "accounts/members.html", _members_context(request, MembershipCreateForm(), InvitationForm())
+    )
+
+
+def _members_context(request: CellRequest, form: Any, invite_form: Any) -> dict[str, Any]:
     membership = request.membership
     rows = (
         Membership.objects.visible_to(membership)
         .select_related("user")
         .order_by("end_date", "role", "user__last_name")
     )
-    return render(request, "accounts/members.html", {"rows": rows, "form": MembershipCreateForm()})
+    invitations = Invitation.objects.visible_to(membership).pending().order_by("-created_at")
+    resets = list(
+        FactorReset.objects.visible_to(membership).open().select_related("target__user", "requested_by__user")
+    )
+    for reset in resets:
+        reset.can_approve = can_approve_factor_reset(membership, reset)  # type: ignore[attr-defined]
+    return {
+        "rows": rows,
+        "form": form,
+        "invite_form": invite_form,
+        "invitations": invitations,
+        "resets": resets,
+        "pending_reset_ids": {r.target_id for r in resets},
+    }
 
 
 @require_POST
@@ -264,8 +458,96 @@ def member_add(request: CellRequest) -> HttpResponse:
         form=form,
     ):
         return redirect("accounts:members")
-    rows = Membership.objects.visible_to(membership).select_related("user")
-    return render(request, "accounts/members.html", {"rows": rows, "form": form}, status=400)
+    return render(
+        request, "accounts/members.html", _members_context(request, form, InvitationForm()), status=400
+    )
+
+
+@require_POST
+@requires(can_invite, "invitation.create")
+def invitation_create(request: CellRequest) -> HttpResponse:
+    form = InvitationForm(request.POST)
+    created = form.is_valid() and run_service(
+        request,
+        lambda: services.invitation_create(cell=request.cell, by=request.user, **form.cleaned_data),
+        form=form,
+    )
+    if not created:
+        context = _members_context(request, MembershipCreateForm(), form)
+        return render(request, "accounts/members.html", context, status=400)
+    invitation, token = created
+    _send_invitation(request, invitation, token)
+    return redirect("accounts:members")
+
+
+def _send_invitation(request: HttpRequest, invitation: Invitation, token: str) -> None:
+    try:
+        emails.send_invitation(invitation, token)
+    except (smtplib.SMTPException, OSError):
+        logger.warning("invitation e-mail not sent id=%s", invitation.pk)
+        messages.warning(
+            request, _("L'invitation est enregistrée mais le courriel n'est pas parti : renvoyez-la.")
+        )
+        return
+    messages.success(request, _("Invitation envoyée. Le lien est valable 72 heures."))
+
+
+@require_POST
+def invitation_resend(request: CellRequest, pk: int) -> HttpResponse:
+    found = get_visible_or_404(request, Invitation.objects.visible_to(request.membership), pk=pk)
+    if not can_invite(request.membership):
+        raise deny(request, "invitation.resend", found)
+    resent = run_service(request, lambda: services.invitation_resend(invitation=found, by=request.user))
+    if resent:
+        _send_invitation(request, *resent)
+    return redirect("accounts:members")
+
+
+@require_POST
+def invitation_revoke(request: CellRequest, pk: int) -> HttpResponse:
+    found = get_visible_or_404(request, Invitation.objects.visible_to(request.membership), pk=pk)
+    if not can_invite(request.membership):
+        raise deny(request, "invitation.revoke", found)
+    run_service(
+        request,
+        lambda: services.invitation_revoke(invitation=found, by=request.user),
+        success=_("Invitation révoquée : son lien ne fonctionne plus."),
+    )
+    return redirect("accounts:members")
+
+
+@require_POST
+def factor_reset_request(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
+    target = get_visible_or_404(request, Membership.objects.visible_to(membership), pk=pk)
+    if not can_request_factor_reset(membership, target):
+        raise deny(request, "factor_reset.request", target)
+    run_service(
+        request,
+        lambda: services.factor_reset_request(target=target, by=membership),
+        success=_("Demande enregistrée : l'autre responsable de la cellule doit l'approuver."),
+    )
+    return redirect("accounts:members")
+
+
+@require_POST
+def factor_reset_approve(request: CellRequest, pk: int) -> HttpResponse:
+    membership = request.membership
+    reset = get_visible_or_404(
+        request,
+        FactorReset.objects.visible_to(membership).select_related("requested_by", "target"),
+        pk=pk,
+    )
+    if not can_approve_factor_reset(membership, reset):
+        raise deny(request, "factor_reset.approve", reset)
+    run_service(
+        request,
+        lambda: services.factor_reset_approve(reset=reset, by=membership),
+        success=_(
+            "Second facteur réinitialisé : la personne est prévenue par courriel, ses sessions sont fermées."
+        ),
+    )
+    return redirect("accounts:members")
 
 
 @require_POST

@@ -21,8 +21,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cmer.accounts.models import TOTPDevice
 from tests.personas import PASSWORD, login
 
 SHOTS = Path("artifacts/screenshots")

@@ -12,9 +12,8 @@ import re
 import pytest
 from django.urls import reverse
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts.models import CharterAcceptance
+from cmer.accounts.models import CharterAcceptance, TOTPDevice
 from cmer.audit.models import AuditEvent
 from tests.e2e.conftest import check_a11y, login_in_browser, page_width_overflow
 from tests.personas import make_membership, make_user

@@ -39,7 +39,7 @@ EMAIL = "production@test.cmer"
 CREATE_PERSONA = f"""
 import django, json
 django.setup()
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from cmer.accounts.models import TOTPDevice
 from tests.personas import make_cell, make_membership, make_user
 user = make_user({EMAIL!r}, first="Paula", last="Production")
 make_membership(user, make_cell("PRD", "Prod-ville", "13003"), "coordinator")
