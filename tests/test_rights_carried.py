@@ -121,7 +121,7 @@ def test_a_rectified_name_is_found_under_the_new_value_only(world):
     rect = Rectification.objects.get(person=case.person)
     assert rect.fields == ["last_name", "sex"] and rect.facts == 1
     event = AuditEvent.objects.get(action="person.rectify")
-    assert event.data == {"fields": "last_name:sex", "facts": 1, "reason": "rights_request"}
+    assert event.data == {"field.last_name": True, "field.sex": True, "facts": 1, "reason": "rights_request"}
     raw = str(event.data)
     assert "Dupond" not in raw and "Dupont" not in raw  # never a value, old or new
 

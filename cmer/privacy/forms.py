@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
@@ -12,6 +13,7 @@ from cmer.cases.models import RectificationReason, Sex
 from cmer.core.templatetags.french_dates import long_date
 from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
 from cmer.privacy.services import POLICY_FIELDS
+from cmer.referrals.forms import OLDEST_BIRTH
 from cmer.training.bias import BiasGuardMixin
 
 CODE = r"^[A-Za-z0-9_.:\-]*$"
@@ -140,6 +142,13 @@ class RectifyForm(BiasGuardMixin, DsfrBaseForm):
 
     def facts(self) -> dict[int, str]:
         return {int(k[5:]): v for k, v in self.cleaned_data.items() if k.startswith("fact_")}
+
+    def clean_birth_date(self) -> dt.date:
+        # The same bounds as at intake: a real person's date, never a year 0001 nor the future.
+        value: dt.date = self.cleaned_data["birth_date"]
+        if not OLDEST_BIRTH <= value <= timezone.localdate():
+            raise forms.ValidationError(_("Date de naissance invalide."))
+        return value
 
 
 class EraseForm(DsfrBaseForm):

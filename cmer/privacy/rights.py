@@ -147,7 +147,8 @@ def person_rectify(
         actor=by.user_id,
         cell=locked.cell_id,
         target=locked,
-        data={"fields": ":".join(changed), "facts": fact_changes, "reason": reason},
+        # One key per changed field (a joined list could outgrow an audit code).
+        data={**{f"field.{name}": True for name in changed}, "facts": fact_changes, "reason": reason},
     )
     person.refresh_from_db()
     return rectification
