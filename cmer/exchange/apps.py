@@ -12,6 +12,7 @@ class ExchangeConfig(AppConfig):
         from cmer.core import dashboard, navigation
         from cmer.exchange.case_links import transmission_link
         from cmer.exchange.permissions import (
+            can_list_pending_feedback,
             can_manage_briefings,
             can_view_prefect_information,
             can_view_register,
@@ -19,6 +20,9 @@ class ExchangeConfig(AppConfig):
         from cmer.exchange.widgets import exchange_widget
 
         navigation.register("exchange:transmissions", _("Transmissions"), visible=can_view_register, order=60)
+        navigation.register(
+            "exchange:feedback_pending", _("Retours attendus"), visible=can_list_pending_feedback, order=61
+        )
         navigation.register(
             "exchange:prefect_info_list",
             _("Informations du préfet"),
