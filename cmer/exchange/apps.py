@@ -8,7 +8,8 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Échanges avec l'État")
 
     def ready(self) -> None:
-        from cmer.cases import links
+        from cmer.cases import links, sections
+        from cmer.exchange.case_sections import exchange_section
         from cmer.core import dashboard, navigation
         from cmer.exchange.case_links import transmission_link
         from cmer.exchange.permissions import (
@@ -35,3 +36,4 @@ class ExchangeConfig(AppConfig):
         dashboard.register(exchange_widget, visible=can_view_register, order=40)
         # The case page offers "prepare a transmission" without cases importing exchange.
         links.register(transmission_link)
+        sections.register(exchange_section)

@@ -8,7 +8,9 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Réunions")
 
     def ready(self) -> None:
+        from cmer.cases import sections
         from cmer.core import dashboard, navigation
+        from cmer.meetings.case_sections import meetings_section
         from cmer.meetings import widgets
         from cmer.meetings.permissions import can_be_convened, can_validate_minutes
 
@@ -16,3 +18,4 @@ class MeetingsConfig(AppConfig):
         navigation.register("meetings:list", _("Réunions"), visible=can_be_convened, order=40)
         dashboard.register(widgets.next_meeting, visible=can_be_convened, order=30)
         dashboard.register(widgets.minutes_to_validate, visible=can_validate_minutes, order=35)
+        sections.register(meetings_section)

@@ -19,6 +19,7 @@ from cmer.cases.models import Case
 from cmer.cases.services import TransitionError, case_close, case_transition
 from cmer.cases.states import CloseReason, State, decision_path
 from cmer.core.errors import DomainError
+from cmer.core.french import format_date
 from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
 from cmer.meetings.notifications import MEETING_CONVENED
 from cmer.meetings.permissions import can_be_convened, can_be_invited_to_item, can_validate_minutes
@@ -318,7 +319,11 @@ def decision_record(
         raise MeetingError(_("Choisissez le motif de clôture dans la liste."))
     if deadline is not None and deadline < timezone.localtime(meeting.starts_at).date():
         raise MeetingError(_("L'échéance ne peut pas précéder la réunion."))
-    note = f"Réunion n° {meeting.pk}, décision : {kind}"
+    # The history of the case reads in plain French: the meeting's date and the decision's label.
+    note = _("Décision de la réunion du %(date)s : %(decision)s.") % {
+        "date": format_date(meeting.starts_at),
+        "decision": DecisionKind(kind).label,
+    }
     try:
         if kind == DecisionKind.PROPOSE_SUPPORT:
             # Checked before any state change, so a refusal explains itself before anything moves.
