@@ -30,12 +30,19 @@ def _hub_case(world, n: int = 1):  # type: ignore[no-untyped-def]
         make_referral(cw, case=case, observations=2)
         meeting = make_meeting(cw)
         item = AgendaItem.objects.create(meeting=meeting, case=case, kind=ItemKind.SUPPORT_REVIEW, order=1)
-        Decision.objects.create(item=item, kind="continue", responsible_service="CCAS", recorded_by=cw.members["coordinator"])
+        Decision.objects.create(
+            item=item, kind="continue", responsible_service="CCAS", recorded_by=cw.members["coordinator"]
+        )
         sent = make_transmission(cw, case=case, sent=True)
         make_transmission(cw, case=case)  # a draft
     from django.utils import timezone
 
-    feedback_record(transmission=sent, outcome="taken_into_account", received_on=timezone.localdate(), by=cw.members["state_member"])
+    feedback_record(
+        transmission=sent,
+        outcome="taken_into_account",
+        received_on=timezone.localdate(),
+        by=cw.members["state_member"],
+    )
     case_transition(case=case, to_state=State.TO_REVIEW, by=cw.members["coordinator"], note="Revue du suivi.")
     case_transition(case=case, to_state=State.REVIEWED, by=cw.members["coordinator"])
     case_transition(case=case, to_state=State.SUPPORT, by=cw.members["coordinator"])
@@ -51,7 +58,15 @@ def _sections(html: str) -> set[str]:
     return set(re.findall(r'<section id="([a-z-]+)"', html))
 
 
-ALL_SECTIONS = {"resume", "personne", "signalements", "reunions", "accompagnement", "echanges-etat", "historique"}
+ALL_SECTIONS = {
+    "resume",
+    "personne",
+    "signalements",
+    "reunions",
+    "accompagnement",
+    "echanges-etat",
+    "historique",
+}
 
 
 def test_coordinator_reaches_everything_of_the_situation_from_its_page(world):

@@ -67,7 +67,11 @@ def test_every_non_final_state_has_a_way_to_closure():
 
 
 def test_the_walk_notices_a_state_without_a_way_out():
-    limbo = {**TRANSITIONS, S.PREQUALIFICATION: TRANSITIONS[S.PREQUALIFICATION] | {"limbo"}, "limbo": frozenset()}
+    limbo = {
+        **TRANSITIONS,
+        S.PREQUALIFICATION: TRANSITIONS[S.PREQUALIFICATION] | {"limbo"},
+        "limbo": frozenset(),
+    }
     assert dead_ends(limbo) == ["limbo"]
     looping = {**TRANSITIONS, S.URGENT_TRANSMITTED: frozenset({"a"}), "a": frozenset({S.URGENT_TRANSMITTED})}
     assert dead_ends(looping) == ["a", S.URGENT_TRANSMITTED]

@@ -488,11 +488,22 @@ def test_state_member_reads_what_was_addressed_to_the_state_and_nothing_else(wor
     body = text(client.get(reverse("exchange:transmission_detail", kwargs={"pk": t.pk})))
     assert AuditEvent.objects.filter(action="transmission.read").count() == before + 1
     fact = t.observations.first()
-    for shown in (t.reference, fact.fact, fact.indicator.label, "Évaluation de la situation par l'État",
-                  "Protocole de la cellule", "Préparée et approuvée sur la plateforme"):
+    for shown in (
+        t.reference,
+        fact.fact,
+        fact.indicator.label,
+        "Évaluation de la situation par l'État",
+        "Protocole de la cellule",
+        "Préparée et approuvée sur la plateforme",
+    ):
         assert shown in body
-    for hidden in (case.reference, "Canarinovitch", world.a.user("coordinator").get_full_name(),
-                   reverse("cases:detail", kwargs={"pk": case.pk}), "Approuver"):
+    for hidden in (
+        case.reference,
+        "Canarinovitch",
+        world.a.user("coordinator").get_full_name(),
+        reverse("cases:detail", kwargs={"pk": case.pk}),
+        "Approuver",
+    ):
         assert hidden not in body
     assert client.get(reverse("exchange:transmission_detail", kwargs={"pk": draft.pk})).status_code == 404
 

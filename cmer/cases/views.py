@@ -44,8 +44,8 @@ from cmer.cases.permissions import (
     can_search_persons,
     can_send_to_review,
 )
-from cmer.cases.sections import sections_for
 from cmer.cases.persons import find_known_persons
+from cmer.cases.sections import sections_for
 from cmer.cases.services import (
     ATTACH_TARGETS,
     archive_access_grant,

@@ -19,7 +19,9 @@ def _as_date(value: DateLike) -> date | None:
         return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+            value = (
+                datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+            )
         except ValueError:
             return None
     if isinstance(value, datetime):

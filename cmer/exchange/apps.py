@@ -9,9 +9,9 @@ class ExchangeConfig(AppConfig):
 
     def ready(self) -> None:
         from cmer.cases import links, sections
-        from cmer.exchange.case_sections import exchange_section
         from cmer.core import dashboard, navigation
         from cmer.exchange.case_links import transmission_link
+        from cmer.exchange.case_sections import exchange_section
         from cmer.exchange.permissions import (
             can_list_pending_feedback,
             can_manage_briefings,

@@ -177,7 +177,15 @@ def feedback_pending(request: CellRequest) -> HttpResponse:
     rows = list(
         Transmission.objects.visible_to(m)
         .filter(status__in=[TransmissionStatus.SENT, TransmissionStatus.ACKNOWLEDGED], feedback__isnull=True)
-        .only("reference", "recipient", "recipient_detail", "purpose", "approved_at", "acknowledged_on", "status")
+        .only(
+            "reference",
+            "recipient",
+            "recipient_detail",
+            "purpose",
+            "approved_at",
+            "acknowledged_on",
+            "status",
+        )
         .order_by("approved_at", "pk")
     )
     _audit_read(request, "transmission.feedback_pending", count=len(rows))

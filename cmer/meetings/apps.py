@@ -10,8 +10,8 @@ class MeetingsConfig(AppConfig):
     def ready(self) -> None:
         from cmer.cases import sections
         from cmer.core import dashboard, navigation
-        from cmer.meetings.case_sections import meetings_section
         from cmer.meetings import widgets
+        from cmer.meetings.case_sections import meetings_section
         from cmer.meetings.permissions import can_be_convened, can_validate_minutes
 
         # Guests see a meeting from their convocation, not from the menu.

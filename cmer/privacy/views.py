@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +27,7 @@ from cmer.cases.information import information_due
 from cmer.cases.models import ArchiveAccess, Case
 from cmer.cases.persons import find_known_persons
 from cmer.core.errors import run_service
+from cmer.core.french import format_date
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.privacy import services
@@ -194,7 +196,7 @@ def _document(request: CellRequest, build: Callable[[Cell], Document], fmt: str)
         raise Http404
     doc = build(request.cell)
     record(action=f"dpo.document_{doc.slug}", actor=request.user, cell=doc.cell.pk, data={"format": fmt})
-    filename = f"{doc.slug}-{doc.cell.code}-{timezone.localdate():%Y%m%d}"
+    filename = f"{doc.slug}-{doc.cell.code}-{slugify(format_date(timezone.localdate()))}"
     if fmt == "md":
         text = render_to_string("privacy/document.md", {"doc": doc})
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")

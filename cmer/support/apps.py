@@ -12,8 +12,8 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from cmer.cases import sections
         from cmer.core import dashboard, navigation
-        from cmer.support.case_sections import support_section
         from cmer.support import widgets
+        from cmer.support.case_sections import support_section
         from cmer.support.permissions import can_see_my_actions, sees_actions_due
 
         # Managers reach actions from each plan; members from their own list.

@@ -1,8 +1,8 @@
 """Template filters for French dates (cmer/core/french.py), loaded as builtins in settings.
 
-    {{ case.opened_at|date_fr }}            → 1er avril 2024
-    {{ meeting.starts_at|datetime_fr }}     → 1er avril 2024 à 14 h 05
-    {{ meeting.starts_at|date_fr:"long" }}  → lundi 1er avril 2024
+{{ case.opened_at|date_fr }}            → 1er avril 2024
+{{ meeting.starts_at|datetime_fr }}     → 1er avril 2024 à 14 h 05
+{{ meeting.starts_at|date_fr:"long" }}  → lundi 1er avril 2024
 """
 
 from __future__ import annotations
