@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cmer.core.french import format_date
 from cmer.meetings.permissions import can_list_meetings, sees_every_meeting, sees_whole_agenda
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Meeting(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self) -> str:
-        return f"Réunion du {self.starts_at:%d/%m/%Y}"
+        return f"Réunion du {format_date(self.starts_at)}"
 
 
 class Attendee(models.Model):

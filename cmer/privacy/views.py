@@ -325,13 +325,30 @@ def purge_start(request: CellRequest) -> HttpResponse:
     wet = form.is_valid() and form.cleaned_data["wet_run"]
     report = purge_run(cell=membership.cell, wet_run=wet, trigger="web", by=membership)
     counts = report.counts
-    text = _("%(mode)s : %(destroyed)s situation(s) à détruire ou détruites, %(archived)s archivée(s).") % {
-        "mode": _("Purge exécutée") if wet else _("Simulation"),
-        "destroyed": counts.get("cases.Case", 0),
-        "archived": counts.get("archived", 0),
-    }
+    destroyed, archived = counts.get("cases.Case", 0), counts.get("archived", 0)
+    text = "{} : {}, {}.".format(
+        _("Purge exécutée") if wet else _("Simulation"),
+        ngettext(
+            "%(n)d situation à détruire ou détruite", "%(n)d situations à détruire ou détruites", destroyed
+        )
+        % {"n": destroyed},
+        ngettext("%(n)d archivée", "%(n)d archivées", archived) % {"n": archived},
+    )
     messages.success(request, text)
     return redirect("privacy:retention")
+
+
+def _rights_text(open_count: int, due: int) -> str:
+    if not open_count:
+        return _("Aucune demande de droits ouverte.")
+    text = ngettext("%(n)d demande de droits ouverte", "%(n)d demandes de droits ouvertes", open_count) % {
+        "n": open_count
+    }
+    if due:
+        text += ngettext(
+            ", dont %(n)d à échéance sous 7 jours", ", dont %(n)d à échéance sous 7 jours", due
+        ) % {"n": due}
+    return text + "."
 
 
 def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
@@ -341,18 +358,13 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
         due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
         uninformed = len(information_due(membership.cell_id, today))
-        requests_text = _(
-            "%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours."
-        ) % {
-            "open": open_requests.count(),
-            "due": due,
-        }
+        requests_text = _rights_text(open_requests.count(), due)
         information_text = ngettext(
             "%(n)s personne sans décision d'information valable.",
             "%(n)s personnes sans décision d'information valable.",
             uninformed,
-        ) % {"n": uninformed}
-        return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}"}
+        ) % {"n": uninformed} if uninformed else ""
+        return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}".strip()}
     if can_see_destructions_coming(membership):
         soon = (
             Case.objects.visible_to(membership)
@@ -361,7 +373,14 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         )
         return {
             "title": _("Conservation"),
-            "text": _("%(n)s situation(s) seront détruites par la purge dans les 30 jours.") % {"n": soon},
+            "text": ngettext(
+                "%(n)d situation sera détruite par la purge dans les 30 jours.",
+                "%(n)d situations seront détruites par la purge dans les 30 jours.",
+                soon,
+            )
+            % {"n": soon}
+            if soon
+            else _("Aucune situation à détruire par la purge dans les 30 jours."),
         }
     return None
 
