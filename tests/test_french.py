@@ -119,7 +119,9 @@ def test_no_page_or_pdf_shows_an_iso_date_an_english_month_a_code_or_a_lazy_plur
                 seen += 1
                 content = readable(response)
                 pdf = response.get("Content-Type", "").startswith("application/pdf")
-                bad += [f"{name} ({persona}) {p}" for p in problems(content if pdf else visible_text(content))]
+                bad += [
+                    f"{name} ({persona}) {p}" for p in problems(content if pdf else visible_text(content))
+                ]
     for name in sorted(url_names()):
         row = rows[name]
         if row.method != "GET":

@@ -55,7 +55,9 @@ def test_situation_hub_state_feedback_and_urgent_closure(live_server, browser, w
     make_referral(cw, case=case, observations=2)
     meeting = make_meeting(cw)
     item = AgendaItem.objects.create(meeting=meeting, case=case, kind=ItemKind.SUPPORT_REVIEW, order=1)
-    Decision.objects.create(item=item, kind="continue", responsible_service="CCAS", recorded_by=cw.members["coordinator"])
+    Decision.objects.create(
+        item=item, kind="continue", responsible_service="CCAS", recorded_by=cw.members["coordinator"]
+    )
     sent = make_transmission(cw, case=case, sent=True)
     urgent = make_case_with_facts(cw)
     Case.objects.filter(pk=urgent.pk).update(state=State.URGENT_TRANSMITTED)
@@ -66,15 +68,30 @@ def test_situation_hub_state_feedback_and_urgent_closure(live_server, browser, w
     coord = j.page_for(cw.members["coordinator"])
     coord.goto(case_url)
     j.check(coord, "situation")
-    for heading in ("Réunions et décisions", "Accompagnement et actions", "Échanges avec l'État", "Historique"):
+    for heading in (
+        "Réunions et décisions",
+        "Accompagnement et actions",
+        "Échanges avec l'État",
+        "Historique",
+    ):
         assert coord.get_by_role("heading", name=heading).is_visible()
     assert coord.get_by_text("Poursuite de l'accompagnement").is_visible()
     j.click(coord, coord.get_by_role("link", name="Ouvrir le plan d'accompagnement"), "plan")
-    j.click(coord, coord.get_by_role("link", name=f"Retour à la situation {case.reference}"), "back-from-plan")
+    j.click(
+        coord, coord.get_by_role("link", name=f"Retour à la situation {case.reference}"), "back-from-plan"
+    )
     assert coord.url.endswith(f"{case_url}#accompagnement")
     j.click(coord, coord.locator("#echanges-etat").get_by_role("link", name=sent.reference), "transmission")
-    j.click(coord, coord.get_by_role("link", name=f"Retour à la situation {case.reference}"), "back-from-transmission")
-    j.click(coord, coord.locator("#reunions").get_by_role("link").filter(has_text=re.compile(r"\d{4} à")), "meeting")
+    j.click(
+        coord,
+        coord.get_by_role("link", name=f"Retour à la situation {case.reference}"),
+        "back-from-transmission",
+    )
+    j.click(
+        coord,
+        coord.locator("#reunions").get_by_role("link").filter(has_text=re.compile(r"\d{4} à")),
+        "meeting",
+    )
     j.click(coord, coord.get_by_role("link", name=case.reference), "back-from-meeting")
     assert coord.url.endswith(f"{case_url}#reunions")
 
@@ -94,7 +111,7 @@ def test_situation_hub_state_feedback_and_urgent_closure(live_server, browser, w
     state.goto("/")
     j.click(state, state.get_by_role("link", name="Retours attendus"), "feedback-pending")
     j.click(state, state.get_by_role("link", name=sent.reference), "transmission-for-the-state")
-    assert state.get_by_text("Faits observés transmis").is_visible()
+    assert state.get_by_role("heading", name="Faits observés transmis").is_visible()
     assert state.get_by_text(case.reference).count() == 0  # nothing else of the situation
     j.click(state, state.get_by_role("link", name="Enregistrer le retour de l'État"), "feedback-form")
     state.get_by_text("Prise en compte").click()
