@@ -76,7 +76,9 @@ def _case_context(case: Case) -> dict[str, Any]:
     # The observation model is reached through the relation, so cases still never imports referrals;
     # one query for the facts with their indicator and domain, not three.
     observation = case.referrals.model._meta.get_field("observations").related_model
-    facts = Prefetch("observations", queryset=observation.objects.select_related("indicator__domain"))  # type: ignore[union-attr]
+    facts = Prefetch(
+        "observations", queryset=observation._default_manager.select_related("indicator__domain")
+    )
     referrals = case.referrals.select_related("submitted_by__user", "catalogue_version").prefetch_related(
         facts, "catalogue_version__caveats"
     )
