@@ -359,11 +359,16 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
         uninformed = len(information_due(membership.cell_id, today))
         requests_text = _rights_text(open_requests.count(), due)
-        information_text = ngettext(
-            "%(n)s personne sans décision d'information valable.",
-            "%(n)s personnes sans décision d'information valable.",
-            uninformed,
-        ) % {"n": uninformed} if uninformed else ""
+        information_text = (
+            ngettext(
+                "%(n)s personne sans décision d'information valable.",
+                "%(n)s personnes sans décision d'information valable.",
+                uninformed,
+            )
+            % {"n": uninformed}
+            if uninformed
+            else ""
+        )
         return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}".strip()}
     if can_see_destructions_coming(membership):
         soon = (
