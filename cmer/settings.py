@@ -171,6 +171,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cmer.core.context_processors.shell",
             ],
+            # French dates everywhere without a {% load %} in each template (cmer/core/french.py).
+            "builtins": ["cmer.core.templatetags.french"],
         },
     },
 ]

@@ -39,6 +39,15 @@ ROWS = {
         effect=both(field_is(Case, "state", "closed"), audited("case.close")),
         refused=404,
     ),
+    # Back from the State to the cell's table: an urgent transmission to be examined in a meeting.
+    "cases:to_review": Row(
+        method="POST",
+        allowed=CELL_MANAGERS,
+        kwargs=lambda w, c: {"pk": make_case(c, state="urgent_transmitted").pk},
+        redirect_to=lambda w, c, kw: reverse("cases:detail", kwargs={"pk": kw["pk"]}) + "#reunions",
+        effect=both(field_is(Case, "state", "to_review"), audited("case.transition")),
+        refused=404,
+    ),
     "cases:archive": Row(
         method="POST",
         allowed=CELL_MANAGERS,

@@ -35,9 +35,12 @@ def _notification_read(w, c, kw):  # type: ignore[no-untyped-def]
 ROWS = {
     "exchange:transmissions": Row(allowed=P_C_S),
     "exchange:transmission_create": Row(allowed=CELL_MANAGERS, kwargs=_case_kwargs, refused=404),
+    # Once sent, the State member reads what was addressed to the State (the restricted page);
+    # a draft stays the managers' business (404 to a State member: test_exchange.py).
     "exchange:transmission_detail": Row(
-        allowed=CELL_MANAGERS, kwargs=lambda w, c: {"pk": make_transmission(c).pk}, refused=404
+        allowed=P_C_S, kwargs=lambda w, c: {"pk": make_transmission(c, sent=True).pk}, refused=404
     ),
+    "exchange:feedback_pending": Row(allowed=C_S),
     # Prepared by the coordinator: only the president may approve it (the coordinator: 403).
     "exchange:transmission_approve": Row(
         method="POST",

@@ -120,7 +120,7 @@ def test_detail_shows_identity_facts_history_and_writes_one_read_event(world):
     assert CANARY in html
     indicator = referral.observations.first().indicator
     assert indicator.label.replace("'", "&#x27;") in html
-    assert "catalogue v1" in html
+    assert "catalogue version 1" in html
     assert _reads(case) == 1
     client.get(_detail(case))
     assert _reads(case) == 2

@@ -255,7 +255,7 @@ def test_coordinator_previews_then_runs_a_purge_and_the_dpo_gets_the_report(worl
     case = make_case(world.a, State.DISMISSED, opened_at=timezone.now() - dt.timedelta(days=200))
     client = persona_client(world, "coordinator")
     response = client.post(reverse("privacy:purge_start"), follow=True)
-    assert "Simulation : 1 situation(s)" in response.content.decode()
+    assert "Simulation : 1 situation à détruire ou détruite" in response.content.decode()
     assert type(case).objects.filter(pk=case.pk).exists()
     client.post(reverse("privacy:purge_start"), {"wet_run": "on"})
     assert not type(case).objects.filter(pk=case.pk).exists()
@@ -434,12 +434,12 @@ def test_dashboard_counts_coming_destructions_for_managers_and_requests_for_the_
     make_case(world.b, State.DISMISSED, scheduled_deletion=timezone.localdate())
     make_rights_request(world.a)
     body = persona_client(world, "coordinator").get(reverse("core:dashboard")).content.decode()
-    assert "1 situation(s) seront détruites" in body
+    assert "1 situation sera détruite" in body
     assert soon.reference not in body
     body = persona_client(world, "dpo").get(reverse("core:dashboard")).content.decode()
-    assert "1 demande(s) de droits ouverte(s)" in body
+    assert "1 demande de droits ouverte" in body
     body = persona_client(world, "member").get(reverse("core:dashboard")).content.decode()
-    assert "seront détruites" not in body and "demande(s) de droits" not in body
+    assert "sera détruite" not in body and "demande de droits ouverte" not in body
 
 
 @pytest.mark.parametrize(

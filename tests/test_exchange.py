@@ -473,8 +473,65 @@ def test_register_offers_reading_and_feedback_by_predicate_not_by_role(world):
     assert offered == {
         "president": (True, False),
         "coordinator": (True, True),
-        "state_member": (False, True),
+        "state_member": (True, True),
     }
+
+
+def test_state_member_reads_what_was_addressed_to_the_state_and_nothing_else(world):
+    """docs/rules.md §2: facts, purpose, legal basis, channel; not the case, not who prepared it."""
+    person = make_person(world.a.cell, last_name="Canarinovitch", first_name="Zébulonne")
+    case = make_case_with_facts(world.a, person=person)
+    t = make_transmission(world.a, case=case, sent=True)
+    draft = make_transmission(world.a)
+    client = persona_client(world, "state_member")
+    before = AuditEvent.objects.filter(action="transmission.read").count()
+    body = text(client.get(reverse("exchange:transmission_detail", kwargs={"pk": t.pk})))
+    assert AuditEvent.objects.filter(action="transmission.read").count() == before + 1
+    fact = t.observations.first()
+    for shown in (
+        t.reference,
+        fact.fact,
+        fact.indicator.label,
+        "Évaluation de la situation par l'État",
+        "Protocole de la cellule",
+        "Préparée et approuvée sur la plateforme",
+    ):
+        assert shown in body
+    for hidden in (
+        case.reference,
+        "Canarinovitch",
+        world.a.user("coordinator").get_full_name(),
+        reverse("cases:detail", kwargs={"pk": case.pk}),
+        "Approuver",
+    ):
+        assert hidden not in body
+    assert client.get(reverse("exchange:transmission_detail", kwargs={"pk": draft.pk})).status_code == 404
+
+
+def test_feedback_pending_lists_sent_transmissions_without_feedback(world):
+    awaiting = make_transmission(world.a, sent=True)
+    answered = make_transmission(world.a, sent=True)
+    draft = make_transmission(world.a)
+    other_cell = make_transmission(world.b, sent=True)
+    persona_client(world, "coordinator").post(
+        reverse("exchange:feedback_record", kwargs={"pk": answered.pk}),
+        {"outcome": "taken_into_account", "received_on": timezone.localdate().isoformat()},
+    )
+    client = persona_client(world, "state_member")
+    body = text(client.get(reverse("exchange:feedback_pending")))
+    assert awaiting.reference in body
+    assert reverse("exchange:transmission_detail", kwargs={"pk": awaiting.pk}) in body
+    for absent in (answered.reference, draft.reference, other_cell.reference):
+        assert absent not in body
+    assert "1 retour attendu" in body
+    dashboard = text(client.get(reverse("core:dashboard")))
+    assert reverse("exchange:feedback_pending") in dashboard
+    recorded = client.post(
+        reverse("exchange:feedback_record", kwargs={"pk": awaiting.pk}),
+        {"outcome": "no_further_action", "received_on": timezone.localdate().isoformat()},
+    )
+    assert recorded["Location"] == reverse("exchange:feedback_pending")
+    assert "Aucun retour attendu" in text(client.get(reverse("exchange:feedback_pending")))
 
 
 def test_briefings_are_visible_to_the_managers_of_their_cell_only(world):

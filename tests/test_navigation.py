@@ -30,6 +30,7 @@ MENU = {
     "meetings:list": {P, C, M, S},
     "support:my_actions": {M, S},
     "exchange:transmissions": {P, C, S},
+    "exchange:feedback_pending": {C, S},
     "exchange:prefect_info_list": {P, C, S},
     "exchange:briefings": {P, C},
     "training:self_study": set(ROLES),

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from cmer.accounts.models import Membership
 
 QUALIFY_EXITS = (State.DISMISSED, State.COMMON_LAW, State.URGENT_TRANSMITTED, State.TO_REVIEW)
+# States from which the managers may send a case back to be examined in a meeting (from the page).
+BACK_TO_REVIEW = (State.URGENT_TRANSMITTED, State.TRANSMITTED)
 # How long a written reason opens an archived case to the person who gave it.
 ARCHIVE_ACCESS_WINDOW = timedelta(minutes=30)
 
@@ -50,6 +52,27 @@ def can_search_persons(membership: Membership | None) -> bool:
 def can_close_case(membership: Membership | None, case: Case) -> bool:
     """The president or coordinator of the case's cell closes a case the state machine lets close."""
     return _manager_of(membership, case) and State.CLOSED in TRANSITIONS.get(case.state, frozenset())
+
+
+def can_send_to_review(membership: Membership | None, case: Case) -> bool:
+    """The president or coordinator puts a case transmitted to the State back to be examined in a meeting.
+
+    Only from the transmitted states: watch and support cases go on an agenda as they are.
+    """
+    return _manager_of(membership, case) and case.state in BACK_TO_REVIEW
+
+
+def abilities(membership: Membership | None, case: Case) -> dict[str, bool]:
+    """What the situation page offers this membership as next steps (templates test these)."""
+    return {
+        "take": can_qualify(membership) and _manager_of(membership, case) and case.state == State.RECEIVED,
+        "qualify": can_qualify(membership)
+        and _manager_of(membership, case)
+        and case.state in (State.RECEIVED, State.PREQUALIFICATION),
+        "to_review": can_send_to_review(membership, case),
+        "close": can_close_case(membership, case),
+        "archive": can_archive_case(membership, case),
+    }
 
 
 def can_archive_case(membership: Membership | None, case: Case) -> bool:

@@ -25,7 +25,8 @@ S = State
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.RECEIVED: frozenset({S.PREQUALIFICATION}),
     S.PREQUALIFICATION: frozenset({S.DISMISSED, S.COMMON_LAW, S.URGENT_TRANSMITTED, S.TO_REVIEW}),
-    S.URGENT_TRANSMITTED: frozenset({S.TO_REVIEW}),
+    # Once the State has the case in hand, the cell may close it (with a reason) or examine it again.
+    S.URGENT_TRANSMITTED: frozenset({S.TO_REVIEW, S.CLOSED}),
     S.TO_REVIEW: frozenset({S.REVIEWED}),
     S.REVIEWED: frozenset({S.SUPPORT, S.WATCH, S.TRANSMITTED, S.CLOSED}),
     S.WATCH: frozenset({S.TO_REVIEW, S.CLOSED}),
@@ -37,6 +38,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CLOSED: frozenset({S.ARCHIVED, S.TO_REVIEW}),
     S.ARCHIVED: frozenset(),
 }
+# States a computed path never goes through unless they are its end (path_between).
+NEVER_VIA = frozenset({S.URGENT_TRANSMITTED})
 # States in which the case is finished for the cell (read-only but for archiving).
 ENDED = frozenset({S.DISMISSED, S.COMMON_LAW, S.CLOSED, S.ARCHIVED})
 
@@ -60,6 +63,7 @@ def path_between(source: str, target: str) -> list[str]:
     """The shortest list of states leading from `source` to `target` (empty if equal or unreachable).
 
     For jobs that must bring a case to a given state through the machine, one step at a time.
+    An urgent transmission is never a step on the way: a job must not make a case look urgent.
     """
     previous: dict[str, str] = {}
     frontier = [source]
@@ -67,6 +71,8 @@ def path_between(source: str, target: str) -> list[str]:
         following = []
         for state in frontier:
             for nxt in sorted(TRANSITIONS.get(state, frozenset())):
+                if nxt in NEVER_VIA and nxt != target:
+                    continue
                 if nxt != source and nxt not in previous:
                     previous[nxt] = state
                     following.append(nxt)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/qualifier/", views.qualify, name="qualify"),
     path("<int:pk>/prendre/", views.take, name="take"),
     path("<int:pk>/cloturer/", views.close, name="close"),
+    path("<int:pk>/a-examiner/", views.send_to_review, name="to_review"),
     path("<int:pk>/archiver/", views.archive, name="archive"),
     path("<int:pk>/consulter-archive/", views.archive_access, name="archive_access"),
     path("<int:pk>/rattacher/", views.attach, name="attach"),

@@ -8,9 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,6 +32,7 @@ from cmer.cases.forms import (
 from cmer.cases.information import information_deadline, information_decide
 from cmer.cases.links import links_for
 from cmer.cases.models import Case, Transition
+from cmer.cases.permissions import abilities as case_abilities
 from cmer.cases.permissions import (
     archive_window_open,
     can_archive_case,
@@ -41,8 +43,10 @@ from cmer.cases.permissions import (
     can_read_archive,
     can_record_information,
     can_search_persons,
+    can_send_to_review,
 )
 from cmer.cases.persons import find_known_persons
+from cmer.cases.sections import sections_for
 from cmer.cases.services import (
     ATTACH_TARGETS,
     archive_access_grant,
@@ -72,8 +76,14 @@ def _case_context(case: Case) -> dict[str, Any]:
     The referrals come through the case's reverse relation: the referrals app builds on cases,
     so cases never imports it. Observations keep their model ordering (date of the facts).
     """
+    # The observation model is reached through the relation, so cases still never imports referrals;
+    # one query for the facts with their indicator and domain, not three.
+    observation = case.referrals.model._meta.get_field("observations").related_model
+    facts = Prefetch(
+        "observations", queryset=observation._default_manager.select_related("indicator__domain")
+    )
     referrals = case.referrals.select_related("submitted_by__user", "catalogue_version").prefetch_related(
-        "observations__indicator__domain"
+        facts, "catalogue_version__caveats"
     )
     transitions = Transition.objects.filter(case=case).select_related("by__user")
     person = case.person
@@ -140,12 +150,30 @@ def detail(request: CellRequest, pk: int) -> HttpResponse:
             return render(request, "cases/archive_reason.html", {"case": case, "form": ArchiveReasonForm()})
     _audit_read(request, case)
     context = _case_context(case)
-    context["close_form"] = CloseForm() if can_close_case(membership, case) else None
-    context["can_archive"] = can_archive_case(membership, case)
+    can = case_abilities(membership, case)
+    context["can"] = can
+    context["close_form"] = CloseForm() if can["close"] else None
     context["case_links"] = links_for(membership, case)
     if can_record_information(membership, case):
         context["information_form"] = InformationForm()
+    # Meetings, support and the exchange with the State add their sections (cmer/cases/sections.py).
+    context["sections"] = sections_for(membership, case)
     return render(request, "cases/detail.html", context)
+
+
+@require_POST
+def send_to_review(request: CellRequest, pk: int) -> HttpResponse:
+    """Put a case transmitted to the State back to be examined at the cell's next meeting."""
+    membership = request.membership
+    case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
+    if not can_send_to_review(membership, case):
+        raise deny(request, "case.to_review", case)
+    run_service(
+        request,
+        lambda: case_transition(case=case, to_state=State.TO_REVIEW, by=membership),
+        success=_("Situation à examiner en réunion : inscrivez-la à l'ordre du jour."),
+    )
+    return redirect(reverse("cases:detail", kwargs={"pk": case.pk}) + "#reunions")
 
 
 @require_POST

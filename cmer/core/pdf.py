@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from cmer.core.french import format_date
+
 if TYPE_CHECKING:
     from cmer.accounts.models import Membership
 
@@ -62,8 +64,8 @@ def watermark_text(membership: Membership, when: Any = None) -> str:
         "account": membership.user_id,
         "role": membership.get_role_display(),
         "cell": membership.cell.code,
-        "date": f"{when:%d/%m/%Y}",
-        "time": f"{when:%H:%M}",
+        "date": format_date(when),
+        "time": f"{when.hour} h {when.minute:02d}",
     }
 
 

@@ -8,10 +8,12 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Échanges avec l'État")
 
     def ready(self) -> None:
-        from cmer.cases import links
+        from cmer.cases import links, sections
         from cmer.core import dashboard, navigation
         from cmer.exchange.case_links import transmission_link
+        from cmer.exchange.case_sections import exchange_section
         from cmer.exchange.permissions import (
+            can_list_pending_feedback,
             can_manage_briefings,
             can_view_prefect_information,
             can_view_register,
@@ -22,6 +24,9 @@ class ExchangeConfig(AppConfig):
 
         navigation.register(
             "exchange:transmissions", _("Transmissions"), visible=can_view_register, order=60, section="state"
+        )
+        navigation.register(
+            "exchange:feedback_pending", _("Retours attendus"), visible=can_list_pending_feedback, order=61
         )
         navigation.register(
             "exchange:prefect_info_list",
@@ -41,3 +46,4 @@ class ExchangeConfig(AppConfig):
         # The case page offers "prepare a transmission" without cases importing exchange.
         links.register(transmission_link)
         register_references("exchange.transmission", transmission_references)
+        sections.register(exchange_section)

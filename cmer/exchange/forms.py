@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
 from cmer.cases.models import Case
+from cmer.core.french import format_date
 from cmer.exchange.models import (
     Channel,
     FeedbackOutcome,
@@ -97,7 +98,7 @@ class TransmissionForm(BiasGuardMixin, DsfrBaseForm):
         field.queryset = Observation.objects.filter(referral__case=case).select_related(
             "indicator", "referral"
         )
-        field.label_from_instance = lambda o: f"{o.observed_on:%d/%m/%Y} — {o.indicator.label} — {o.fact}"
+        field.label_from_instance = lambda o: f"{format_date(o.observed_on)} — {o.indicator.label} — {o.fact}"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

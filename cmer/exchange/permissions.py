@@ -21,8 +21,22 @@ def can_prepare_transmission(membership: Membership | None) -> bool:
 
 
 def can_read_transmission(membership: Membership | None) -> bool:
-    """Only the president and the coordinator read a transmission with its transmitted facts."""
+    """President, coordinator and State members read a sent transmission's facts, purpose, basis, channel."""
+    return has_role(membership, TRANSMISSION_READERS)
+
+
+def sees_transmission_context(membership: Membership | None) -> bool:
+    """Only the president and the coordinator see, around a transmission, the case it came from.
+
+    A State member reads what was addressed to the State and nothing else of the case
+    (docs/rules.md §2): not its reference, nor who prepared or approved it.
+    """
     return has_role(membership, MANAGERS)
+
+
+def can_list_pending_feedback(membership: Membership | None) -> bool:
+    """Whoever records the State's feedback (coordinator, State member) has the list of those expected."""
+    return can_record_feedback(membership)
 
 
 def can_view_register(membership: Membership | None) -> bool:

@@ -11,6 +11,7 @@ urlpatterns = [
     path(
         "transmissions/<int:pk>/reception/", views.transmission_acknowledge, name="transmission_acknowledge"
     ),
+    path("retours-attendus/", views.feedback_pending, name="feedback_pending"),
     path("transmissions/<int:pk>/retour/", views.feedback_record, name="feedback_record"),
     path("informations-prefet/", views.prefect_info_list, name="prefect_info_list"),
     path("informations-prefet/nouvelle/", views.prefect_info_create, name="prefect_info_create"),

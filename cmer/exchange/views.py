@@ -27,7 +27,7 @@ from cmer.exchange.forms import (
     PrefectInformationForm,
     TransmissionForm,
 )
-from cmer.exchange.models import PrefectInformation, ThreatBriefing, Transmission
+from cmer.exchange.models import PrefectInformation, ThreatBriefing, Transmission, TransmissionStatus
 from cmer.training.services import bias_warnings_record, guarded_write
 
 
@@ -102,11 +102,17 @@ def transmission_detail(request: CellRequest, pk: int) -> HttpResponse:
     )
     if not perms.can_read_transmission(m):
         raise deny(request, "transmission.read", transmission)
-    facts = transmission.observations.select_related("indicator")
+    facts = transmission.observations.select_related("indicator__domain").order_by("observed_on", "pk")
     _audit_read(request, "transmission.read", target=transmission)
+    # A State member gets the page of what was addressed to the State, nothing else of the case.
+    template = (
+        "exchange/transmission_detail.html"
+        if perms.sees_transmission_context(m)
+        else "exchange/transmission_state.html"
+    )
     return render(
         request,
-        "exchange/transmission_detail.html",
+        template,
         {
             "t": transmission,
             "facts": facts,
@@ -166,8 +172,35 @@ def feedback_record(request: CellRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if recorded is not None:
-            return redirect("exchange:transmissions")
+            return redirect("exchange:feedback_pending")
     return render(request, "exchange/feedback_form.html", {"form": form, "t": transmission})
+
+
+@require_GET
+@requires(perms.can_list_pending_feedback, "transmission.feedback_pending")
+def feedback_pending(request: CellRequest) -> HttpResponse:
+    """« Retours attendus »: sent transmissions still without the State's feedback, oldest first."""
+    m = request.membership
+    rows = list(
+        Transmission.objects.visible_to(m)
+        .filter(status__in=[TransmissionStatus.SENT, TransmissionStatus.ACKNOWLEDGED], feedback__isnull=True)
+        .only(
+            "reference",
+            "recipient",
+            "recipient_detail",
+            "purpose",
+            "approved_at",
+            "acknowledged_on",
+            "status",
+        )
+        .order_by("approved_at", "pk")
+    )
+    _audit_read(request, "transmission.feedback_pending", count=len(rows))
+    return render(
+        request,
+        "exchange/feedback_pending.html",
+        {"rows": rows, "today": timezone.localdate(), "can": perms.register_abilities(m)},
+    )
 
 
 # --- Information from the préfet (a compartment: P, C, and the State member's own entries) -------

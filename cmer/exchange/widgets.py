@@ -25,8 +25,16 @@ def exchange_widget(request: HttpRequest, membership: Membership | None) -> dict
         if membership is not None and perms.can_approve_transmissions(membership)
         else 0
     )
+    pending = (
+        visible.filter(
+            status__in=[TransmissionStatus.SENT, TransmissionStatus.ACKNOWLEDGED], feedback__isnull=True
+        ).count()
+        if perms.can_list_pending_feedback(membership)
+        else None
+    )
     return {
         "title": _("Échanges avec l'État"),
+        "pending": pending,
         "template": "exchange/widget.html",
         "overdue": overdue,
         "to_approve": to_approve,

@@ -4,9 +4,9 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from cmer.core.french import format_date
 from cmer.meetings.permissions import can_list_meetings, sees_every_meeting, sees_whole_agenda
 
 if TYPE_CHECKING:
@@ -47,8 +47,7 @@ class Meeting(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self) -> str:
-        day = date_format(timezone.localtime(self.starts_at).date(), "j F Y")
-        return _("Réunion du %(day)s") % {"day": day}
+        return _("Réunion du %(day)s") % {"day": format_date(self.starts_at)}
 
 
 class Attendance(models.TextChoices):

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.text import slugify
 
 from cmer.accounts.http import CellRequest
 from cmer.audit.services import record
+from cmer.core.french import format_date
 from cmer.core.pdf import render_pdf
 from cmer.meetings.models import Meeting
 
@@ -29,7 +31,13 @@ def meeting_pdf_response(
         data={"doc": doc},
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{doc}-{meeting.cell.code}-{meeting.starts_at:%Y-%m-%d}.pdf"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(meeting, doc)}"'
     return response
+
+
+# French file names: what a coordinator files away (« releve-MIR-5-decembre-2026.pdf »).
+FILE_NAMES = {"convocation": "convocation", "agenda": "ordre-du-jour", "minutes": "releve"}
+
+
+def pdf_filename(meeting: Meeting, doc: str) -> str:
+    return f"{FILE_NAMES[doc]}-{meeting.cell.code}-{slugify(format_date(meeting.starts_at))}.pdf"

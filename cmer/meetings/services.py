@@ -10,7 +10,6 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.query import QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -21,6 +20,7 @@ from cmer.cases.models import Case
 from cmer.cases.services import TransitionError, case_close, case_transition, check_watch_renewal
 from cmer.cases.states import CloseReason, State, decision_path
 from cmer.core.errors import DomainError
+from cmer.core.french import format_date
 from cmer.meetings.models import (
     AgendaItem,
     Attendance,
@@ -132,7 +132,7 @@ def _check_open_for_changes(meeting: Meeting) -> None:
 
 
 def _day(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment).date(), "j F Y")
+    return format_date(moment)
 
 
 def open_window(meeting: Meeting) -> tuple[datetime, datetime]:

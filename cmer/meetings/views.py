@@ -53,6 +53,7 @@ from cmer.meetings.permissions import (
     sees_whole_agenda,
 )
 from cmer.support.services import service_choices
+from cmer.training.models import CatalogueVersion
 from cmer.training.services import bias_warnings_record, guarded_write
 
 
@@ -349,7 +350,10 @@ def _session_response(
                 item_kind=item.kind, services=services_list, decision=decision, auto_id=f"i{item.pk}-%s"
             )
         rows.append({"item": item, "decision": decision, "name": names.get(item.case_id), "form": form})
-    context = {"meeting": meeting, "rows": rows, "can": can}
+    # The official caveats wherever indicators are read (docs/indicators.md), the session included.
+    version = CatalogueVersion.objects.current()
+    caveats = list(version.caveats.all()) if version and rows else []
+    context = {"meeting": meeting, "rows": rows, "can": can, "caveats": caveats}
     return render(request, "meetings/meeting_session.html", context, status=400 if bound else 200)
 
 

@@ -16,6 +16,7 @@ from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
 from cmer.cases.models import Person
 from cmer.core import crypto
+from cmer.core.french import format_date, format_datetime
 from cmer.privacy.retention import policy_for, policy_pending
 from cmer.referrals.models import Source
 from cmer.training.models import CatalogueVersion
@@ -57,7 +58,7 @@ def _controller(cell: Cell) -> Section:
             (_("Délégué à la protection des données"), _dpo_names(cell)),
             (
                 _("Protocole"),
-                f"{protocol.document_reference}, signé le {protocol.signed_on:%d/%m/%Y}"
+                f"{protocol.document_reference}, signé le {format_date(protocol.signed_on)}"
                 if protocol
                 else _("non enregistré"),
             ),
@@ -148,7 +149,7 @@ def _recipients(cell: Cell) -> Section:
 def _retention(cell: Cell) -> Section:
     policy = policy_for(cell.pk)
     validated = (
-        _("validée par le DPO le %(d)s") % {"d": timezone.localtime(policy.validated_at).strftime("%d/%m/%Y")}
+        _("validée par le DPO le %(d)s") % {"d": format_date(policy.validated_at)}
         if policy.validated_at
         else _("non encore validée par le DPO : durées par défaut (maximales)")
     )
@@ -202,7 +203,7 @@ def register_document(cell: Cell) -> Document:
     return Document(
         title=_("Registre des activités de traitement — fiche CMER"),
         cell=cell,
-        generated_at=timezone.localtime().strftime("%d/%m/%Y %H:%M"),
+        generated_at=format_datetime(timezone.now()),
         sections=[
             _controller(cell),
             _purposes(),
@@ -238,7 +239,7 @@ def dpia_document(cell: Cell) -> Document:
     return Document(
         title=_("Analyse d'impact relative à la protection des données (AIPD) — trame"),
         cell=cell,
-        generated_at=timezone.localtime().strftime("%d/%m/%Y %H:%M"),
+        generated_at=format_datetime(timezone.now()),
         sections=[
             _controller(cell),
             _purposes(),

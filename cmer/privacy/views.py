@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +27,7 @@ from cmer.cases.information import information_due
 from cmer.cases.models import ArchiveAccess, Case
 from cmer.cases.persons import find_known_persons
 from cmer.core.errors import run_service
+from cmer.core.french import format_date
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.privacy import services
@@ -195,7 +197,7 @@ def _document(request: CellRequest, build: Callable[[Cell], Document], fmt: str)
         raise Http404
     doc = build(request.cell)
     record(action=f"dpo.document_{doc.slug}", actor=request.user, cell=doc.cell.pk, data={"format": fmt})
-    filename = f"{doc.slug}-{doc.cell.code}-{timezone.localdate():%Y%m%d}"
+    filename = f"{doc.slug}-{doc.cell.code}-{slugify(format_date(timezone.localdate()))}"
     if fmt == "md":
         text = render_to_string("privacy/document.md", {"doc": doc})
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
@@ -325,13 +327,30 @@ def purge_start(request: CellRequest) -> HttpResponse:
     wet = form.is_valid() and form.cleaned_data["wet_run"]
     report = purge_run(cell=membership.cell, wet_run=wet, trigger="web", by=membership)
     counts = report.counts
-    text = _("%(mode)s : %(destroyed)s situation(s) à détruire ou détruites, %(archived)s archivée(s).") % {
-        "mode": _("Purge exécutée") if wet else _("Simulation"),
-        "destroyed": counts.get("cases.Case", 0),
-        "archived": counts.get("archived", 0),
-    }
+    destroyed, archived = counts.get("cases.Case", 0), counts.get("archived", 0)
+    text = "{} : {}, {}.".format(
+        _("Purge exécutée") if wet else _("Simulation"),
+        ngettext(
+            "%(n)d situation à détruire ou détruite", "%(n)d situations à détruire ou détruites", destroyed
+        )
+        % {"n": destroyed},
+        ngettext("%(n)d archivée", "%(n)d archivées", archived) % {"n": archived},
+    )
     messages.success(request, text)
     return redirect("privacy:retention")
+
+
+def _rights_text(open_count: int, due: int) -> str:
+    if not open_count:
+        return _("Aucune demande de droits ouverte.")
+    text = ngettext("%(n)d demande de droits ouverte", "%(n)d demandes de droits ouvertes", open_count) % {
+        "n": open_count
+    }
+    if due:
+        text += ngettext(
+            ", dont %(n)d à échéance sous 7 jours", ", dont %(n)d à échéance sous 7 jours", due
+        ) % {"n": due}
+    return text + "."
 
 
 def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
@@ -350,18 +369,21 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
         due = open_requests.filter(deadline__lte=today + dt.timedelta(days=7)).aggregate(n=Count("pk"))["n"]
         uninformed = len(information_due(membership.cell_id, today))
-        requests_text = _(
-            "%(open)s demande(s) de droits ouverte(s), dont %(due)s à échéance sous 7 jours."
-        ) % {
-            "open": open_requests.count(),
-            "due": due,
+        requests_text = _rights_text(open_requests.count(), due)
+        information_text = (
+            ngettext(
+                "%(n)s personne sans décision d'information valable.",
+                "%(n)s personnes sans décision d'information valable.",
+                uninformed,
+            )
+            % {"n": uninformed}
+            if uninformed
+            else ""
+        )
+        return {
+            "title": _("Protection des données"),
+            "text": f"{requests_text} {information_text}".strip() + pending,
         }
-        information_text = ngettext(
-            "%(n)s personne sans décision d'information valable.",
-            "%(n)s personnes sans décision d'information valable.",
-            uninformed,
-        ) % {"n": uninformed}
-        return {"title": _("Protection des données"), "text": f"{requests_text} {information_text}{pending}"}
     if can_see_destructions_coming(membership):
         soon = (
             Case.objects.visible_to(membership)
@@ -370,7 +392,16 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         )
         return {
             "title": _("Conservation"),
-            "text": _("%(n)s situation(s) seront détruites par la purge dans les 30 jours.") % {"n": soon}
+            "text": (
+                ngettext(
+                    "%(n)d situation sera détruite par la purge dans les 30 jours.",
+                    "%(n)d situations seront détruites par la purge dans les 30 jours.",
+                    soon,
+                )
+                % {"n": soon}
+                if soon
+                else _("Aucune situation à détruire par la purge dans les 30 jours.")
+            )
             + pending,
         }
     return None

@@ -8,9 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from cmer.core.french import format_date
 from cmer.training.gate import valid_certification
 from cmer.training.models import Certification
 from cmer.training.permissions import can_view_sessions, needs_certification
@@ -29,7 +29,7 @@ def certification_widget(request: HttpRequest, membership: Any) -> dict[str, Any
         )
     else:
         text = _("Habilitation à signaler valable jusqu'au %(date)s.") % {
-            "date": date_format(certification.expires_on, "j F Y")
+            "date": format_date(certification.expires_on)
         }
     return {"title": _("Habilitation"), "text": text}
 

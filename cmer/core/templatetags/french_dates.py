@@ -5,35 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.utils import timezone
+
+from cmer.core.french import format_date
 
 register = template.Library()
 
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
 
 def long_date(value: dt.date | dt.datetime | str | None) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)  # an encrypted birth date is stored as ISO text
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+    """The one French date formatter (cmer/core/french.py), under the name these templates use."""
+    return format_date(value)
 
 
 register.filter("long_date", long_date)

@@ -1,0 +1,175 @@
+"""French as a coordinator writes it, on every page and PDF (docs/architecture.md, "Views and templates").
+
+One pass over every GET URL of the permission matrix, opened by every persona its row allows, in
+a world holding a situation with facts, a meeting and its decision, a support plan and a
+transmission with the State's feedback. The visible text of each page (tags stripped) and of each
+PDF (pdftotext) must show no ISO or numeric date, no English month, no « (s) » plural, no « 1 avril »
+without its « er », and no internal code (closed-list codes, « cases.case », « #68 »).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cmer.core.french import format_date, format_datetime
+from cmer.exchange.services import feedback_record
+from cmer.meetings.services import decision_record
+from tests.factories import make_referral
+from tests.factories_exchange import make_case_with_facts, make_transmission
+from tests.factories_meetings import make_item, make_meeting, make_plan
+from tests.matrix import all_rows, url_names
+from tests.personas import persona_client
+from tests.test_exports import readable
+
+pytestmark = pytest.mark.django_db
+
+MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+
+
+def _internal_codes() -> set[str]:
+    """Every closed-list code with an underscore (decision, state, reason, recipient…): never shown."""
+    codes = set()
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            for value, _label in getattr(field, "choices", None) or []:
+                if isinstance(value, str) and "_" in value:
+                    codes.add(value)
+    return codes
+
+
+# The DPO's pages over the audit trail show what the events hold, identifiers and codes
+# (docs/rules.md §9): the account number is how the DPO crosses the trail with the accounts.
+TRAIL_PAGES = {
+    "privacy:audit_search": {"object id", "model label", "ISO date", "internal code"},
+    "privacy:dpo": {"object id"},
+    "privacy:accounts": {"object id"},
+    "privacy:charters": {"object id"},
+}
+
+
+def problems(text: str) -> list[str]:
+    # Test data of the personas world carries role codes in e-mails and service names.
+    text = re.sub(r"\S+@\S+|svc-\S+", " ", text)
+    found = []
+    checks = {
+        "ISO date": r"\b\d{4}-\d{2}-\d{2}\b",
+        "numeric date": r"\b\d{1,2}/\d{1,2}/\d{4}\b",
+        "English month": r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?\s+\d",
+        "(s) plural": r"\w\(s\)",
+        "1 without « er »": rf"(?<![\d,])\b1 (?:{MONTHS})\b",
+        "object id": r"(?<![&\w])#\d+",
+        "model label": r"\b(?:cases|meetings|exchange|referrals|support)\.[a-z]+\b(?= ?#|\s*\d)",
+    }
+    for name, pattern in checks.items():
+        for match in re.finditer(pattern, text):
+            found.append(f"{name}: …{text[max(0, match.start() - 40) : match.end() + 20]!r}…")
+    codes = _internal_codes()
+    for word in set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)):
+        if word in codes:
+            found.append(f"internal code: {word}")
+    return found
+
+
+def visible_text(body: str) -> str:
+    body = re.sub(r"(?s)<(script|style|template)\b.*?</\1>", " ", body)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def _populate(world) -> list[tuple[str, dict[str, int]]]:  # type: ignore[no-untyped-def]
+    """A month of the cell in cell A: facts, a meeting's decision, a plan, a transmission answered."""
+    cw = world.a
+    coordinator = cw.members["coordinator"]
+    case = make_case_with_facts(cw)
+    sent = make_transmission(cw, case=case, sent=True)
+    feedback_record(
+        transmission=sent, outcome="no_further_action", received_on=timezone.localdate(), by=coordinator
+    )
+    make_transmission(cw, sent=True)  # still awaiting feedback
+    meeting = make_meeting(cw, opened=True)
+    item = make_item(cw, meeting)
+    make_referral(cw, case=item.case, observations=2)
+    decision_record(
+        item=item, kind="transmit_to_state", responsible_service="CCAS", deadline=None, by=coordinator
+    )
+    plan = make_plan(cw)
+    make_referral(cw, case=plan.case)
+    # The matrix rows build bare objects: the pages of this month are visited as well.
+    return [
+        *[("cases:detail", {"pk": c.pk}) for c in (case, item.case, plan.case)],
+        ("support:plan", {"pk": plan.case_id}),
+        *[("meetings:" + n, {"pk": meeting.pk}) for n in ("detail", "session", "minutes", "minutes_pdf")],
+        ("exchange:transmission_detail", {"pk": sent.pk}),
+    ]
+
+
+def test_no_page_or_pdf_shows_an_iso_date_an_english_month_a_code_or_a_lazy_plural(world):
+    month = _populate(world)
+    rows = all_rows()
+    seen, bad = 0, []
+    for name, kwargs in month:
+        for persona in ("coordinator", "state_member"):
+            response = persona_client(world, persona).get(reverse(name, kwargs=kwargs))
+            if response.status_code == 200:
+                seen += 1
+                content = readable(response)
+                pdf = response.get("Content-Type", "").startswith("application/pdf")
+                bad += [
+                    f"{name} ({persona}) {p}" for p in problems(content if pdf else visible_text(content))
+                ]
+    for name in sorted(url_names()):
+        row = rows[name]
+        if row.method != "GET":
+            continue
+        personas = ["anonymous"] if row.public or row.auth_step else sorted(row.allowed)
+        for persona in personas:
+            url = reverse(name, kwargs=row.kwargs(world, world.a) if row.kwargs else None)
+            if row.given:
+                row.given(world, world.a)
+            client = Client() if persona == "anonymous" else persona_client(world, persona)
+            response = client.get(url)
+            if response.status_code != 200:
+                continue
+            content = readable(response)
+            text = (
+                content
+                if response.get("Content-Type", "").startswith("application/pdf")
+                else visible_text(content)
+            )
+            seen += 1
+            allowed = TRAIL_PAGES.get(name, set())
+            bad += [f"{name} ({persona}) {p}" for p in problems(text) if p.split(":")[0] not in allowed]
+    assert seen > 100
+    assert bad == [], "\n".join(bad)
+
+
+def test_the_scan_notices_each_kind_of_mistake():
+    for sample in (
+        "Ouverte le 2026-03-28",
+        "le 28/03/2026",
+        "Dec 5, 2026",
+        "situation(s)",
+        "le 1 avril 2024",
+        "faits #68, #67",
+        "décision : propose_support",
+        "cases.case #40",
+    ):
+        assert problems(sample), sample
+    assert problems("le 1er avril 2024, 12 mars 2010, MIR-2026-0023, 3 situations") == []
+
+
+def test_french_dates_say_1er_and_never_iso():
+    from datetime import date, datetime
+
+    assert format_date(date(2024, 4, 1)) == "1er avril 2024"
+    assert format_date(date(2010, 3, 28)) == "28 mars 2010"
+    assert format_date("2026-12-05") == "5 décembre 2026"
+    assert format_date(date(2026, 12, 1), weekday=True) == "mardi 1er décembre 2026"
+    moment = timezone.make_aware(datetime(2026, 4, 1, 14, 5))
+    assert format_datetime(moment) == "1er avril 2026 à 14 h 05"
+    assert format_date(None) == "" and format_date("pas une date") == ""
