@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cmer.accounts import views
+from cmer.accounts import proconnect, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -18,3 +18,6 @@ urlpatterns = [
     path("cellule/membres/<int:pk>/terminer/", views.member_end, name="member_end"),
     path("cellule/membres/<int:pk>/role/", views.member_role, name="member_role"),
 ]
+
+# ProConnect (docs/proconnect.md): these URLs exist only when the installation turns it on.
+urlpatterns += proconnect.urlpatterns()

@@ -26,7 +26,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts import services
+from cmer.accounts import proconnect, services
 from cmer.accounts.forms import (
     ChooseCellForm,
     LoginForm,
@@ -75,7 +75,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form.add_error(None, LOGIN_FAILED)
     elif request.method == "POST":
         form.add_error(None, LOGIN_FAILED)
-    return render(request, "accounts/login.html", {"form": form})
+    return render(request, "accounts/login.html", {"form": form, **_login_context()})
+
+
+def _login_context() -> dict[str, Any]:
+    return {"proconnect": settings.CMER_PROCONNECT_ENABLED}
 
 
 def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -85,7 +89,12 @@ def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwar
         "Trop de tentatives infructueuses : la connexion est bloquée pendant 15 minutes. "
         "Contactez votre coordonnateur si le problème persiste."
     )
-    return render(request, "accounts/login.html", {"form": LoginForm(), "lockout": lockout}, status=429)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": LoginForm(), "lockout": lockout, **_login_context()},
+        status=429,
+    )
 
 
 def _after_second_factor(request: HttpRequest) -> HttpResponse:
@@ -190,8 +199,13 @@ def password_change_view(request: AccountRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    id_token = request.session.get("oidc_id_token")
     logout(request)  # flushes the session: it cannot be replayed
     messages.info(request, _("Vous êtes déconnecté."))
+    if id_token and settings.CMER_PROCONNECT_ENABLED:
+        # Signed in through ProConnect: end that session too, or the next person at this
+        # computer would be signed straight back in by ProConnect.
+        return redirect(proconnect.end_session_url(request, id_token))
     return redirect("accounts:login")
 
 
