@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -405,3 +406,7 @@ OIDC_TIMEOUT = env_int("CMER_PROCONNECT_TIMEOUT", 10)
 OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:proconnect_callback"
 if CMER_PROCONNECT_ENABLED:
     AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "cmer.accounts.proconnect.ProConnectBackend"]
+    # The logout form's answer redirects to ProConnect's end-session endpoint, and browsers apply
+    # form-action to the redirects of a form submission: allow that one origin, no other.
+    _pc_end = urlsplit(CMER_PROCONNECT_END_SESSION_ENDPOINT)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [SELF, f"{_pc_end.scheme}://{_pc_end.netloc}"]

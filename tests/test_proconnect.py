@@ -159,6 +159,8 @@ def test_logout_ends_the_proconnect_session_too(world, proconnect):
     assert query["id_token_hint"] == [id_token]
     assert query["post_logout_redirect_uri"][0].endswith(reverse("accounts:proconnect_logged_out"))
     assert "_auth_user_id" not in client.session
+    # Browsers apply form-action to the redirects of the logout form: the provider is allowed.
+    assert "form-action 'self' http://127.0.0.1:9" in response["Content-Security-Policy"]
     # The provider's own logout accepts the hint and the registered return address.
     import requests
 

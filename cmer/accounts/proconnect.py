@@ -152,7 +152,9 @@ class ProConnectCallback(OIDCAuthenticationCallbackView):
 
     def login_success(self) -> HttpResponse:
         identity, acr = self.user.cmer_proconnect
-        super().login_success()  # django's login: rotates the session key
+        super().login_success()  # django's login (skipped by the library for the same user)
+        # A new session id whatever came before: nothing from the anonymous session carries over.
+        self.request.session.cycle_key()
         otp_login(self.request, identity)
         self.request.session["cmer_login_at"] = time.time()
         services.proconnect_signed_in(identity=identity, acr=acr)
