@@ -13,6 +13,7 @@ import socket
 import subprocess  # nosec B404
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
-from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
@@ -88,13 +88,15 @@ class Provider:
         }
 
 
-@pytest.fixture(scope="session", name="oidc_provider")
-def oidc_provider_fixture() -> Iterator[Provider]:
+@contextmanager
+def running_provider(site: str) -> Iterator[Provider]:
+    """The provider on a free port, registered for the client at `site` (our callback and logout)."""
     _install()
     port = _free_port()
-    post_logout = django_settings.CMER_SITE_URL + "/deconnexion/proconnect/"
+    callback = f"{site}/connexion/proconnect/retour/"
+    post_logout = f"{site}/deconnexion/proconnect/"
     process = subprocess.Popen(  # nosec B603
-        ["node", "provider.mjs", str(port), CALLBACK, post_logout],
+        ["node", "provider.mjs", str(port), callback, post_logout],
         cwd=PROVIDER_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -113,6 +115,13 @@ def oidc_provider_fixture() -> Iterator[Provider]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session", name="oidc_provider")
+def oidc_provider_fixture() -> Iterator[Provider]:
+    """One provider per test session, for the test client's `http://testserver`."""
+    with running_provider("http://testserver") as provider:
+        yield provider
 
 
 @pytest.fixture(name="proconnect")

@@ -5,7 +5,7 @@
 // Who signs in is chosen by the test through POST /test/next (what a person would type on the
 // provider's login page); everything else is the library's own protocol code.
 //
-// Usage: node provider.mjs <port> <redirect_uri> <post_logout_redirect_uri>
+// Usage: node provider.mjs <port> <redirect_uri,...> <post_logout_redirect_uri,...>
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 
@@ -38,8 +38,8 @@ const provider = new Provider(issuer, {
     {
       client_id: 'cmer-test',
       client_secret: 'cmer-test-secret-0123456789abcdef0123456789',
-      redirect_uris: [redirectUri],
-      post_logout_redirect_uris: [postLogoutUri],
+      redirect_uris: redirectUri.split(','),
+      post_logout_redirect_uris: postLogoutUri.split(','),
       response_types: ['code'],
       grant_types: ['authorization_code'],
       id_token_signed_response_alg: 'RS256',
