@@ -8,5 +8,5 @@ marker=node_modules/.cmer-installed
 if [ -f "$marker" ] && [ "$marker" -nt package-lock.json ]; then
   exit 0
 fi
-npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error
 touch "$marker"
