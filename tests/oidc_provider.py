@@ -129,5 +129,6 @@ def proconnect_fixture(settings: Any, oidc_provider: Provider) -> Provider:
     """Our ProConnect client pointed at the local provider for this test."""
     for name, value in oidc_provider.settings().items():
         setattr(settings, name, value)
+    settings.CMER_SITE_URL = "http://testserver"  # the address registered at the provider
     oidc_provider.code_ttl(60)
     return oidc_provider
