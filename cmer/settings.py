@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -361,3 +362,53 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# ProConnect, the State's OpenID Connect federation for public agents (docs/proconnect.md).
+# Off by default: no button and no URL until an installation registers and sets these variables.
+CMER_PROCONNECT_ENABLED = env_bool("CMER_PROCONNECT_ENABLED")
+# Only these eIDAS levels are multi-factor: a ProConnect login at one of them is the second factor.
+CMER_PROCONNECT_ACR_VALUES = ["eidas1-mfa", "eidas2", "eidas3"]
+if CMER_PROCONNECT_ENABLED:
+    _pc_missing = [
+        name
+        for name in (
+            "CMER_PROCONNECT_ISSUER",
+            "CMER_PROCONNECT_CLIENT_ID",
+            "CMER_PROCONNECT_CLIENT_SECRET",
+        )
+        if not env(name)
+    ]
+    if _pc_missing:
+        raise ImproperlyConfigured(
+            "CMER_PROCONNECT_ENABLED is on but these are missing: " + ", ".join(_pc_missing)
+        )
+# The issuer, e.g. https://auth.agentconnect.gouv.fr/api/v2; the endpoints default to ProConnect's
+# paths under it and each can be overridden (the discovery document lists them).
+CMER_PROCONNECT_ISSUER = env("CMER_PROCONNECT_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env("CMER_PROCONNECT_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("CMER_PROCONNECT_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env(
+    "CMER_PROCONNECT_AUTHORIZATION_ENDPOINT", f"{CMER_PROCONNECT_ISSUER}/authorize"
+)
+OIDC_OP_TOKEN_ENDPOINT = env("CMER_PROCONNECT_TOKEN_ENDPOINT", f"{CMER_PROCONNECT_ISSUER}/token")
+OIDC_OP_USER_ENDPOINT = env("CMER_PROCONNECT_USERINFO_ENDPOINT", f"{CMER_PROCONNECT_ISSUER}/userinfo")
+OIDC_OP_JWKS_ENDPOINT = env("CMER_PROCONNECT_JWKS_ENDPOINT", f"{CMER_PROCONNECT_ISSUER}/jwks")
+CMER_PROCONNECT_END_SESSION_ENDPOINT = env(
+    "CMER_PROCONNECT_END_SESSION_ENDPOINT", f"{CMER_PROCONNECT_ISSUER}/session/end"
+)
+OIDC_RP_SIGN_ALGO = env("CMER_PROCONNECT_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email given_name usual_name siret idp_id"
+OIDC_USE_NONCE = True
+# ProConnect requires at least 32 characters for both.
+OIDC_STATE_SIZE = 48
+OIDC_NONCE_SIZE = 48
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the ProConnect logout
+OIDC_CREATE_USER = False  # access stays ours: only accounts that exist
+OIDC_TIMEOUT = env_int("CMER_PROCONNECT_TIMEOUT", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:proconnect_callback"
+if CMER_PROCONNECT_ENABLED:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "cmer.accounts.proconnect.ProConnectBackend"]
+    # The logout form's answer redirects to ProConnect's end-session endpoint, and browsers apply
+    # form-action to the redirects of a form submission: allow that one origin, no other.
+    _pc_end = urlsplit(CMER_PROCONNECT_END_SESSION_ENDPOINT)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [SELF, f"{_pc_end.scheme}://{_pc_end.netloc}"]

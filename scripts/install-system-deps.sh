@@ -12,6 +12,7 @@ PACKAGES=(
   poppler-utils
   postgresql-client
   systemd nginx-light openssl
+  nodejs npm
 )
 # The server too, unless a cluster is already there (CI images often ship PostgreSQL 15).
 command -v pg_ctlcluster >/dev/null 2>&1 || PACKAGES+=(postgresql)

@@ -152,3 +152,11 @@ ROWS = {
         refused_for={"coordinator": 403},
     ),
 }
+
+# ProConnect's URLs exist only when an installation turns it on; tests/settings.py turns it on so
+# that they are listed here. Sign-in steps: their exact answers are in tests/test_proconnect.py.
+ROWS |= {
+    "accounts:proconnect_start": Row(auth_step=True),
+    "accounts:proconnect_callback": Row(auth_step=True),
+    "accounts:proconnect_logged_out": Row(auth_step=True),
+}

@@ -8,5 +8,13 @@ the test sets CMER_TESTING itself (the production-mode tests set it to 0).
 import os
 
 os.environ.setdefault("CMER_TESTING", "1")
+# ProConnect on, so that its URLs are in the permission matrix and tests/test_proconnect.py can
+# run it against the local provider (tests/oidc_provider.py points the endpoints at it). The
+# issuer below answers nothing (port 9, discard): any test that does not start the provider sees
+# ProConnect as down.
+os.environ.setdefault("CMER_PROCONNECT_ENABLED", "1")
+os.environ.setdefault("CMER_PROCONNECT_ISSUER", "http://127.0.0.1:9")
+os.environ.setdefault("CMER_PROCONNECT_CLIENT_ID", "cmer-test")
+os.environ.setdefault("CMER_PROCONNECT_CLIENT_SECRET", "cmer-test-secret-0123456789abcdef0123456789")
 
 from cmer.settings import *  # noqa: F403

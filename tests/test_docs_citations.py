@@ -25,7 +25,10 @@ def _files() -> list[Path]:
         found += [
             p
             for p in candidates
-            if p.is_file() and p.suffix in SUFFIXES and "__pycache__" not in p.parts and p != THIS_FILE
+            if p.is_file()
+            and p.suffix in SUFFIXES
+            and not {"__pycache__", "node_modules"} & set(p.parts)
+            and p != THIS_FILE
         ]
     return found
 

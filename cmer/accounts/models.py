@@ -40,7 +40,8 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]  # django-otp devices are untyped
+# ProConnectIdentity extends an untyped django-otp model: the plugin cannot see its reverse manager.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """An individual, named account (no shared accounts). Staff are the platform admins."""
 
     email = models.EmailField(_("adresse électronique"), unique=True)
@@ -505,3 +506,30 @@ class FactorReset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} ({self.requested_at:%Y-%m-%d})"
+
+
+class ProConnectIdentity(Device):
+    """A ProConnect identity (issuer + `sub`) linked to one CMER account.
+
+    Linked by e-mail at the first ProConnect login of an account that already exists (invited),
+    then found by issuer + sub only: a later change of e-mail at the identity provider can never
+    move the identity to another account. It is also a django-otp device: a ProConnect login at a
+    multi-factor acr marks the session as second-factor verified through it (it accepts no code).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="proconnect_identities")
+    issuer = models.CharField(max_length=255)
+    sub = models.CharField(max_length=255)
+
+    class Meta:
+        verbose_name = _("identité ProConnect")
+        verbose_name_plural = _("identités ProConnect")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "sub"], name="proconnect_identity_unique_sub"),
+            # One identity per account and issuer: a second `sub` claiming the same account by
+            # e-mail is a collision, refused.
+            models.UniqueConstraint(fields=["issuer", "user"], name="proconnect_identity_unique_user"),
+        ]
+
+    def verify_token(self, token: Any) -> bool:
+        return False

@@ -23,6 +23,7 @@ from cmer.accounts.models import (
     FactorReset,
     Invitation,
     Membership,
+    ProConnectIdentity,
     TOTPDevice,
     User,
     backup_code_digest,
@@ -516,3 +517,57 @@ def factor_reset_approve(*, reset: FactorReset, by: Membership) -> FactorReset:
 
 def _notify_factor_reset(user: User) -> None:
     emails.send_factor_reset(user)
+
+
+class ProConnectRefused(Exception):
+    """A ProConnect sign-in refused for a reason the person can act on (code shown as a page)."""
+
+    def __init__(self, reason: str, user_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.user_id = user_id
+
+
+@transaction.atomic
+def proconnect_identity_for(*, issuer: str, sub: str, email: str) -> ProConnectIdentity:
+    """The identity for issuer + sub; linked by e-mail once, to an account that already exists.
+
+    Never by e-mail afterwards: a linked identity keeps its account whatever e-mail the identity
+    provider sends later, and an account already linked to another `sub` is not taken over.
+    """
+    identity = ProConnectIdentity.objects.select_related("user").filter(issuer=issuer, sub=sub).first()
+    if identity is not None:
+        if not identity.user.is_active:
+            raise ProConnectRefused("unknown", user_id=identity.user_id)
+        return identity
+    user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+    if user is None:
+        raise ProConnectRefused("unknown")
+    if ProConnectIdentity.objects.filter(issuer=issuer, user=user).exists():
+        raise ProConnectRefused("collision", user_id=user.pk)
+    identity = ProConnectIdentity.objects.create(
+        user=user, issuer=issuer, sub=sub, name="ProConnect", confirmed=True
+    )
+    record(action="auth.proconnect_linked", actor=user, target=identity, data={"user": user.pk})
+    return identity
+
+
+def proconnect_signed_in(*, identity: ProConnectIdentity, acr: str) -> None:
+    """Audit a ProConnect sign-in; at a multi-factor acr it is the session's second factor."""
+    record(
+        action="auth.login_second_factor",
+        actor=identity.user,
+        target=identity.user,
+        data={"device": "proconnect", "acr": acr},
+    )
+
+
+def proconnect_refused(*, reason: str, user_id: int | None) -> None:
+    """Audit a refused ProConnect sign-in: the reason code and, when known, the account id only."""
+    record(
+        action="auth.proconnect_refused",
+        target_type="accounts.user" if user_id else "",
+        target_id=user_id or "",
+        outcome=Outcome.DENIED,
+        data={"reason": reason},
+    )

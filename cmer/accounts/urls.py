@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cmer.accounts import views
+from cmer.accounts import proconnect, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -41,3 +41,6 @@ urlpatterns = [
         name="factor_reset_approve",
     ),
 ]
+
+# ProConnect (docs/proconnect.md): these URLs exist only when the installation turns it on.
+urlpatterns += proconnect.urlpatterns()

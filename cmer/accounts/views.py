@@ -28,7 +28,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import TOTP
 
-from cmer.accounts import emails, services
+from cmer.accounts import emails, proconnect, services
 from cmer.accounts.forms import (
     ChooseCellForm,
     InvitationForm,
@@ -92,7 +92,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form.add_error(None, LOGIN_FAILED)
     elif request.method == "POST":
         form.add_error(None, LOGIN_FAILED)
-    return render(request, "accounts/login.html", {"form": form})
+    return render(request, "accounts/login.html", {"form": form, **_login_context()})
+
+
+def _login_context() -> dict[str, Any]:
+    return {"proconnect": settings.CMER_PROCONNECT_ENABLED}
 
 
 def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -102,7 +106,12 @@ def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwar
         "Trop de tentatives infructueuses : la connexion est bloquée pendant 15 minutes. "
         "Contactez votre coordonnateur si le problème persiste."
     )
-    return render(request, "accounts/login.html", {"form": LoginForm(), "lockout": lockout}, status=429)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": LoginForm(), "lockout": lockout, **_login_context()},
+        status=429,
+    )
 
 
 def _after_second_factor(request: HttpRequest) -> HttpResponse:
@@ -318,8 +327,13 @@ def account(request: AccountRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    id_token = request.session.get("oidc_id_token")
     logout(request)  # flushes the session: it cannot be replayed
     messages.info(request, _("Vous êtes déconnecté."))
+    if id_token and settings.CMER_PROCONNECT_ENABLED:
+        # Signed in through ProConnect: end that session too, or the next person at this
+        # computer would be signed straight back in by ProConnect.
+        return redirect(proconnect.end_session_url(request, id_token))
     return redirect("accounts:login")
 
 
