@@ -12,8 +12,11 @@ PACKAGES=(
   poppler-utils
   postgresql-client
   systemd nginx-light openssl
-  nodejs npm
 )
+# Node.js for the local OpenID provider of the ProConnect tests; a machine may already have its own
+# build (with npm inside it), which conflicts with Debian's npm package.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 # The server too, unless a cluster is already there (CI images often ship PostgreSQL 15).
 command -v pg_ctlcluster >/dev/null 2>&1 || PACKAGES+=(postgresql)
 
