@@ -80,7 +80,7 @@ def test_minutes_pdf_shows_references_and_decisions_only(world):
     save_page_one(pdf, "minutes")
     text = pdf_text(pdf)
     assert item.case.reference in text and other.case.reference in text
-    assert "proposition" in text and "d'accompagnement" in text and "15/12/2026" in text and "CCAS" in text
+    assert "proposition" in text and "d'accompagnement" in text and "15 décembre" in text and "CCAS" in text
     assert "PROJET" in text  # not validated yet
     assert "Canarilongnom" not in text and "Zéphyrine" not in text
     assert f"compte n° {world.a.members['coordinator'].user_id}" in text
@@ -152,5 +152,5 @@ def test_watermark_names_the_account_number_role_and_time(world):
     membership.user.first_name, membership.user.last_name = "Hortense", "Vautrin"
     membership.user.save()
     text = watermark_text(membership, timezone.make_aware(timezone.datetime(2026, 3, 2, 9, 5)))
-    assert f"compte n° {membership.user_id}" in text and "AAA" in text and "02/03/2026 à 09:05" in text
+    assert f"compte n° {membership.user_id}" in text and "AAA" in text and "2 mars 2026 à 9 h 05" in text
     assert "Hortense" not in text and "Vautrin" not in text

@@ -85,7 +85,12 @@ def _case_context(case: Case) -> dict[str, Any]:
     referrals = case.referrals.select_related("submitted_by__user", "catalogue_version").prefetch_related(
         facts, "catalogue_version__caveats"
     )
-    transitions = Transition.objects.filter(case=case).select_related("by__user")
+    # The case itself is bound to each row: notes decrypt with its cell without a query per row.
+    transitions = [
+        *Transition.objects.filter(case=case).select_related("by__user")
+    ]
+    for transition in transitions:
+        transition.case = case
     person = case.person
     return {
         "case": case,

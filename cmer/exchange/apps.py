@@ -26,7 +26,11 @@ class ExchangeConfig(AppConfig):
             "exchange:transmissions", _("Transmissions"), visible=can_view_register, order=60, section="state"
         )
         navigation.register(
-            "exchange:feedback_pending", _("Retours attendus"), visible=can_list_pending_feedback, order=61
+            "exchange:feedback_pending",
+            _("Retours attendus"),
+            visible=can_list_pending_feedback,
+            order=61,
+            section="state",
         )
         navigation.register(
             "exchange:prefect_info_list",
