@@ -65,8 +65,11 @@ ROWS = {
     "accounts:password_change": Row(allowed=EVERYONE),
     "accounts:password_reset": Row(public=True),
     # Links of e-mails, open without a session: their answers are tested in test_invitations.py.
-    "accounts:password_reset_confirm": Row(auth_step=True),
-    "accounts:invitation": Row(auth_step=True),
+    # A link that names no real account or invitation (the guards walk it as anonymous).
+    "accounts:password_reset_confirm": Row(
+        auth_step=True, kwargs=lambda w, c: {"uidb64": "MA", "token": "aaaaaa-0123456789abcdef"}
+    ),
+    "accounts:invitation": Row(auth_step=True, kwargs=lambda w, c: {"token": "x" * 43}),
     "accounts:choose_cell": Row(allowed=EVERYONE),
     "accounts:charter": Row(allowed=ALL),
     "accounts:members": Row(allowed=CELL_MANAGERS),

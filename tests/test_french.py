@@ -77,7 +77,9 @@ def problems(text: str) -> list[str]:
 
 
 def visible_text(body: str) -> str:
-    body = re.sub(r"(?s)<(script|style|template)\b.*?</\1>", " ", body)
+    # Charts are drawn in SVG: an axis tick (« 1 ») sits next to a bar's label (« janvier ») and
+    # would read as a date. Every chart's figures and labels are in the table after it, scanned.
+    body = re.sub(r"(?s)<(script|style|template|svg)\b.*?</\1>", " ", body)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
 
 
