@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "cmer.exchange",
     "cmer.privacy",
     "cmer.stats",
+    "cmer.scale",
 ]
 
 MIDDLEWARE = [
