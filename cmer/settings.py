@@ -184,12 +184,16 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{env('CMER_SQLITE_PATH', str(BASE_DIR / 'db.sqlite3'))}",
-        conn_max_age=env_int("CMER_CONN_MAX_AGE", 0),
+        # Persistent connections: a new PostgreSQL connection per request cost ~7 ms, the largest
+        # share of a light page (bench/run.py, CONN).
+        conn_max_age=env_int("CMER_CONN_MAX_AGE", 60),
         # A persistent connection outlives a database restart: check it before each request
         # reuses it, so the first request after the restart is served, not answered 500.
         conn_health_checks=True,
     )
 }
+# Bench-only pages (docs/performance.md): never on unless CMER_BENCH=1; `check --deploy` refuses it.
+CMER_BENCH = env_bool("CMER_BENCH")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so the audit chain head read inside a

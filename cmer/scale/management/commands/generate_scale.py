@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cmer.progress import bar, stream_of
 from cmer.scale.generator import GenerationRefused, Generator, check_database, counts
 
 
@@ -31,10 +32,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         progress = None
         if not no_progress:
-            from tqdm import tqdm
+            stream = stream_of(self)
 
             def progress(label: str, total: int) -> Any:
-                return tqdm(total=total, desc=label, unit="", file=self.stderr._out, leave=True)
+                return bar(label, total=total, unit="", stream=stream)
 
         self.stdout.write(f"Scale {scale} (seed {seed}): {counts(scale)}")
         started = time.perf_counter()
