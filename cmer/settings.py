@@ -184,9 +184,11 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{env('CMER_SQLITE_PATH', str(BASE_DIR / 'db.sqlite3'))}",
-        # Persistent connections: a new PostgreSQL connection per request cost ~7 ms, the largest
-        # share of a light page (bench/run.py, CONN).
-        conn_max_age=env_int("CMER_CONN_MAX_AGE", 60),
+        # Persistent connections in production: a new PostgreSQL connection per request was the
+        # largest share of a light page (bench/run.py, CONN: p50 0.32x with them). Development and
+        # the test runner keep one per request (live servers' threads must not hold the test
+        # database open).
+        conn_max_age=env_int("CMER_CONN_MAX_AGE", 0 if (DEBUG or TESTING) else 60),
         # A persistent connection outlives a database restart: check it before each request
         # reuses it, so the first request after the restart is served, not answered 500.
         conn_health_checks=True,

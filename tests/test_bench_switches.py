@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from django.conf import settings
 from django.test import override_settings
 
 from cmer.core.checks import bench_pages_are_off
+from tests.production_env import production_env
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_bench_pages_are_off_by_default_and_refused_by_the_deploy_check(client) -> None:
@@ -16,10 +23,17 @@ def test_bench_pages_are_off_by_default_and_refused_by_the_deploy_check(client) 
         assert [e.id for e in bench_pages_are_off()] == ["cmer.E010"]
 
 
-def test_persistent_database_connections_by_default() -> None:
+def test_persistent_database_connections_by_default_in_production() -> None:
     # A new PostgreSQL connection per request was the largest share of a light page (bench CONN).
-    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 60
-    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    env = production_env(DATABASE_URL="postgres://u:p@127.0.0.1:5432/none")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["60", "True"]
 
 
 def test_the_floor_page_runs_one_query(rf, db, django_assert_num_queries) -> None:
