@@ -41,7 +41,7 @@ from cmer.exchange.models import (
     Transmission,
     TransmissionStatus,
 )
-from cmer.meetings.models import AgendaItem, Attendee, Decision, DecisionKind, ItemKind, Meeting
+from cmer.meetings.models import AgendaItem, Attendance, Attendee, Decision, DecisionKind, ItemKind, Meeting
 from cmer.referrals.models import Observation, Referral, Source
 from cmer.training.models import CatalogueVersion
 
@@ -498,7 +498,7 @@ class Generator:
                         Attendee(
                             meeting=meeting,
                             membership=m,
-                            present=(self.rng.random() < 0.85) if past else None,
+                            attendance=self.rng.choices(Attendance.values, [85, 10, 5])[0] if past else "",
                         )
                     )
                 for order, case in enumerate(self.rng.sample(pool, min(len(pool), 8))):
