@@ -185,7 +185,7 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{env('CMER_SQLITE_PATH', str(BASE_DIR / 'db.sqlite3'))}",
         # Persistent connections in production: a new PostgreSQL connection per request was the
-        # largest share of a light page (bench/run.py, CONN: p50 0.32x with them). Development and
+        # largest share of a light page (bench/run.py, CONN: p50 0.32-0.42x with them). Development and
         # the test runner keep one per request (live servers' threads must not hold the test
         # database open).
         conn_max_age=env_int("CMER_CONN_MAX_AGE", 0 if (DEBUG or TESTING) else 60),
