@@ -27,6 +27,10 @@ class Command(BaseCommand):
         if not 0 < scale <= 100:
             raise CommandError("--scale must be in (0, 100].")
         try:
+            import faker  # noqa: F401  (a development dependency: generated data only)
+        except ImportError as exc:
+            raise CommandError("generate_scale needs the development requirements (Faker).") from exc
+        try:
             check_database(force=force)
         except GenerationRefused as exc:
             raise CommandError(str(exc)) from exc
