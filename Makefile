@@ -15,7 +15,10 @@ PYTEST_PARALLEL = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 PYTEST_BROWSER = $(BIN)/pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 export CMER_DEBUG ?= 1
 
-.PHONY: demo test test-pg test-e2e test-fast lint venv ci clean
+# Benchmarks of docs/performance.md on PostgreSQL (own database cmer_bench_<SCALE>); not tests.
+SCALE ?= 1
+
+.PHONY: bench demo test test-pg test-e2e test-fast lint venv ci clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +68,9 @@ lint: venv
 	# deploy/: systemd-analyze verify and nginx -t (a few seconds); publiccode.yml against its schema.
 	bash scripts/check-deploy.sh
 	$(BIN)/python scripts/check_publiccode.py
+
+bench: venv
+	$(BIN)/python bench/run.py --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* artifacts .pytest_cache

@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "cmer.exchange",
     "cmer.privacy",
     "cmer.stats",
+    "cmer.scale",
 ]
 
 MIDDLEWARE = [
@@ -184,12 +185,18 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{env('CMER_SQLITE_PATH', str(BASE_DIR / 'db.sqlite3'))}",
-        conn_max_age=env_int("CMER_CONN_MAX_AGE", 0),
+        # Persistent connections in production: a new PostgreSQL connection per request was the
+        # largest share of a light page (bench/run.py, CONN: p50 0.32-0.42x with them). Development and
+        # the test runner keep one per request (live servers' threads must not hold the test
+        # database open).
+        conn_max_age=env_int("CMER_CONN_MAX_AGE", 0 if (DEBUG or TESTING) else 60),
         # A persistent connection outlives a database restart: check it before each request
         # reuses it, so the first request after the restart is served, not answered 500.
         conn_health_checks=True,
     )
 }
+# Bench-only pages (docs/performance.md): never on unless CMER_BENCH=1; `check --deploy` refuses it.
+CMER_BENCH = env_bool("CMER_BENCH")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so the audit chain head read inside a

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -25,6 +26,8 @@ urlpatterns = [
     path("statistiques/", include("cmer.stats.urls")),
     path("", include("cmer.core.urls")),
 ]
+if settings.CMER_BENCH:  # bench/run.py only; off by default and refused by `check --deploy`
+    urlpatterns.append(path("bench/", include("cmer.scale.urls")))
 
 handler400 = "cmer.core.views.bad_request"
 handler403 = "cmer.core.views.permission_denied"

@@ -49,6 +49,14 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
 
 
+def locked_head() -> tuple[int, str]:
+    """Lock the chain for the current transaction and return its head (seq, hash), (0, GENESIS)
+    when empty. Writers that append several events at once (the scale generator) start here."""
+    _lock_chain()
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    return (head[0], head[1]) if head else (0, GENESIS)
+
+
 def record(
     *,
     action: str,
@@ -70,9 +78,8 @@ def record(
         target_id = target.pk
     ctx = context.current()
     with transaction.atomic():
-        _lock_chain()
-        head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-        seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
+        head_seq, prev_hash = locked_head()
+        seq = head_seq + 1
         fields: dict[str, Any] = {
             "seq": seq,
             "created_at": timezone.now(),

@@ -24,3 +24,17 @@ def data_keys_are_explicit(app_configs: Any = None, **kwargs: Any) -> list[Error
         )
         for name in settings.CMER_DERIVED_KEYS
     ]
+
+
+@register(Tags.security, deploy=True)
+def bench_pages_are_off(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """CMER_BENCH mounts the benchmark's pages (docs/performance.md): never on a real installation."""
+    if not getattr(settings, "CMER_BENCH", False):
+        return []
+    return [
+        Error(
+            "CMER_BENCH is on: the benchmark's pages are mounted.",
+            hint="Unset CMER_BENCH; it is for bench/run.py against generated data only.",
+            id="cmer.E010",
+        )
+    ]
