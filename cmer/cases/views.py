@@ -86,9 +86,7 @@ def _case_context(case: Case) -> dict[str, Any]:
         facts, "catalogue_version__caveats"
     )
     # The case itself is bound to each row: notes decrypt with its cell without a query per row.
-    transitions = [
-        *Transition.objects.filter(case=case).select_related("by__user")
-    ]
+    transitions = [*Transition.objects.filter(case=case).select_related("by__user")]
     for transition in transitions:
         transition.case = case
     person = case.person
