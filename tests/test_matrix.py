@@ -83,7 +83,8 @@ def test_role_matrix(world, name, persona):
 OBJECT_CASES = [
     (name, persona)
     for name, row in sorted(ROWS.items())
-    if row.kwargs is not None
+    # Sign-in steps name a link's token, not a cell's object: their answers are tested with them.
+    if row.kwargs is not None and not row.auth_step
     for persona in [*ROLES, "outsider"]
 ]
 
