@@ -28,6 +28,8 @@ from cmer.audit.models import AuditAnchor
 from cmer.audit.services import audit_purge, record
 from cmer.cases.models import Person
 from cmer.core import crypto
+from cmer.core.health import BACKUP
+from cmer.core.models import Heartbeat
 from tests.factories_audit import bulk_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,6 +141,8 @@ def test_backup_then_restore_into_fresh_database_is_identical_and_chain_verifies
     call_command("backup", "--output", str(dump))
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     assert CANARY.encode() not in dump.read_bytes()  # identity stays encrypted in the backup
+    # The success heartbeat is written once the copy is taken, so the copy cannot hold it.
+    assert Heartbeat.objects.filter(name=BACKUP).delete()[0] == 1
     tables, original = _original_rows()
     assert len(original["audit_auditevent"]) == 11 and len(original["cases_person"]) == 2
 
@@ -202,3 +206,7 @@ def test_backup_to_unwritable_place_fails_cleanly(world, tmp_path):
     blocker.write_text("x")
     with pytest.raises(CommandError, match="Backup failed"):
         call_command("backup", "--output", str(blocker / "sub" / "cmer.backup"))
+    # Only a successful backup is recorded (the DPIA states the last one).
+    assert not Heartbeat.objects.filter(name=BACKUP).exists()
+    call_command("backup", "--output", str(tmp_path / "cmer.backup"))
+    assert Heartbeat.objects.filter(name=BACKUP).exists()

@@ -18,6 +18,8 @@ from cmer.core.models import Heartbeat
 
 WORKER = "worker"
 PURGE = "purge"
+# Written by `manage.py backup` on success; the DPIA states when the last backup was made.
+BACKUP = "backup"
 
 
 @dataclass(frozen=True)

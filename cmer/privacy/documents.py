@@ -1,4 +1,5 @@
-"""GDPR documents built from the live configuration: the art. 30 register entry and a DPIA skeleton.
+"""GDPR documents built from the live configuration: the art. 30 register entry (the DPIA,
+cmer/privacy/dpia.py, reuses its sections).
 
 Both are a list of sections rendered either as Markdown or as HTML for the PDF. They describe the
 processing (who, why, what, for how long, protected how), never the people in it.
@@ -213,42 +214,4 @@ def register_document(cell: Cell) -> Document:
             _security(),
         ],
         slug="registre",
-    )
-
-
-def dpia_document(cell: Cell) -> Document:
-    """A DPIA skeleton pre-filled from the configuration; risk levels are the DPO's to assess."""
-    todo = _(
-        "À compléter par le responsable de traitement et le DPO : vraisemblance, gravité, mesures complémentaires."
-    )
-    risks = [
-        Section(
-            _("Risque : accès illégitime aux données"),
-            items=[_("Cloisonnement, 2FA, audit, alertes.")],
-            note=todo,
-        ),
-        Section(
-            _("Risque : modification non désirée"),
-            items=[_("Transitions tracées, journal chaîné.")],
-            note=todo,
-        ),
-        Section(
-            _("Risque : disparition des données"), items=[_("Sauvegardes, restauration testée.")], note=todo
-        ),
-    ]
-    return Document(
-        title=_("Analyse d'impact relative à la protection des données (AIPD) — trame"),
-        cell=cell,
-        generated_at=format_datetime(timezone.now()),
-        sections=[
-            _controller(cell),
-            _purposes(),
-            _data_categories(),
-            _recipients(cell),
-            _retention(cell),
-            _security(),
-            *risks,
-            Section(_("Avis du DPO et validation"), note=todo),
-        ],
-        slug="aipd",
     )

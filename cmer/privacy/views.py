@@ -32,7 +32,8 @@ from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.privacy import services
 from cmer.privacy.alerts import alerts_for, case_reads_threshold
-from cmer.privacy.documents import Document, dpia_document, register_document
+from cmer.privacy.documents import Document, register_document
+from cmer.privacy.dpia import dpia_document
 from cmer.privacy.forms import (
     AuditSearchForm,
     EraseForm,
@@ -220,7 +221,7 @@ def register(request: CellRequest, fmt: str) -> HttpResponse:
 @require_GET
 @requires(can_use_dpo_console, "dpo.dpia")
 def dpia(request: CellRequest, fmt: str) -> HttpResponse:
-    """The skeleton of the cell's data protection impact assessment (DPIA)."""
+    """The cell's data protection impact assessment (DPIA), generated from the live configuration."""
     return _document(request, dpia_document, fmt)
 
 
