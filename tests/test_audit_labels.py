@@ -106,7 +106,12 @@ def test_the_audit_search_names_people_actions_and_objects_in_bulk(world):
     events = list(response.context["events"])
     as_dpo = {r.target for r in describe(events, dpo, account_names(dpo))}
     assert as_dpo >= {"Situation", "Transmission"} and not any("-" in t for t in as_dpo)
-    as_coordinator = {r.target for r in describe(events, coordinator, {})}
+    sample = [next(e for e in events if e.target_type == t) for t in ("cases.case", "exchange.transmission")]
+    with CaptureQueriesContext(connection) as one:
+        describe(sample, coordinator, {})
+    with CaptureQueriesContext(connection) as all_rows:
+        as_coordinator = {r.target for r in describe(events, coordinator, {})}
+    assert len(all_rows) == len(one) == 2, "one query per object type, whatever the rows"
     assert {f"Situation {c.reference}" for c in cases} <= as_coordinator
     assert f"Transmission {transmission.reference}" in as_coordinator
 
