@@ -44,7 +44,8 @@ class AuditSearchForm(DsfrBaseForm):
     target_type = LenientChoiceField(
         label=_("Type d'objet"), pattern=r"^[a-z0-9_]{1,30}\.[a-z0-9_]{1,30}$", required=False
     )
-    target_id = forms.RegexField(label=_("Identifiant de l'objet"), regex=CODE, max_length=64, required=False)
+    # The page shows no database id, so it asks for none: the field only carries links' filters.
+    target_id = forms.RegexField(regex=CODE, max_length=64, required=False, widget=forms.HiddenInput)
     outcome = forms.ChoiceField(label=_("Résultat"), choices=[("", "—"), *Outcome.choices], required=False)
     date_from = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(
