@@ -101,6 +101,13 @@ def test_the_audit_search_names_people_actions_and_objects_in_bulk(world):
     assert '<option value="case.transition">Changement d&#x27;état d&#x27;une situation</option>' in body
     filtered = client.get(url + f"?actor={coordinator.user_id}&action=case.transition&target_type=cases.case")
     assert {e.target_id for e in filtered.context["events"]} == {str(c.pk) for c in cases}
+    # One option per label: the refused attempt and the act done are found together.
+    record(action="meeting.convene", actor=coordinator.user, cell=a.cell.pk, outcome="denied")
+    record(action="meeting.convened", actor=coordinator.user, cell=a.cell.pk)
+    assert body.count(">Convocation d&#x27;une réunion</option>") == 1
+    for code in ("meeting.convene", "meeting.convened"):
+        found = client.get(url + f"?action={code}").context["events"]
+        assert sorted(e.action for e in found) == ["meeting.convene", "meeting.convened"]
 
     # References only where the reader may see the object: the DPO reads no situation.
     events = list(response.context["events"])

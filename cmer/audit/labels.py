@@ -48,8 +48,23 @@ def action_label(code: str) -> str:
 
 
 def action_choices() -> list[tuple[str, str]]:
-    """(code, label) of every labelled action, by label; the search filters on the code."""
-    return sorted(((code, str(label)) for code, label in _ACTIONS.items()), key=lambda c: c[1].lower())
+    """(code, label), one option per label, by label; the search filters on the code.
+
+    A refusal and a success of the same act may carry two codes (« meeting.convene » refused,
+    « meeting.convened » done) under one label: the option stands for both (codes_like()).
+    """
+    first: dict[str, str] = {}
+    for code in sorted(_ACTIONS):
+        first.setdefault(str(_ACTIONS[code]), code)
+    return sorted(((code, label) for label, code in first.items()), key=lambda c: c[1].lower())
+
+
+def codes_like(code: str) -> list[str]:
+    """Every registered code read as the same label as `code` (itself included)."""
+    if code not in _ACTIONS:
+        return [code]
+    label = str(_ACTIONS[code])
+    return sorted(c for c, other in _ACTIONS.items() if str(other) == label)
 
 
 def target_label(target_type: str) -> str:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cmer.accounts.http import CellRequest
 from cmer.accounts.models import Cell
+from cmer.audit.labels import codes_like
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
 from cmer.cases.information import information_due
@@ -110,7 +111,8 @@ def _search(events: QuerySet[AuditEvent], data: dict[str, Any]) -> QuerySet[Audi
     if action.endswith("."):
         events = events.filter(action__startswith=action)
     elif action:
-        events = events.filter(action=action)
+        # One option of the select stands for every code under its label (refused and done).
+        events = events.filter(action__in=codes_like(action))
     if data.get("target_type"):
         events = events.filter(target_type=data["target_type"])
     if data.get("target_id"):
