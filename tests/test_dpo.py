@@ -229,14 +229,18 @@ def test_alert_on_ten_refusals_in_a_day(world):
     assert [(a.kind, a.count) for a in alerts] == [(AlertKind.DENIALS, 10)]
 
 
-def test_console_lists_alerts_with_account_ids(world):
-    actor = world.a.user("member").pk
+def test_console_lists_alerts_by_the_accounts_name_and_role_not_its_id(world):
+    member = world.a.members["member"]
     now = timezone.localtime()
     night = now.replace(hour=23, minute=0) - dt.timedelta(days=1)
-    event_at(night, actor_id=actor, cell_id=world.a.cell.pk)
+    event_at(night, actor_id=member.user_id, cell_id=world.a.cell.pk)
     response = persona_client(world, "dpo").get(reverse("privacy:dpo"))
-    assert f"#{actor}" in response.content.decode()
-    assert [a.kind for a in response.context["alerts"]] == [AlertKind.NIGHT]
+    body = response.content.decode()
+    assert f"{member.user.get_full_name()} ({member.get_role_display()})" in body
+    assert f"#{member.user_id}<" not in body
+    assert [(a.kind, who) for a, who in response.context["alerts"]] == [
+        (AlertKind.NIGHT, f"{member.user.get_full_name()} ({member.get_role_display()})")
+    ]
 
 
 # --- reports, accounts, charters ----------------------------------------------------------------

@@ -1,6 +1,25 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# What each audit action recorded here reads as on the DPO's pages (cmer/audit/labels.py).
+AUDIT_LABELS = {
+    "briefing.log": _("Compte rendu d'un point avec l'État"),
+    "briefing.manage": _("Gestion des points avec l'État"),
+    "briefing.schedule": _("Planification d'un point avec l'État"),
+    "prefect_info.list": _("Consultation des informations au préfet"),
+    "prefect_info.read": _("Lecture d'une information au préfet"),
+    "prefect_info.record": _("Information du préfet"),
+    "transmission.acknowledge": _("Accusé de réception d'une transmission"),
+    "transmission.approve": _("Approbation d'une transmission"),
+    "transmission.feedback": _("Retour de l'État sur une transmission"),
+    "transmission.feedback_overdue": _("Retour de l'État en retard"),
+    "transmission.feedback_pending": _("Retour de l'État attendu"),
+    "transmission.prepare": _("Préparation d'une transmission"),
+    "transmission.read": _("Lecture d'une transmission"),
+    "transmission.register": _("Registre des transmissions"),
+    "transmission.register_read": _("Lecture du registre des transmissions"),
+}
+
 
 class ExchangeConfig(AppConfig):
     name = "cmer.exchange"
@@ -8,6 +27,9 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Échanges avec l'État")
 
     def ready(self) -> None:
+        from cmer.audit import labels as audit_labels
+
+        audit_labels.register(AUDIT_LABELS)
         from cmer.cases import links, sections
         from cmer.core import dashboard, navigation
         from cmer.exchange.case_links import transmission_link

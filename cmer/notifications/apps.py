@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# What each audit action recorded here reads as on the DPO's pages (cmer/audit/labels.py).
+AUDIT_LABELS = {
+    "notification.read": _("Lecture d'une notification"),
+    "notification.read_all": _("Toutes les notifications marquées comme lues"),
+    "notifications.preferences": _("Préférences de notification"),
+}
+
 
 class NotificationsConfig(AppConfig):
     name = "cmer.notifications"
@@ -8,6 +15,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from cmer.audit import labels as audit_labels
+
+        audit_labels.register(AUDIT_LABELS)
         from django.utils.module_loading import autodiscover_modules
 
         from cmer.core import navigation

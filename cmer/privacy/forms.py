@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
+from cmer.audit.labels import action_choices, target_choices
 from cmer.audit.models import Outcome
 from cmer.cases.models import RectificationReason, Sex
 from cmer.core.templatetags.french_dates import long_date
@@ -19,19 +21,31 @@ from cmer.training.bias import BiasGuardMixin
 CODE = r"^[A-Za-z0-9_.:\-]*$"
 
 
-class AuditSearchForm(DsfrBaseForm):
-    """Filters of the audit search. Codes and ids only: the trail holds nothing else."""
+class LenientChoiceField(forms.ChoiceField):
+    """A select showing labels, whose value may also be any code matching `pattern`.
 
-    actor = forms.IntegerField(
-        label=_("Compte (identifiant)"), required=False, min_value=1, max_value=2**63 - 1
+    Links and bookmarks keep working with codes the list does not offer (an action family
+    « case. », an account that left the cell): the search then simply finds what matches.
+    """
+
+    def __init__(self, *, pattern: str, **kwargs: Any) -> None:
+        self.pattern = re.compile(pattern)
+        super().__init__(**kwargs)
+
+    def valid_value(self, value: Any) -> bool:
+        return bool(self.pattern.match(str(value))) or super().valid_value(value)
+
+
+class AuditSearchForm(DsfrBaseForm):
+    """Filters of the audit search. The trail holds codes and ids; the selects show their labels."""
+
+    actor = LenientChoiceField(label=_("Compte"), pattern=r"^[1-9][0-9]{0,18}$", required=False)
+    action = LenientChoiceField(label=_("Action"), pattern=r"^[A-Za-z0-9_.:\-]{1,64}$", required=False)
+    target_type = LenientChoiceField(
+        label=_("Type d'objet"), pattern=r"^[a-z0-9_]{1,30}\.[a-z0-9_]{1,30}$", required=False
     )
-    action = forms.RegexField(
-        label=_("Action (code ou début de code)"), regex=CODE, max_length=64, required=False
-    )
-    target_type = forms.RegexField(
-        label=_("Type d'objet (ex. cases.case)"), regex=CODE, max_length=64, required=False
-    )
-    target_id = forms.RegexField(label=_("Identifiant de l'objet"), regex=CODE, max_length=64, required=False)
+    # The page shows no database id, so it asks for none: the field only carries links' filters.
+    target_id = forms.RegexField(regex=CODE, max_length=64, required=False, widget=forms.HiddenInput)
     outcome = forms.ChoiceField(label=_("Résultat"), choices=[("", "—"), *Outcome.choices], required=False)
     date_from = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(
@@ -58,6 +72,13 @@ class AuditSearchForm(DsfrBaseForm):
         if start and end and start > end:
             raise forms.ValidationError(_("La date de début doit précéder la date de fin."))
         return data
+
+    def __init__(self, *args: Any, accounts: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        everyone: list[tuple[str, str]] = [("", str(_("Tous")))]
+        self.fields["actor"].choices = [*everyone, *(accounts or [])]
+        self.fields["action"].choices = [*everyone, *action_choices()]
+        self.fields["target_type"].choices = [*everyone, *target_choices()]
 
 
 class RightsRequestForm(DsfrBaseForm, forms.ModelForm):

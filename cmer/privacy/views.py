@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cmer.accounts.http import CellRequest
 from cmer.accounts.models import Cell
+from cmer.audit.labels import codes_like
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
 from cmer.cases.information import information_due
@@ -60,6 +61,7 @@ from cmer.privacy.purge import KIND_LABELS, purge_person, purge_run, restrict_pe
 from cmer.privacy.retention import policy_for, policy_pending, stored_policy_for
 from cmer.privacy.rights import IDENTITY_FIELDS, access_extract, person_rectify
 from cmer.privacy.scopes import accounts_visible_to, audit_events_visible_to, charter_acceptances_visible_to
+from cmer.privacy.trail import account_choices, account_names, describe
 from cmer.referrals.models import Observation
 from cmer.training.services import bias_warnings_record, guarded_write
 
@@ -79,8 +81,10 @@ def dpo_home(request: CellRequest) -> HttpResponse:
     now = timezone.now()
     alerts = alerts_for(cell.pk, since=now - dt.timedelta(days=ALERT_DAYS), until=now)
     open_requests = RightsRequest.objects.visible_to(membership).exclude(status=RightsStatus.CLOSED)
+    names, outsider = account_names(membership) if alerts else {}, _("Compte extérieur à la cellule")
     context = {
-        "alerts": alerts[:100],
+        # Each alert names the account's person and role, never its id (one query for all).
+        "alerts": [(a, names.get(a.actor_id, outsider)) for a in alerts[:100]],
         "alert_days": ALERT_DAYS,
         "threshold": case_reads_threshold(),
         "reports": PurgeReport.objects.visible_to(membership)[:5],
@@ -108,7 +112,8 @@ def _search(events: QuerySet[AuditEvent], data: dict[str, Any]) -> QuerySet[Audi
     if action.endswith("."):
         events = events.filter(action__startswith=action)
     elif action:
-        events = events.filter(action=action)
+        # One option of the select stands for every code under its label (refused and done).
+        events = events.filter(action__in=codes_like(action))
     if data.get("target_type"):
         events = events.filter(target_type=data["target_type"])
     if data.get("target_id"):
@@ -134,7 +139,9 @@ def _search(events: QuerySet[AuditEvent], data: dict[str, Any]) -> QuerySet[Audi
 def audit_search(request: CellRequest) -> HttpResponse:
     """Keyset pagination on seq: each page costs the same however deep, on millions of events."""
     cell = request.cell
-    form = AuditSearchForm(request.GET or None)
+    membership = request.membership
+    names = account_names(membership)
+    form = AuditSearchForm(request.GET or None, accounts=account_choices(names))
     events: list[AuditEvent] = []
     next_query = ""
     if form.is_bound and not form.is_valid():
@@ -147,9 +154,13 @@ def audit_search(request: CellRequest) -> HttpResponse:
             params = {k: str(v) for k, v in request.GET.items() if k != "before" and v}
             next_query = urlencode({**params, "before": str(events[-1].seq)})
     record(action="dpo.audit_search", actor=request.user, cell=cell.pk)
-    return render(
-        request, "privacy/audit_search.html", {"form": form, "events": events, "next_query": next_query}
-    )
+    context = {
+        "form": form,
+        "events": events,
+        "rows": describe(events, membership, names),
+        "next_query": next_query,
+    }
+    return render(request, "privacy/audit_search.html", context)
 
 
 @require_GET
