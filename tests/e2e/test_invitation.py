@@ -42,6 +42,7 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     # The coordinator invites from the members page, reached from the menu.
     manager = signed_in_page(browser, live_server, world.a.members["coordinator"])
     manager.goto(f"{live_server.url}/")
+    manager.get_by_role("button", name="Cellule").click()  # the « Cellule » sub-menu
     manager.get_by_role("link", name="Membres").first.click()
     manager.wait_for_url(re.compile(r"/cellule/membres/$"))
     problems += a11y_problems(manager, "invitation-01-members")

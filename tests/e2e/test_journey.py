@@ -205,6 +205,7 @@ def test_life_of_a_situation(browser, live_server):
 
     # 6. The coordinator closes the case.
     page = j.goto("coordinator", f"/situations/{case.pk}/", "case-detail")
+    page.locator("summary", has_text="Clôturer la situation").click()  # a deliberate, folded step
     page.select_option("[name=reason]", "end_of_support")
     page.get_by_role("button", name="Clôturer", exact=True).click()
     page.wait_for_load_state()

@@ -96,6 +96,7 @@ def test_situation_hub_state_feedback_and_urgent_closure(live_server, browser, w
     assert coord.url.endswith(f"{case_url}#reunions")
 
     # 2. The register fits 1280 px; on a phone it scrolls inside its table, not the page.
+    coord.get_by_role("button", name="État").click()  # the « État » sub-menu
     j.click(coord, coord.locator("a[href='/echanges/transmissions/']"), "register-1280")
     feedback_header = coord.get_by_role("columnheader", name="Retour de l'État")
     box = feedback_header.bounding_box()
@@ -127,6 +128,11 @@ def test_situation_hub_state_feedback_and_urgent_closure(live_server, browser, w
     coord.get_by_text("Clôturer la situation").click()
     coord.select_option("select[name=reason]", "taken_over")
     coord.get_by_role("button", name="Clôturer", exact=True).click()
+    coord.wait_for_load_state()
+    j.check(coord, "urgent-close-confirm")  # destructive: a confirmation page naming the reason
+    urgent.refresh_from_db()
+    assert urgent.state == State.URGENT_TRANSMITTED
+    coord.get_by_role("button", name="Confirmer la clôture").click()
     coord.wait_for_load_state()
     j.check(coord, "urgent-closed")
     urgent.refresh_from_db()
