@@ -258,7 +258,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.middleware.csrf import _get_new_csrf_string
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from cmer.accounts.models import TOTPDevice
 from tests.personas import build_world
 from tests.factories import certify, current_indicators
 from tests.factories_meetings import make_item, make_meeting, make_plan

@@ -189,7 +189,7 @@ def audit_cost(repeat: int, requests: int = 60) -> dict[str, object]:
     """
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from cmer.accounts.models import TOTPDevice
 
     import cmer.audit.services as audit_services
     from cmer.accounts.models import Membership

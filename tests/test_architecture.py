@@ -306,3 +306,18 @@ def test_cell_scoped_models_are_found() -> None:
     models = cell_scoped_models()
     assert {"Case", "Membership", "Meeting", "Transmission"} <= models
     assert "User" not in models
+
+
+def test_no_module_imports_django_otps_clear_text_plugins():
+    """Their models would register under the installed `django_otp` app: a table nobody migrates,
+    created before our own (on PostgreSQL its foreign key to accounts_user then breaks every test
+    database), and a second factor stored in clear. Our devices live in cmer/accounts/models.py."""
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("cmer", "bench", "tests")
+        for path in (root / folder).rglob("*.py")
+        if "migrations" not in path.parts
+        and re.search(r"^\s*(from|import) django_otp\.plugins", path.read_text(), re.M)
+    ]
+    assert offenders == []

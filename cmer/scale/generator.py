@@ -21,9 +21,8 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, User
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership, Protocol, TOTPDevice, User
 from cmer.accounts.roles import Role
 from cmer.audit.chain import canonical, compute_hash
 from cmer.audit.models import AuditEvent
