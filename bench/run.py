@@ -189,10 +189,9 @@ def audit_cost(repeat: int, requests: int = 60) -> dict[str, object]:
     """
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
-    from cmer.accounts.models import TOTPDevice
 
     import cmer.audit.services as audit_services
-    from cmer.accounts.models import Membership
+    from cmer.accounts.models import Membership, TOTPDevice
     from cmer.audit.chain import GENESIS
     from cmer.audit.models import AuditEvent
     from cmer.cases.models import Case
