@@ -128,7 +128,8 @@ def test_case_page_query_count_is_pinned_and_does_not_grow(world, django_assert_
         assert client.get(url).status_code == 200
     with django_assert_num_queries(len(ctx.captured_queries)):
         client.get(reverse("cases:detail", kwargs={"pk": big.pk}))
-    assert len(ctx.captured_queries) == PINNED
+    # PostgreSQL takes the audit chain's advisory lock with one more statement (cmer/audit/services.py).
+    assert len(ctx.captured_queries) == PINNED + (connection.vendor == "postgresql")
 
 
 # 25 = the shell (session, user, device, membership, charter: 5; session save: 3) + the case (1) +
