@@ -29,8 +29,12 @@ from cmer.accounts.models import (
     backup_code_digest,
     token_digest,
 )
-from cmer.accounts.permissions import can_approve_membership
-from cmer.accounts.roles import MANAGERS, PERSONAL_DATA_ROLES
+from cmer.accounts.permissions import (
+    can_approve_factor_reset,
+    can_approve_membership,
+    can_request_factor_reset,
+)
+from cmer.accounts.roles import PERSONAL_DATA_ROLES
 from cmer.accounts.tasks import send_password_reset
 from cmer.audit.models import Outcome
 from cmer.audit.services import record
@@ -462,7 +466,7 @@ def password_reset_complete(*, user: User, password: str) -> User:
 @transaction.atomic
 def factor_reset_request(*, target: Membership, by: Membership) -> FactorReset:
     """First step: one manager asks; nothing changes until the other manager approves."""
-    if by.role not in MANAGERS or by.cell_id != target.cell_id or by.user_id == target.user_id:
+    if not can_request_factor_reset(by, target):
         raise ServiceError(_("Vous ne pouvez pas demander cette réinitialisation."), code="reset_refused")
     if FactorReset.objects.open().filter(target=target).exists():
         raise ServiceError(_("Une demande est déjà en attente pour ce membre."), code="reset_pending")
@@ -487,9 +491,7 @@ def factor_reset_approve(*, reset: FactorReset, by: Membership) -> FactorReset:
     )
     if not FactorReset.objects.open().filter(pk=locked.pk).exists():
         raise ServiceError(_("Cette demande n'est plus en attente."), code="reset_closed")
-    people = {locked.requested_by.user_id, locked.target.user_id}
-    roles = {by.role, locked.requested_by.role}
-    if by.cell_id != locked.cell_id or by.user_id in people or roles != set(MANAGERS):
+    if not can_approve_factor_reset(by, locked):
         # A president and a coordinator, two people, neither the person: one alone never suffices.
         # (The view refuses first and audits the refusal; this is the service's own guard.)
         raise ServiceError(
