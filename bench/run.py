@@ -27,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://cmer:cmer@127.0.0.1:5432")
+# Database name prefix: two people benchmarking on one PostgreSQL server keep their own databases.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "cmer_bench")
 # Bench keys: the development ones (fake data only), fixed so a generated database stays readable.
 SECRET = "insecure-development-key-never-use-in-production-0123456789abcdef"  # nosec B105
 
@@ -44,7 +46,7 @@ def bench_env(scale: str, **extra: str) -> dict[str, str]:
             "CMER_SSL_REDIRECT": "0",
             "CMER_BENCH": "1",
             "CMER_STATIC_ROOT": "/tmp/cmer-bench-static",
-            "DATABASE_URL": f"{PG}/cmer_bench_{scale.replace('.', '_')}",
+            "DATABASE_URL": f"{PG}/{DB_PREFIX}_{scale.replace('.', '_')}",
             "DJANGO_SETTINGS_MODULE": "cmer.settings",
             **extra,
         }
