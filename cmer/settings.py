@@ -228,6 +228,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # A password reset link is valid one hour, and once (the password hash changes).
 PASSWORD_RESET_TIMEOUT = 3600
+# The forgotten-password form sends at most this many e-mails per account, and accepts this many
+# requests per client address, in an hour (a town hall's agents share one address behind NAT).
+CMER_PASSWORD_RESET_PER_ADDRESS = env_int("CMER_PASSWORD_RESET_PER_ADDRESS", 3)
+CMER_PASSWORD_RESET_PER_IP = env_int("CMER_PASSWORD_RESET_PER_IP", 20)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 
@@ -259,6 +263,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind our nginx (deploy/nginx/cmer.conf), which replaces X-Forwarded-Proto and X-Real-IP: the
+# client's address is X-Real-IP (audit events, the password-reset limit), not nginx's loopback.
+CMER_BEHIND_PROXY = env_bool("CMER_BEHIND_PROXY")
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("CMER_SSL_REDIRECT", True)
     # Probes ask over plain HTTP on the loopback (deploy/, docs/deployment.md); no data there.
@@ -270,7 +277,7 @@ if not DEBUG and not TESTING:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("CMER_BEHIND_PROXY") else None
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CMER_BEHIND_PROXY else None
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -33,9 +33,11 @@ def test_units_read_the_environment_file_and_proxy_header_matches_the_settings()
     # settings.py trusts ("HTTP_X_FORWARDED_PROTO", "https") with CMER_BEHIND_PROXY on: nginx must
     # set exactly that value itself, and the template must turn the switch on.
     settings_text = (ROOT / "cmer" / "settings.py").read_text()
-    assert '("HTTP_X_FORWARDED_PROTO", "https") if env_bool("CMER_BEHIND_PROXY")' in settings_text
+    assert '("HTTP_X_FORWARDED_PROTO", "https") if CMER_BEHIND_PROXY' in settings_text
     site = (DEPLOY / "nginx" / "cmer.conf").read_text()
     assert re.findall(r"proxy_set_header X-Forwarded-Proto (\S+);", site) == ["https"]
+    # ...and the client's address is X-Real-IP (cmer/core/middleware.py), which nginx replaces.
+    assert re.findall(r"proxy_set_header X-Real-IP (\S+);", site) == ["$remote_addr"]
     assert _env_template()["CMER_BEHIND_PROXY"] == "1"
     # The checkpoint unit may write where the template puts the checkpoint file.
     checkpoint_dir = str(Path(_env_template()["CMER_AUDIT_CHECKPOINT_PATH"]).parent)

@@ -208,7 +208,8 @@ def timed_reset(address: str) -> tuple[float, int, str]:
     return elapsed, len(queries), response.content.decode()
 
 
-def test_reset_request_same_answer_same_work_no_mail_for_unknown(world, smtp_server):  # noqa: F811
+def test_reset_request_same_answer_same_work_no_mail_for_unknown(world, smtp_server, settings):  # noqa: F811
+    settings.CMER_PASSWORD_RESET_PER_ADDRESS = 10  # six requests for one address below
     known = world.a.user("member").email
     unknown = "personne@inconnue.test"
     timed_reset(known)  # warm-up (templates, first queries)
@@ -233,6 +234,47 @@ def test_reset_request_same_answer_same_work_no_mail_for_unknown(world, smtp_ser
     received = mails(smtp_server)
     assert {tuple(r) for r, _s, _b in received} == {(known,)} and len(received) == 5
     assert unknown not in repr(list(AuditEvent.objects.values_list("data", "target_id")))
+
+
+def reset_page(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200
+    return re.sub(r'(value|nonce)="[^"]+"|requête \w+', "", response.content.decode())
+
+
+def test_reset_emails_are_limited_per_address_and_per_ip_with_the_same_page(world, smtp_server, settings):  # noqa: F811
+    settings.CMER_PASSWORD_RESET_PER_ADDRESS, settings.CMER_PASSWORD_RESET_PER_IP = 2, 4
+    known, other = world.a.user("member").email, world.a.user("president").email
+    unknown = "personne@inconnue.test"
+    client = Client(REMOTE_ADDR="10.1.1.1")
+    page = reset_page(client.post(RESET, {"email": known}))
+    with CaptureQueriesContext(connection) as first:
+        assert reset_page(client.post(RESET, {"email": known.upper()})) == page
+    run_queued()
+    assert len(mails(smtp_server)) == 2
+    # The (N+1)th for that address, from anywhere: the same page and the same queries, no e-mail.
+    with CaptureQueriesContext(connection) as limited:
+        assert reset_page(Client(REMOTE_ADDR="10.2.2.2").post(RESET, {"email": known})) == page
+    assert len(limited) == len(first)
+    run_queued()
+    assert len(mails(smtp_server)) == 2
+    assert events("auth.password_reset_requested").filter(outcome="denied").count() == 1
+    # Per client address: 10.1.1.1 made 2 requests; an unknown address counts too (the same work),
+    # and the 5th request from it sends nothing, whatever the address.
+    for address in (unknown, unknown):
+        assert reset_page(client.post(RESET, {"email": address})) == page
+    assert reset_page(client.post(RESET, {"email": other})) == page
+    run_queued()
+    assert len(mails(smtp_server)) == 2
+    # Another client asks for that account: served (its own count and the account's are low).
+    assert reset_page(Client(REMOTE_ADDR="10.3.3.3").post(RESET, {"email": other})) == page
+    run_queued()
+    assert [r for r, _s, _b in mails(smtp_server)][2:] == [[other]]
+
+
+def test_behind_the_proxy_the_client_address_is_nginx_x_real_ip(world, settings):  # type: ignore[no-untyped-def]
+    settings.CMER_BEHIND_PROXY = True
+    Client(HTTP_X_REAL_IP="203.0.113.7").post(RESET, {"email": "personne@inconnue.test"})
+    assert events("auth.password_reset_requested").get().ip == "203.0.113.7"
 
 
 def test_reset_link_sets_password_ends_sessions_and_keeps_the_second_factor(world, smtp_server):  # noqa: F811

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import match_token
@@ -36,7 +38,8 @@ from cmer.accounts.permissions import (
 )
 from cmer.accounts.roles import PERSONAL_DATA_ROLES
 from cmer.accounts.tasks import send_password_reset
-from cmer.audit.models import Outcome
+from cmer.audit import context
+from cmer.audit.models import AuditEvent, Outcome
 from cmer.audit.services import record
 from cmer.core.errors import DomainError
 
@@ -438,13 +441,35 @@ def password_change(*, user: User, current: str, token: str, new: str) -> User:
 def password_reset_request(*, email: str) -> None:
     """The public "forgotten password" form: the same work whether the address exists or not.
 
-    One lookup, one queued job, one audit event, in both cases; the e-mail is built and sent by the
-    worker (cmer/accounts/tasks.py), so nothing in the answer's time tells the two apart.
+    One lookup, one count, one queued job, one audit event, in every case; the e-mail is built and
+    sent by the worker (cmer/accounts/tasks.py), so nothing in the answer's time tells the cases
+    apart. At most CMER_PASSWORD_RESET_PER_ADDRESS e-mails per account and
+    CMER_PASSWORD_RESET_PER_IP requests per client address in an hour: past either, the job is
+    queued without an account, as for an unknown address, and the event is a refusal.
     """
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    send_password_reset.enqueue(user.pk if user else None)
+    # Counted from the audit trail, which every process writes in the database (django-axes counts
+    # login failures only, and a per-process cache would multiply the limit by the workers).
+    ip = context.current().ip
+    counts = AuditEvent.objects.filter(
+        action="auth.password_reset_requested",
+        outcome=Outcome.OK,
+        created_at__gte=timezone.now() - timedelta(hours=1),
+    ).aggregate(
+        address=Count("pk", filter=Q(actor_id=user.pk if user else None)),
+        ip=Count("pk", filter=Q(ip=ip)),
+    )
+    limited = (user is not None and counts["address"] >= settings.CMER_PASSWORD_RESET_PER_ADDRESS) or (
+        ip is not None and counts["ip"] >= settings.CMER_PASSWORD_RESET_PER_IP
+    )
+    send_password_reset.enqueue(None if limited or user is None else user.pk)
     # Like failed logins: the typed address is never stored; an unknown one leaves no actor.
-    record(action="auth.password_reset_requested", actor=user, target=user)
+    record(
+        action="auth.password_reset_requested",
+        actor=user,
+        target=user,
+        outcome=Outcome.DENIED if limited else Outcome.OK,
+    )
 
 
 @transaction.atomic

@@ -23,15 +23,20 @@ Handler = Callable[[HttpRequest], HttpResponse]
 REFUSED_METHODS = {"TRACE", "TRACK", "CONNECT"}
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: nginx's X-Real-IP when behind it (it replaces the client's own)."""
+    if settings.CMER_BEHIND_PROXY:
+        return request.META.get("HTTP_X_REAL_IP") or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def request_id(get_response: Handler) -> Handler:
     """Give each request a correlation id, shown on error pages and stored in audit events."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         rid = uuid.uuid4().hex
         request.request_id = rid  # type: ignore[attr-defined]
-        token = context.set_current(
-            context.RequestContext(request_id=rid, ip=request.META.get("REMOTE_ADDR"))
-        )
+        token = context.set_current(context.RequestContext(request_id=rid, ip=client_ip(request)))
         response: HttpResponse
         try:
             if request.method in REFUSED_METHODS:

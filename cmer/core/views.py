@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import logging
+import sys
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cmer.core.dashboard import widgets_for
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -71,15 +76,46 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return _error(request, 404, _("Page introuvable"))
 
 
+# Seconds a client is asked to wait when the database is unreachable: a PostgreSQL restart or a
+# failover takes about that long (docs/deployment.md).
+RETRY_AFTER_SECONDS = 30
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Rendered without the request context processors: a failing one must not hide the page.
+    from django.db import InterfaceError, OperationalError
     from django.template import loader
     from django.utils.translation import gettext as _
 
+    # Django calls this handler inside its `except`: the exception is the one being handled.
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return database_unavailable(request, error)
     html = loader.get_template("error_500.html").render(
         {"title": _("Erreur interne"), "request_id": getattr(request, "request_id", "")}
     )
     return HttpResponse(html, status=500)
+
+
+def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    """The database is down, restarting or cut off: 503 with our page, and one log line naming the
+    error's class only (a driver message may quote a statement's values). Nothing is cached: the
+    next request tries again, and the connection's health check replaces a broken one."""
+    from django.template import loader
+    from django.utils.cache import add_never_cache_headers
+    from django.utils.translation import gettext as _
+
+    request_id = getattr(request, "request_id", "")
+    logger.error("database unavailable (%s) request_id=%s", type(error).__name__, request_id)
+    html = loader.get_template("error_503.html").render(
+        {"title": _("Service momentanément indisponible"), "request_id": request_id}
+    )
+    response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    # Django would log the traceback with the driver's message: the line above says it all.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
