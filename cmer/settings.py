@@ -195,6 +195,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming replica, if any: the statistics and the DPO's audit search read from it
+# (cmer/core/replica.py); tests that set the variable use the test database through it.
+if env("CMER_REPLICA_DATABASE_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            env("CMER_REPLICA_DATABASE_URL"),
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        ),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["cmer.core.replica.ReplicaRouter"]
 # Bench-only pages (docs/performance.md): never on unless CMER_BENCH=1; `check --deploy` refuses it.
 CMER_BENCH = env_bool("CMER_BENCH")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

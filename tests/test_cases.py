@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import ArchiveAccess, Case
-from cmer.cases.states import State
+from cmer.cases.states import CloseReason, State
 from cmer.referrals.models import Referral
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_meetings import make_item, make_meeting, make_plan
@@ -353,3 +353,22 @@ def test_case_page_links_to_preparing_a_transmission_while_the_case_is_open(worl
     closed_url = reverse("exchange:transmission_create", kwargs={"case_pk": closed.pk})
     page = persona_client(world, "coordinator").get(reverse("cases:detail", kwargs={"pk": closed.pk}))
     assert page.status_code == 200 and closed_url not in page.content.decode()
+
+
+def test_history_reads_old_entries_stored_with_codes_in_plain_french(world):
+    """Notes written before the labels existed are shown through them, not as stored."""
+    from cmer.cases.models import Transition
+
+    case = make_case(world.a, State.REVIEWED)
+    by = world.a.members["coordinator"]
+    for note in ("Réunion n° 68, décision : propose_support", "Faits : #68, #67", "Motif : end_of_support"):
+        Transition.objects.create(
+            case=case, from_state=State.REVIEWED, to_state=State.REVIEWED, by=by, note=note
+        )
+    html = persona_client(world, "coordinator").get(_detail(case)).content.decode()
+    history = html[html.index("Historique de la situation") :]
+    for code in ("propose_support", "end_of_support", "#68", "#67", "n° 68"):
+        assert code not in history
+    assert "Décision de réunion : proposition d&#x27;accompagnement" in history
+    assert "Faits : 2 faits observés" in history
+    assert "Motif : " + str(CloseReason("end_of_support").label).replace("'", "&#x27;") in history

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.roles import MANAGERS, SCOPED_MEMBERS, Role, has_role
+from cmer.cases.history import plain_note
 from cmer.cases.states import CloseReason, State
 from cmer.core.fields import EncryptedTextField, new_row_key
 
@@ -179,6 +180,11 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_state} → {self.to_state}"
+
+    @property
+    def plain_note(self) -> str:
+        """The note as the history shows it: codes of older entries read as their labels."""
+        return plain_note(self.note)
 
 
 class SupportPlan(models.Model):

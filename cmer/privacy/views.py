@@ -31,6 +31,7 @@ from cmer.core.errors import run_service
 from cmer.core.french import format_date
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import deny, get_visible_or_404, requires
+from cmer.core.replica import replica_reads
 from cmer.privacy import services
 from cmer.privacy.alerts import alerts_for, case_reads_threshold
 from cmer.privacy.documents import Document, register_document
@@ -148,7 +149,10 @@ def audit_search(request: CellRequest) -> HttpResponse:
         messages.error(request, _("Filtres invalides : corrigez les champs signalés."))
     else:
         data = form.cleaned_data if form.is_bound else {}
-        events = list(_search(audit_events_visible_to(request.membership), data)[: PAGE_SIZE + 1])
+        # The search reads from the replica when there is one (cmer/core/replica.py); the event
+        # below is written on the primary.
+        with replica_reads():
+            events = list(_search(audit_events_visible_to(request.membership), data)[: PAGE_SIZE + 1])
         if len(events) > PAGE_SIZE:
             events = events[:PAGE_SIZE]
             params = {k: str(v) for k, v in request.GET.items() if k != "before" and v}

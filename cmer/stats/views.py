@@ -16,6 +16,7 @@ from cmer.accounts.http import CellRequest
 from cmer.audit.services import record
 from cmer.core.pdf import render_pdf
 from cmer.core.policy import requires
+from cmer.core.replica import replica_reads
 from cmer.stats.aggregates import Counts, collect, completed_quarters, period_for
 from cmer.stats.forms import StatsFilterForm
 from cmer.stats.permissions import can_view_stats, stats_cells
@@ -26,8 +27,13 @@ def _publications(request: CellRequest) -> tuple[list[Publication], StatsFilterF
     """Read the filters (a bad value falls back to the defaults, with a message) and build.
 
     A completed year is one publication; the running year is one per completed quarter
-    (provisional), possibly none yet.
+    (provisional), possibly none yet. Aggregates only: read from the replica when there is one.
     """
+    with replica_reads():
+        return _build_publications(request)
+
+
+def _build_publications(request: CellRequest) -> tuple[list[Publication], StatsFilterForm, bool]:
     membership = request.membership
     cells = stats_cells(membership)
     data = {**StatsFilterForm.defaults(), **request.GET.dict()}
