@@ -38,7 +38,7 @@ if ! command -v nginx >/dev/null 2>&1; then
   echo "check-deploy: nginx missing (scripts/install-system-deps.sh installs nginx-light)" >&2
   exit 1
 fi
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=cmer.example.fr" \
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=cmer.a-renseigner.invalid" \
   -keyout "$WORK/privkey.pem" -out "$WORK/fullchain.pem" >/dev/null 2>&1
 sed -e "s#/etc/ssl/cmer/#$WORK/#g" deploy/nginx/cmer.conf >"$WORK/site.conf"
 cat >"$WORK/nginx.conf" <<CONF

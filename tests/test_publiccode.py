@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,21 @@ def _broken(tmp_path, change):
 )
 def test_the_check_refuses(tmp_path, change, expected):
     assert expected in _broken(tmp_path, change)
+
+
+PUBLISHED_FILES = ("publiccode.yml", "SECURITY.md", "CHANGELOG.md", "deploy/cmer.env.example", ".env.example")
+
+
+def test_placeholders_are_unreachable_names_and_documented():
+    """No invented real-looking address: every placeholder host is under .invalid (RFC 6761), and
+    each one is listed in docs/deployment.md, "Placeholders to replace"."""
+    guide = (ROOT / "docs" / "deployment.md").read_text()
+    table = guide[guide.index("### Placeholders to replace") : guide.index("## 3. Database")]
+    for name in PUBLISHED_FILES:
+        text = (ROOT / name).read_text()
+        assert "example.fr" not in text and "Miramas" not in text, name
+        for host in re.findall(r"[\w.-]+\.invalid\b", text):
+            assert host.split("@")[-1].split("/")[0] in table, (name, host)
+    document = yaml.safe_load((ROOT / "publiccode.yml").read_text())
+    assert document["url"].startswith("https://depot-public.a-renseigner.invalid/")
+    assert document["maintenance"]["contacts"][0]["email"].endswith(".invalid")
