@@ -4,8 +4,9 @@ Only code that opts in with `replica_reads()` reads from the `replica` alias, an
 configured (CMER_REPLICA_DATABASE_URL) and no transaction is open on the primary: a read inside a
 transaction may be followed by a write that depends on it, and an audited read of personal data
 writes its event in the same transaction as the read. Everything else, every write included, goes
-to `default`. Today the statistics' aggregates and the DPO's search of the audit trail opt in; both
-tolerate the replica's lag of a few seconds.
+to `default`. Today the statistics page's aggregates and the DPO's search of the audit trail opt
+in; both tolerate the replica's lag of a few seconds. The statistics' audited exports run in a
+transaction, so their figures are read on the primary with their event.
 """
 
 from __future__ import annotations

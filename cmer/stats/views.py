@@ -6,6 +6,7 @@ import csv
 import io
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -81,6 +82,8 @@ def stats_index(request: CellRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_view_stats, "stats.export_csv")
+# An audited read: figures and their event in one transaction on the primary (cmer/core/replica.py).
+@transaction.atomic
 def stats_csv(request: CellRequest) -> HttpResponse:
     publications, form, _provisional = _publications(request)
     buffer = io.StringIO()
@@ -95,6 +98,8 @@ def stats_csv(request: CellRequest) -> HttpResponse:
 
 @require_GET
 @requires(can_view_stats, "stats.export_pdf")
+# An audited read: figures and their event in one transaction on the primary (cmer/core/replica.py).
+@transaction.atomic
 def annual_report_pdf(request: CellRequest) -> HttpResponse:
     publications, form, provisional = _publications(request)
     if provisional:
