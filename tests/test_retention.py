@@ -427,10 +427,10 @@ def test_audit_retention_follows_each_cells_validated_value(world, settings):
 def test_register_dpia_and_dpo_page_say_which_audit_retention_is_applied_to_each_cell(world, settings):
     """One chain for the platform: the longest validated value applies to every cell's events
     (docs/decisions/0008-audit-retention-per-cell.md); each cell's documents say so."""
-    from cmer.privacy.documents import register_document
-    from cmer.privacy.dpia import dpia_document
     from django.urls import reverse
 
+    from cmer.privacy.documents import register_document
+    from cmer.privacy.dpia import dpia_document
     from cmer.privacy.retention import audit_retention_days
     from tests.personas import persona_client
 
@@ -447,9 +447,9 @@ def test_register_dpia_and_dpo_page_say_which_audit_retention_is_applied_to_each
 
     for build in (register_document, dpia_document):
         short, long = audit_row(build(world.a.cell)), audit_row(build(world.b.cell))
-        assert short.startswith("3 mois validés pour la cellule. Appliqué : %s jours" % applied)
+        assert short.startswith(f"3 mois validés pour la cellule. Appliqué : {applied} jours")
         assert "conservés au-delà de sa durée validée" in short
-        assert long.startswith("12 mois validés pour la cellule. Appliqué : %s jours" % applied)
+        assert long.startswith(f"12 mois validés pour la cellule. Appliqué : {applied} jours")
         assert "au-delà" not in long and "avant" not in long
 
     page = persona_client(world, "dpo").get(reverse("privacy:retention"))

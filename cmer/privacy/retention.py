@@ -100,9 +100,7 @@ def audit_retention_statement(cell_id: int, today: dt.date | None = None) -> str
         "validée des cellules actives, dans la limite fixée par l'installation)."
     ) % {"m": months, "d": applied}
     if applied > cell_days:
-        text += " " + _(
-            "Les événements de cette cellule sont donc conservés au-delà de sa durée validée."
-        )
+        text += " " + _("Les événements de cette cellule sont donc conservés au-delà de sa durée validée.")
     elif applied < cell_days:
         text += " " + _("Les événements de cette cellule sont donc supprimés avant sa durée validée.")
     return text
