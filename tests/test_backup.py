@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 from datetime import date, timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -138,7 +139,11 @@ def test_backup_then_restore_into_fresh_database_is_identical_and_chain_verifies
     checkpoint = tmp_path / "checkpoints.jsonl"
     write_checkpoint(checkpoint)
     dump = tmp_path / "cmer.backup"
-    call_command("backup", "--output", str(dump))
+    out, err = StringIO(), StringIO()
+    call_command("backup", "--output", str(dump), stdout=out, stderr=err)
+    # Off a terminal: one summary line, no bar, no personal data.
+    assert len(out.getvalue().splitlines()) == 1 and err.getvalue() == ""
+    assert CANARY not in out.getvalue()
     assert stat.S_IMODE(dump.stat().st_mode) == 0o600
     assert CANARY.encode() not in dump.read_bytes()  # identity stays encrypted in the backup
     # The success heartbeat is written once the copy is taken, so the copy cannot hold it.
@@ -163,6 +168,9 @@ def test_backup_then_restore_into_fresh_database_is_identical_and_chain_verifies
             assert done.returncode == 0, done.stderr
             copy_tables, copy = _copy_rows_pg(scratch, tables)
         assert "audit chain verifies: 11 events" in done.stdout
+        # Off a terminal (a pipe here): one summary line, no bar, no personal data.
+        assert len(done.stdout.splitlines()) == 1 and done.stderr == ""
+        assert CANARY not in done.stdout
         assert copy_tables == tables
         for table in tables:
             assert copy[table] == original[table], f"rows differ in {table}"

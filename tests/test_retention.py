@@ -422,3 +422,41 @@ def test_audit_retention_follows_each_cells_validated_value(world, settings):
     RetentionPolicy.objects.filter(cell=world.b.cell).delete()
     validated_policy(world.b.cell, audit_months=6)
     assert audit_retention_days(today) == (today - dt.date(2025, 12, 30)).days  # the longest: 6 months
+
+
+def test_register_dpia_and_dpo_page_say_which_audit_retention_is_applied_to_each_cell(world, settings):
+    """One chain for the platform: the longest validated value applies to every cell's events
+    (docs/decisions/0008-audit-retention-per-cell.md); each cell's documents say so."""
+    from django.urls import reverse
+
+    from cmer.privacy.documents import register_document
+    from cmer.privacy.dpia import dpia_document
+    from cmer.privacy.retention import audit_retention_days
+    from tests.personas import persona_client
+
+    settings.CMER_AUDIT_RETENTION_DAYS = 3650
+    validated_policy(world.a.cell, audit_months=3)
+    validated_policy(world.b.cell, audit_months=12)
+    applied = audit_retention_days()
+    assert 365 <= applied <= 366  # the longest validated value: 12 months
+
+    def audit_row(document) -> str:  # type: ignore[no-untyped-def]
+        rows = [value for s in document.sections for label, value in s.rows if label == "Journal d'audit"]
+        assert len(rows) == 1
+        return rows[0]
+
+    for build in (register_document, dpia_document):
+        short, long = audit_row(build(world.a.cell)), audit_row(build(world.b.cell))
+        assert short.startswith(f"3 mois validés pour la cellule. Appliqué : {applied} jours")
+        assert "conservés au-delà de sa durée validée" in short
+        assert long.startswith(f"12 mois validés pour la cellule. Appliqué : {applied} jours")
+        assert "au-delà" not in long and "avant" not in long
+
+    page = persona_client(world, "dpo").get(reverse("privacy:retention"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"Appliqué : {applied} jours" in text and "conservés au-delà de sa durée validée" in text
+
+    # A platform ceiling below a cell's validated value: its events go before that value.
+    settings.CMER_AUDIT_RETENTION_DAYS = 30
+    assert "supprimés avant sa durée validée" in audit_row(register_document(world.b.cell))

@@ -1,5 +1,5 @@
-"""rotate_keys: re-encrypt personal fields under the current key, in atomic resumable batches,
-verified at the end, audited with counts (issue #6 item 5)."""
+"""rotate_keys: re-encrypt every encrypted field under the current key, in atomic resumable
+batches, verified at the end, audited with counts (issue #6 item 5, #12 item 7, #14 item 6)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
 
+from cmer.accounts.models import TOTPDevice
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Person
 from cmer.core import crypto
@@ -75,7 +76,10 @@ def test_dry_run_counts_and_changes_nothing(world, new_key, capsys):
     people = _people(world.a.cell, 5)
     before = [_raw(p.pk) for p in people]
     call_command("rotate_keys")
-    assert "k1: 5" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # Every model with encrypted fields is counted: the world's users have sealed TOTP secrets.
+    assert "cases.person: 5" in out
+    assert f"accounts.totpdevice: {TOTPDevice.objects.count()}" in out
     assert [_raw(p.pk) for p in people] == before
     assert not AuditEvent.objects.filter(action__startswith="privacy.keys").exists()
 
@@ -83,6 +87,7 @@ def test_dry_run_counts_and_changes_nothing(world, new_key, capsys):
 @pytest.mark.django_db
 def test_interrupted_rotation_resumes_and_everything_reads_under_new_key(world, new_key, settings, capsys):
     people = _people(world.a.cell, 10)
+    devices = TOTPDevice.objects.count()
     call_command("rotate_keys", "--wet-run", "--batch-size", "3", "--max-batches", "2")
     assert "run the command again" in capsys.readouterr().out
     states = [_raw(p.pk) for p in people]
@@ -92,7 +97,7 @@ def test_interrupted_rotation_resumes_and_everything_reads_under_new_key(world, 
         assert {crypto.key_id_of(t) for t in tokens if t} == {key_id}
 
     call_command("rotate_keys", "--wet-run", "--batch-size", "3")
-    assert "Verified: all 10 records decrypt under key id k2" in capsys.readouterr().out
+    assert f"verified: all {10 + devices} records decrypt under key id k2" in capsys.readouterr().out
     assert Person.objects.exclude(key_id="k2").count() == 0
 
     # The old key can now go: everything reads under the new key alone, indexes under the new key.
@@ -100,17 +105,18 @@ def test_interrupted_rotation_resumes_and_everything_reads_under_new_key(world, 
     for i, person in enumerate(Person.objects.order_by("pk")):
         assert (person.last_name, person.first_name) == (f"Nom-{i}", f"Prénom {i}")
         assert person.name_index == crypto.blind_index(person.last_name, person.first_name, person.birth_date)
-    assert verify_all().ok and verify_all().checked == 10
+    assert verify_all().ok and verify_all().checked == 10 + devices
 
     batches = AuditEvent.objects.filter(action="privacy.keys_rotate_batch").order_by("seq")
-    assert [e.data["count"] for e in batches] == [3, 3, 3, 1]
+    assert [e.data["count"] for e in batches if e.target_type == "cases.person"] == [3, 3, 3, 1]
+    assert sum(e.data["count"] for e in batches if e.target_type == "accounts.totpdevice") == devices
     final = AuditEvent.objects.filter(action="privacy.keys_rotate").order_by("seq").last()
     assert final.data == {
-        "rotated": 4,
-        "batches": 2,
+        "rotated": 4 + devices,
+        "batches": 2 + -(-devices // 3),
         "key_id": "k2",
         "finished": True,
-        "verified": 10,
+        "verified": 10 + devices,
         "failed": 0,
     }
 
@@ -121,7 +127,7 @@ def test_undecryptable_record_stops_its_batch_whole_and_is_named(world, new_key)
     bad = people[4]
     with connection.cursor() as cursor:
         cursor.execute("UPDATE cases_person SET first_name = %s WHERE id = %s", ["v1:k0:AAAA", bad.pk])
-    with pytest.raises(CommandError, match=f"person id={bad.pk} cannot be decrypted"):
+    with pytest.raises(CommandError, match=f"cases.person id={bad.pk} cannot be decrypted"):
         call_command("rotate_keys", "--wet-run", "--batch-size", "3")
     # The first batch is kept; the batch holding the bad record is rolled back entirely.
     assert [_raw(p.pk)[0] for p in people] == ["k2"] * 3 + ["k1"] * 3
@@ -130,11 +136,30 @@ def test_undecryptable_record_stops_its_batch_whole_and_is_named(world, new_key)
 
 
 @pytest.mark.django_db
-def test_verification_catches_a_record_marked_new_but_still_under_old_key(world, new_key):
+def test_a_record_marked_new_but_still_under_old_key_is_re_encrypted(world, new_key, settings):
     people = _people(world.a.cell, 3)
     with connection.cursor() as cursor:
         cursor.execute("UPDATE cases_person SET key_id = 'k2' WHERE id = %s", [people[1].pk])
-    with pytest.raises(CommandError, match=rf"Verification FAILED: 1 records .* ids \[{people[1].pk}\]"):
+    call_command("rotate_keys", "--wet-run")
+    assert {crypto.key_id_of(t) for t in _raw(people[1].pk)[1:] if t} == {"k2"}
+    settings.CMER_FIELD_KEYS = NEW
+    assert Person.objects.get(pk=people[1].pk).last_name == "Nom-1"
+
+
+@pytest.mark.django_db
+def test_verification_catches_a_token_under_the_new_key_that_does_not_decrypt(world, new_key):
+    people = _people(world.a.cell, 3)
+    call_command("rotate_keys", "--wet-run")
+    # A token of person 0, under the current key, copied onto person 1: not pending, but bound to
+    # another row, so verification must name it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_person SET last_name = (SELECT last_name FROM cases_person WHERE id = %s) WHERE id = %s",
+            [people[0].pk, people[1].pk],
+        )
+    with pytest.raises(
+        CommandError, match=rf"verification FAILED: 1 records .* e\.g\. cases\.person id={people[1].pk}\."
+    ):
         call_command("rotate_keys", "--wet-run")
 
 
@@ -171,20 +196,24 @@ def test_rotation_killed_with_sigkill_midway_then_rerun_ends_readable_under_new_
             process.wait()
         rotated = scratch_db.query(target, "SELECT COUNT(*) FROM cases_person WHERE key_id = 'k2'")[0][0]
         assert 0 < rotated < total, "the kill must land midway"
-        # Every committed batch has its audit event, and no event without its batch.
+        # Every committed batch has its audit event, and no event without its batch (persons go
+        # first, one per batch here).
         events = scratch_db.query(
-            target, "SELECT COUNT(*) FROM audit_auditevent WHERE action = 'privacy.keys_rotate_batch'"
+            target,
+            "SELECT COUNT(*) FROM audit_auditevent WHERE action = 'privacy.keys_rotate_batch' "
+            "AND target_type = 'cases.person'",
         )[0][0]
         assert events == rotated
+        devices = scratch_db.query(target, "SELECT COUNT(*) FROM accounts_totpdevice")[0][0]
 
         again = scratch_db.manage("rotate_keys", "--wet-run", "--batch-size", "50", **env)
         assert again.returncode == 0, again.stderr
-        assert f"Re-encrypted {total - rotated} records" in again.stdout
-        assert f"Verified: all {total} records decrypt under key id k2" in again.stdout
+        assert f"Re-encrypted {total - rotated + devices} records" in again.stdout
+        assert f"verified: all {total + devices} records decrypt under key id k2" in again.stdout
 
         # With the old key removed, a further run finds nothing to do and verifies every token.
         alone = scratch_db.manage("rotate_keys", "--wet-run", CMER_FIELD_KEYS=NEW, **target)
         assert alone.returncode == 0, alone.stderr
-        assert f"Verified: all {total} records decrypt under key id k2" in alone.stdout
+        assert f"verified: all {total + devices} records decrypt under key id k2" in alone.stdout
         chain = scratch_db.manage("verify_audit", **target)
         assert chain.returncode == 0, chain.stderr

@@ -1,9 +1,10 @@
-"""Raw-SQL re-encryption used by data migrations and key rotation: values never pass the ORM.
+"""Raw-SQL re-encryption used by data migrations: values never pass the ORM (key rotation, which
+works in batches, is cmer/privacy/keys.py).
 
 `reseal_table` reads every row of a table with its row key and cell, and writes each encrypted
 column again bound to them (docs/decisions/0007-ciphertext-bound-to-row-and-cell.md). The source
-value is plaintext (a column encrypted for the first time), a v1 token bound to the field name
-only, or a current token (key rotation).
+value is plaintext (a column encrypted for the first time) or a v1 token bound to the field name
+only.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ def legacy_token(label: str) -> Reader:
     return lambda value, column, row_key, cell: crypto.decrypt(value, field=f"{label}.{column}")
 
 
-def current_token(label: str) -> Reader:
-    return lambda value, column, row_key, cell: crypto.decrypt(
-        value, field=associated_data(label, column, row_key, cell)
-    )
-
-
 def reseal_table(
     connection: Any,
     *,
@@ -42,7 +37,6 @@ def reseal_table(
     cell_sql: str,
     joins: str = "",
     read: Reader = plaintext,
-    only_key_ids_other_than: str | None = None,
 ) -> int:
     """Re-encrypt `columns` of every row of `table` under the current key; returns rows changed."""
     quote = connection.ops.quote_name
@@ -56,10 +50,6 @@ def reseal_table(
         rows = cursor.fetchall()
         for pk, raw_key, cell, *values in rows:
             row_key, cell_id = str(uuid.UUID(str(raw_key))), str(cell)
-            if only_key_ids_other_than is not None and all(
-                not v or crypto.key_id_of(v) == only_key_ids_other_than for v in values
-            ):
-                continue
             sealed = [
                 crypto.encrypt(
                     read(v, c, row_key, cell_id), field=associated_data(label, c, row_key, cell_id)

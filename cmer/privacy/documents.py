@@ -18,7 +18,7 @@ from cmer.accounts.roles import Role
 from cmer.cases.models import Person
 from cmer.core import crypto
 from cmer.core.french import format_date, format_datetime
-from cmer.privacy.retention import policy_for, policy_pending
+from cmer.privacy.retention import audit_retention_statement, policy_for, policy_pending
 from cmer.referrals.models import Source
 from cmer.training.models import CatalogueVersion
 
@@ -173,7 +173,7 @@ def _retention(cell: Cell) -> Section:
                 _("Majeurs plus âgés"),
                 _("au plus %(n)s ans après l'ouverture") % {"n": policy.adult_cap_years},
             ),
-            (_("Journal d'audit"), _("%(n)s mois") % {"n": policy.audit_months}),
+            (_("Journal d'audit"), audit_retention_statement(cell.pk)),
             (_("Validation"), validated),
         ],
         note=_("Purge automatique quotidienne ; chaque purge produit un rapport consultable par le DPO."),

@@ -28,7 +28,7 @@ from cmer.core.health import BACKUP
 from cmer.core.models import Heartbeat
 from cmer.privacy.documents import Document, Section, _controller, _purposes, _recipients
 from cmer.privacy.models import RightsKind, RightsRequest, RightsStatus
-from cmer.privacy.retention import policy_for, policy_pending
+from cmer.privacy.retention import audit_retention_statement, policy_for, policy_pending
 
 # Settings that describe the controller; the shipped defaults say « à compléter » (or « Commune »).
 PLACEHOLDER_MARK = "à compléter"
@@ -129,7 +129,7 @@ def _retention(cell: Cell) -> tuple[Section, list[str]]:
                 _("Majeurs plus âgés"),
                 _("au plus %(n)s ans après l'ouverture") % {"n": policy.adult_cap_years},
             ),
-            (_("Journal d'audit"), _("%(n)s mois") % {"n": policy.audit_months}),
+            (_("Journal d'audit"), audit_retention_statement(cell.pk)),
             (_("Politique en vigueur"), validation),
         ],
     )

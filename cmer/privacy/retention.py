@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Cell
 from cmer.cases.models import Case, Transition
@@ -83,6 +84,26 @@ def audit_retention_days(today: dt.date | None = None) -> int:
         return int(settings.CMER_AUDIT_RETENTION_DAYS)
     days = (today - add_months(today, -max(months))).days
     return min(days, int(settings.CMER_AUDIT_RETENTION_DAYS))
+
+
+def audit_retention_statement(cell_id: int, today: dt.date | None = None) -> str:
+    """What the audit purge really applies to this cell's events, said plainly (register, DPIA,
+    DPO page): the cell's validated value is not applied on its own while the trail is one chain
+    (docs/decisions/0008-audit-retention-per-cell.md)."""
+    months = policy_for(cell_id).audit_months
+    applied = audit_retention_days(today)
+    today = today or timezone.localdate()
+    cell_days = (today - add_months(today, -months)).days
+    text = _(
+        "%(m)s mois validés pour la cellule. Appliqué : %(d)s jours pour les événements de toutes "
+        "les cellules, car le journal est une chaîne unique pour la plateforme (la plus longue durée "
+        "validée des cellules actives, dans la limite fixée par l'installation)."
+    ) % {"m": months, "d": applied}
+    if applied > cell_days:
+        text += " " + _("Les événements de cette cellule sont donc conservés au-delà de sa durée validée.")
+    elif applied < cell_days:
+        text += " " + _("Les événements de cette cellule sont donc supprimés avant sa durée validée.")
+    return text
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

@@ -59,7 +59,7 @@ from cmer.privacy.permissions import (
     can_view_retention,
 )
 from cmer.privacy.purge import KIND_LABELS, purge_person, purge_run, restrict_person
-from cmer.privacy.retention import policy_for, policy_pending, stored_policy_for
+from cmer.privacy.retention import audit_retention_statement, policy_for, policy_pending, stored_policy_for
 from cmer.privacy.rights import IDENTITY_FIELDS, access_extract, person_rectify
 from cmer.privacy.scopes import accounts_visible_to, audit_events_visible_to, charter_acceptances_visible_to
 from cmer.privacy.trail import account_choices, account_names, describe
@@ -301,6 +301,7 @@ def retention(request: CellRequest) -> HttpResponse:
     stored = stored_policy_for(membership.cell_id)
     context = {
         "policy": policy_for(membership.cell_id),
+        "audit_applied": audit_retention_statement(membership.cell_id),
         "pending": stored if policy_pending(membership.cell_id) else None,
         "form": RetentionPolicyForm(instance=stored) if can_edit_retention(membership) else None,
         "can_validate": can_validate_retention(membership),
@@ -315,7 +316,12 @@ def retention_edit(request: CellRequest) -> HttpResponse:
     membership = request.membership
     form = RetentionPolicyForm(request.POST, instance=stored_policy_for(membership.cell_id))
     if not form.is_valid():
-        context = {"policy": policy_for(membership.cell_id), "form": form, "purge_form": PurgeForm()}
+        context = {
+            "policy": policy_for(membership.cell_id),
+            "audit_applied": audit_retention_statement(membership.cell_id),
+            "form": form,
+            "purge_form": PurgeForm(),
+        }
         return render(request, "privacy/retention.html", context, status=400)
     services.policy_update(cell=membership.cell, values=form.cleaned_data, by=membership)
     messages.success(request, _("Politique de conservation enregistrée ; elle doit être validée par le DPO."))

@@ -37,8 +37,10 @@ class Command(BaseCommand):
             with progress.bar("purge", total=total, unit="cell", stream=stream) as cells:
                 reports = purge_all(today=today, wet_run=wet, trigger="command", on_cell=cells.update)
         mode = "WET RUN" if wet else "DRY RUN (nothing changed; use --wet-run to act)"
-        self.stdout.write(mode)
-        for report in reports:
-            self.stdout.write(f"cell {report.cell.code} report #{report.pk} as of {report.as_of}")
-            for kind, count in report.counts.items() or [("nothing due", 0)]:
-                self.stdout.write(f"  {kind}: {count}")
+        # One line (a cron mail, a journal entry): per cell its code, its report and counts per kind.
+        cells = "; ".join(
+            f"cell {r.cell.code} report #{r.pk} as of {r.as_of}: "
+            + (", ".join(f"{kind}: {count}" for kind, count in r.counts.items()) or "nothing due")
+            for r in reports
+        )
+        self.stdout.write(f"{mode}: {cells or 'no active cell'}")

@@ -11,6 +11,7 @@ class Command(BaseCommand):
     help = "Enqueue today's purges (cases, audit trail) and rights-request reminders for the worker (run daily by cron)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for job in (daily_purge, daily_audit_purge, rights_reminders):
-            result = job.enqueue()
-            self.stdout.write(f"enqueued {job.name} ({result.id})")
+        enqueued = [
+            f"{job.name} ({job.enqueue().id})" for job in (daily_purge, daily_audit_purge, rights_reminders)
+        ]
+        self.stdout.write(f"enqueued {', '.join(enqueued)}")

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from cmer.progress import bar, stream_of
-from cmer.scale.generator import GenerationRefused, Generator, check_database, counts
+from cmer.scale.generator import GenerationRefused, Generator, check_database
 
 
 class Command(BaseCommand):
@@ -41,11 +41,12 @@ class Command(BaseCommand):
             def progress(label: str, total: int) -> Any:
                 return bar(label, total=total, unit="", stream=stream)
 
-        self.stdout.write(f"Scale {scale} (seed {seed}): {counts(scale)}")
         started = time.perf_counter()
         try:
             figures = Generator(scale=scale, seed=seed, progress=progress).run()
         except GenerationRefused as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
-        self.stdout.write(self.style.SUCCESS(f"Generated in {elapsed:.1f} s: {figures}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Scale {scale} (seed {seed}) generated in {elapsed:.1f} s: {figures}")
+        )
