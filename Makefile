@@ -16,7 +16,9 @@ PYTEST_BROWSER = $(BIN)/pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 export CMER_DEBUG ?= 1
 
 # Benchmarks of docs/performance.md on PostgreSQL (own database cmer_bench_<SCALE>); not tests.
+# Options of bench/run.py, e.g. `make bench BENCH_ARGS="--only P1,P9 --p9-long"`.
 SCALE ?= 1
+BENCH_ARGS ?=
 
 .PHONY: bench demo test test-pg test-e2e test-fast lint venv ci clean
 
@@ -70,7 +72,7 @@ lint: venv
 	$(BIN)/python scripts/check_publiccode.py
 
 bench: venv
-	$(BIN)/python bench/run.py --scale $(SCALE)
+	$(BIN)/python bench/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* artifacts .pytest_cache

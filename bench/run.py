@@ -81,7 +81,7 @@ def ensure_database(scale: str, seed: int) -> None:
     has_data = manage(
         env, "shell", "-c", "from cmer.accounts.models import Cell; print(Cell.objects.count())"
     )
-    if has_data.strip() == "0":
+    if has_data.split()[-1] == "0":  # the last line: the shell may first say what it imported
         print(f"generating scale {scale} into {name} (once) ...", flush=True)
         t0 = time.perf_counter()
         subprocess.run(
@@ -303,6 +303,8 @@ def serve_and_measure(
 
 
 def main() -> None:
+    import suite  # P1, P3/P6, P8, P9; it imports this module's helpers, hence here
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="1")
     parser.add_argument("--seed", type=int, default=2026)
@@ -310,6 +312,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    suite.add_arguments(parser)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(in_process(args.repeat)))
@@ -317,6 +320,8 @@ def main() -> None:
 
     print(f"CMER bench, scale {args.scale}, load average at start: {load()}")
     ensure_database(args.scale, args.seed)
+    if suite.run(args):  # P1, P3/P6, P8, P9 (bench/suite.py); True when core is not selected
+        return
     summary: dict[str, object] = {"scale": args.scale, "load_start": load()}
     out = ROOT / "bench" / "results" / f"bench_{args.scale.replace('.', '_')}.json"
     child = subprocess.run(

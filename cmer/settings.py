@@ -58,10 +58,12 @@ CMER_DEMO = env_bool("CMER_DEMO")
 # Set by the test runner only (tests/settings.py, selected in pyproject.toml): never inferred.
 TESTING = env_bool("CMER_TESTING")
 
+# Public (it is in this file): development, tests and the bench's generated data only.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789abcdef"  # nosec B105
 SECRET_KEY = env("CMER_SECRET_KEY")
 if not SECRET_KEY:
     if DEBUG or TESTING:
-        SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789abcdef"  # nosec B105
+        SECRET_KEY = DEVELOPMENT_SECRET_KEY
     else:
         raise ImproperlyConfigured("CMER_SECRET_KEY must be set when CMER_DEBUG is off.")
 
@@ -209,6 +211,15 @@ if env("CMER_REPLICA_DATABASE_URL"):
 DATABASE_ROUTERS = ["cmer.core.replica.ReplicaRouter"]
 # Bench-only pages (docs/performance.md): never on unless CMER_BENCH=1; `check --deploy` refuses it.
 CMER_BENCH = env_bool("CMER_BENCH")
+# And only with the public development keys: data encrypted under them can only be fake, and an
+# installation's real keys make the switch refuse to start instead of mounting the bench pages.
+if CMER_BENCH and (SECRET_KEY, CMER_AUDIT_KEY, CMER_FIELD_KEYS, CMER_BLIND_INDEX_KEY) != tuple(
+    f"{prefix}{DEVELOPMENT_SECRET_KEY}" for prefix in ("", "audit:", "k1:", "bidx:")
+):
+    raise ImproperlyConfigured(
+        "CMER_BENCH is for bench/run.py on generated data: it runs only with the public "
+        "development keys, never with an installation's own keys."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so the audit chain head read inside a
