@@ -213,9 +213,8 @@ DATABASE_ROUTERS = ["cmer.core.replica.ReplicaRouter"]
 CMER_BENCH = env_bool("CMER_BENCH")
 # And only with the public development keys: data encrypted under them can only be fake, and an
 # installation's real keys make the switch refuse to start instead of mounting the bench pages.
-if CMER_BENCH and (SECRET_KEY, CMER_AUDIT_KEY, CMER_FIELD_KEYS, CMER_BLIND_INDEX_KEY) != tuple(
-    f"{prefix}{DEVELOPMENT_SECRET_KEY}" for prefix in ("", "audit:", "k1:", "bidx:")
-):
+public_keys = tuple(f"{prefix}{DEVELOPMENT_SECRET_KEY}" for prefix in ("", "audit:", "k1:", "bidx:"))
+if CMER_BENCH and public_keys != (SECRET_KEY, CMER_AUDIT_KEY, CMER_FIELD_KEYS, CMER_BLIND_INDEX_KEY):
     raise ImproperlyConfigured(
         "CMER_BENCH is for bench/run.py on generated data: it runs only with the public "
         "development keys, never with an installation's own keys."
