@@ -1,4 +1,4 @@
-"""Cell objects are named in URLs by opaque public ids, never by their sequential primary key (ADR 0008)."""
+"""Cell objects are named in URLs by opaque public ids, never by their sequential primary key (ADR 0009)."""
 
 from __future__ import annotations
 

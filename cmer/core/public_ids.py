@@ -1,4 +1,4 @@
-"""Opaque identifiers of cell objects in URLs (ADR 0008).
+"""Opaque identifiers of cell objects in URLs (ADR 0009).
 
 Primary keys are sequential across the whole platform: `/situations/1042/` would tell a member of
 one cell how many situations all cells hold, and how fast that grows. Instead, a URL carries a

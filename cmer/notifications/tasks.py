@@ -8,7 +8,7 @@ Design (docs/security.md #6, #21):
   can win it, on SQLite and PostgreSQL alike), sends it over SMTP, then sets `emailed_at`.
   SMTP cannot take part in a database transaction, so a crash between "sent" and "marked" makes
   the e-mail go out again later: delivery is AT LEAST ONCE, never zero. The Message-ID is derived
-  from the notification's public id (ADR 0008), so a resend is recognisable as the same message
+  from the notification's public id (ADR 0009), so a resend is recognisable as the same message
   and no mailbox learns how many notifications the platform has sent.
 - A claim is a lease (CMER_EMAIL_CLAIM_SECONDS): if its worker died, `sweep_notification_emails`
   (run by `manage.py send_pending_emails` from cron, or after a worker restart) takes it over.
