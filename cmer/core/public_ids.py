@@ -36,7 +36,7 @@ KINDS = (
     "meeting",
     "agenda_item",
     "transmission",
-    "prefect_info",
+    "prefet_information",  # spelt as in its URL; the exchange app alone names that compartment
     "threat_briefing",
     "action",
     "training_session",

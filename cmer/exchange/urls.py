@@ -19,7 +19,9 @@ urlpatterns = [
     path("transmissions/<transmission:pk>/retour/", views.feedback_record, name="feedback_record"),
     path("informations-prefet/", views.prefect_info_list, name="prefect_info_list"),
     path("informations-prefet/nouvelle/", views.prefect_info_create, name="prefect_info_create"),
-    path("informations-prefet/<prefect_info:pk>/", views.prefect_info_detail, name="prefect_info_detail"),
+    path(
+        "informations-prefet/<prefet_information:pk>/", views.prefect_info_detail, name="prefect_info_detail"
+    ),
     path("points-menace/", views.briefings, name="briefings"),
     path("points-menace/<threat_briefing:pk>/consigner/", views.briefing_log, name="briefing_log"),
 ]
