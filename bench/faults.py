@@ -62,13 +62,13 @@ def free_port() -> int:
 
 class Mailbox:
     def __init__(self) -> None:
-        self.ids: Counter[int] = Counter()
+        self.ids: Counter[str] = Counter()  # notifications' public ids (ADR 0009), as in the Message-ID
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        match = re.search(rb"Message-ID: <notification-(\d+)@", envelope.content)
+        match = re.search(rb"Message-ID: <notification-([a-z2-7]+)@", envelope.content)
         with self.lock:
-            self.ids[int(match.group(1)) if match else -1] += 1
+            self.ids[match.group(1).decode() if match else ""] += 1
         return "250 OK"
 
 
@@ -436,6 +436,7 @@ import json
 from django.core.management import call_command
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Action
+from cmer.core.public_ids import public_id
 from cmer.meetings.models import Decision
 from cmer.notifications.models import Notification
 from cmer.referrals.models import Referral
@@ -461,7 +462,8 @@ except Exception:
     chain = False
 due = list(Notification.objects.filter(email_due=True).values_list("pk", "emailed_at"))
 print(json.dumps({"found": {k: sorted(v) for k, v in found.items()}, "half": half, "chain_ok": chain,
-                  "due": [pk for pk, _ in due], "marked": [pk for pk, at in due if at is not None],
+                  "due": [public_id("notification", pk) for pk, _ in due],
+                  "marked": [public_id("notification", pk) for pk, at in due if at is not None],
                   "events": AuditEvent.objects.count()}))
 """
 

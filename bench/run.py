@@ -190,6 +190,7 @@ def audit_cost(repeat: int, requests: int = 60) -> dict[str, object]:
     head query and the row. Nothing of it is reachable from the application's settings.
     """
     from django.test import Client
+    from django.urls import reverse
     from django_otp import DEVICE_ID_SESSION_KEY
 
     import cmer.audit.services as audit_services
@@ -209,7 +210,7 @@ def audit_cost(repeat: int, requests: int = 60) -> dict[str, object]:
     session["cmer_login_at"] = time.time()
     session["cmer_membership"] = membership.pk
     session.save()
-    url = f"/situations/{case.pk}/"
+    url = reverse("cases:detail", args=[case.pk])
 
     class _NoInsert:
         class objects:

@@ -38,8 +38,9 @@ def _item_meeting(name: str, anchor: bool = False):  # type: ignore[no-untyped-d
     """Redirect target: page `name` of the item's meeting (with the item's anchor)."""
 
     def target(w, c, kw):  # type: ignore[no-untyped-def]
-        url = reverse(name, kwargs={"pk": AgendaItem.objects.get(pk=kw["pk"]).meeting_id})
-        return f"{url}#item-{kw['pk']}" if anchor else url
+        item = AgendaItem.objects.get(pk=kw["pk"])
+        url = reverse(name, kwargs={"pk": item.meeting_id})
+        return f"{url}#{item.anchor}" if anchor else url
 
     return target
 

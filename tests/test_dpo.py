@@ -88,7 +88,7 @@ def test_no_dpo_page_shows_a_persons_identity_or_free_text(world):
     )
     make_referral(world.a, case=case, description="Canarydescription du signalement")
     coordinator = persona_client(world, "coordinator")
-    coordinator.get(f"/situations/{case.pk}/")  # whatever the cases app records on a read
+    coordinator.get(reverse("cases:detail", args=[case.pk]))  # whatever the cases app records on a read
     purge_run(cell=world.a.cell, wet_run=False)
     report = make_report(world.a)
     make_rights_request(world.a)

@@ -87,7 +87,8 @@ def test_convocation_notifies_every_member_and_shows_who_has_not_accepted_the_ch
     notes = Notification.objects.filter(kind=MEETING_CONVENED)
     assert {n.recipient_id for n in notes} == {member.user_id, state_member.user_id, newcomer.user_id}
     assert all(
-        (n.target_type, n.target_id, n.link) == ("meetings.meeting", meeting.pk, f"/reunions/{meeting.pk}/")
+        (n.target_type, n.target_id, n.link)
+        == ("meetings.meeting", meeting.pk, reverse("meetings:detail", args=[meeting.pk]))
         for n in notes
     )
     assert AuditEvent.objects.get(action="meeting.convened").data == {"added": 3, "charter_pending": 1}
@@ -483,7 +484,7 @@ def test_meeting_pdfs_are_routed_from_the_meetings_urls(world):
         ("minutes_pdf", "releve-de-decisions.pdf"),
     ):
         url = reverse(f"meetings:{name}", kwargs={"pk": meeting.pk})
-        assert url == f"/reunions/{meeting.pk}/{path}"
+        assert url == reverse("meetings:detail", args=[meeting.pk]) + path
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         with pytest.raises(NoReverseMatch):
@@ -635,11 +636,12 @@ def test_a_guest_is_notified_finds_the_meeting_and_is_uninvited_before_it_only(w
     invite = reverse("meetings:item_guest", kwargs={"pk": item.pk})
     assert coordinator.post(invite, {"guest": guest.pk}).status_code == 302
     note = Notification.objects.get(kind=MEETING_GUEST_INVITED)
-    assert (note.recipient_id, note.link) == (guest.user_id, f"/reunions/{meeting.pk}/")
+    page_url = reverse("meetings:detail", args=[meeting.pk])
+    assert (note.recipient_id, note.link) == (guest.user_id, page_url)
     # From the dashboard, not a typed URL: « Mes réunions » links to it.
     client = persona_client(world, "guest")
     dashboard = client.get(reverse("core:dashboard")).content.decode()
-    assert "Mes réunions" in dashboard and f'href="/reunions/{meeting.pk}/"' in dashboard
+    assert "Mes réunions" in dashboard and f'href="{page_url}"' in dashboard
     # Before the meeting: its date and place only, no attendee's name, no item.
     page = client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).content.decode()
     president = world.a.user("president")
@@ -653,7 +655,7 @@ def test_a_guest_is_notified_finds_the_meeting_and_is_uninvited_before_it_only(w
     assert not item.guests.exists() and not meeting.attendees.filter(membership=guest).exists()
     assert Notification.objects.filter(kind=MEETING_GUEST_WITHDRAWN, recipient=guest.user).exists()
     assert client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).status_code == 404
-    assert f'href="/reunions/{meeting.pk}/"' not in client.get(reverse("core:dashboard")).content.decode()
+    assert f'href="{page_url}"' not in client.get(reverse("core:dashboard")).content.decode()
     # Invited again; once the meeting has begun the invitation can no longer be withdrawn.
     coordinator.post(invite, {"guest": guest.pk})
     Meeting.objects.filter(pk=meeting.pk).update(
@@ -713,6 +715,7 @@ def test_cancelling_asks_for_confirmation_and_past_or_validated_meetings_leave_u
     coming = make_meeting(world.a, in_window=False)
     listing = client.get(reverse("meetings:list")).content.decode()
     upcoming = listing[listing.index("Réunions à venir") : listing.index("Réunions passées")]
-    assert f"/reunions/{coming.pk}/" in upcoming
+    assert reverse("meetings:detail", args=[coming.pk]) in upcoming
     for gone in (meeting, validated):
-        assert f"/reunions/{gone.pk}/" not in upcoming and f"/reunions/{gone.pk}/" in listing
+        gone_url = reverse("meetings:detail", args=[gone.pk])
+        assert gone_url not in upcoming and gone_url in listing

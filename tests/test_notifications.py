@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from cmer.audit.models import AuditEvent
 from cmer.cases.notifications import ACTION_DUE
+from cmer.core.public_ids import public_id
 from cmer.meetings.notifications import MEETING_CONVENED
 from cmer.notifications import kinds
 from cmer.notifications.models import Notification
@@ -179,7 +180,8 @@ def test_delivery_sends_once_and_marks(world):
     assert message.subject == SUBJECT
     assert message.to == [world.a.user("coordinator").email]
     assert "/notifications/" in message.body
-    assert message.extra_headers["Message-ID"].startswith(f"<notification-{n.pk}@")
+    assert message.extra_headers["Message-ID"].startswith(f"<notification-{public_id('notification', n.pk)}@")
+    assert str(n.pk) not in message.extra_headers["Message-ID"].split("@")[0]
     n.refresh_from_db()
     assert n.emailed_at is not None and n.email_attempts == 1
 

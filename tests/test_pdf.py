@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
@@ -73,7 +74,7 @@ def test_minutes_pdf_shows_references_and_decisions_only(world):
     )
     other = make_item(world.a, meeting)
     client = persona_client(world, "coordinator")
-    response = client.get(f"/reunions/{meeting.pk}/releve-de-decisions.pdf")
+    response = client.get(reverse("meetings:minutes_pdf", args=[meeting.pk]))
     assert response.status_code == 200
     pdf = response.content
     assert pdf.startswith(b"%PDF")
@@ -93,23 +94,23 @@ def test_convocation_has_no_reference_and_agenda_of_a_guest_only_their_item(worl
     invited = make_item(world.a, meeting, guest=True)
     not_invited = make_item(world.a, meeting, guest=False)
     guest = persona_client(world, "guest")
-    convocation = guest.get(f"/reunions/{meeting.pk}/convocation.pdf")
+    convocation = guest.get(reverse("meetings:convocation_pdf", args=[meeting.pk]))
     assert convocation.status_code == 200
     save_page_one(convocation.content, "convocation")
     text = pdf_text(convocation.content)
     assert "Convocation" in text and "Salle du conseil" in text
     assert invited.case.reference not in text and not_invited.case.reference not in text
-    agenda = pdf_text(guest.get(f"/reunions/{meeting.pk}/ordre-du-jour.pdf").content)
+    agenda = pdf_text(guest.get(reverse("meetings:agenda_pdf", args=[meeting.pk])).content)
     assert invited.case.reference in agenda and not_invited.case.reference not in agenda
-    full = persona_client(world, "member").get(f"/reunions/{meeting.pk}/ordre-du-jour.pdf")
+    full = persona_client(world, "member").get(reverse("meetings:agenda_pdf", args=[meeting.pk]))
     save_page_one(full.content, "agenda")
     full_text = pdf_text(full.content)
     assert invited.case.reference in full_text and not_invited.case.reference in full_text
     # A guest may not have the relevé; a member not convened sees no meeting at all.
-    assert guest.get(f"/reunions/{meeting.pk}/releve-de-decisions.pdf").status_code == 403
+    assert guest.get(reverse("meetings:minutes_pdf", args=[meeting.pk])).status_code == 403
     later = make_meeting(world.a, roles=("president",))
     member = persona_client(world, "member")
-    assert member.get(f"/reunions/{later.pk}/convocation.pdf").status_code == 404
+    assert member.get(reverse("meetings:convocation_pdf", args=[later.pk])).status_code == 404
 
 
 def test_fetcher_allows_only_data_and_static_files(tmp_path):

@@ -78,7 +78,7 @@ def test_no_personal_value_reaches_any_email(world, smtp_server):
     # A real flow: the coordinator prepares a transmission, the president is notified.
     t = make_transmission(cw, case=case)
     # Every registered kind, each notice pointing at the person's case (its link is the case page).
-    case_url = f"/situations/{case.pk}/"
+    case_url = reverse("cases:detail", args=[case.pk])
     everyone = [cw.user(r) for r in ("president", "coordinator", "member", "state_member", "reporter")]
     all_kinds = kinds.all_kinds()
     assert len(all_kinds) >= 10  # every app's kinds are registered at start-up

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from cmer.core.public_ids import primary_key
+
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 20
 HOLD_AT = 7  # the server stalls on the 7th message
@@ -48,9 +50,9 @@ class HoldingRecorder:
         self.release = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        match = re.search(rb"Message-ID: <notification-(\d+)@", envelope.content)
+        match = re.search(rb"Message-ID: <notification-([a-z2-7]+)@", envelope.content)
         with self.lock:
-            self.ids.append(int(match.group(1)) if match else -1)
+            self.ids.append(primary_key("notification", match.group(1).decode()) if match else -1)
             count = len(self.ids)
         if count == HOLD_AT:
             self.holding.set()

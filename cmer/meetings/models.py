@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cmer.core.french import format_date
+from cmer.core.public_ids import public_id
 from cmer.meetings.permissions import can_list_meetings, sees_every_meeting, sees_whole_agenda
 
 if TYPE_CHECKING:
@@ -114,6 +115,11 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id}#{self.order}"
+
+    @property
+    def anchor(self) -> str:
+        """The item's HTML id, also a URL fragment (#…): its public id, never its primary key."""
+        return f"item-{public_id('agenda_item', self.pk)}"
 
 
 class DecisionKind(models.TextChoices):

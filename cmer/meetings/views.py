@@ -237,7 +237,7 @@ def item_move(request: CellRequest, pk: int) -> HttpResponse:
         return redirect("meetings:detail", pk=item.meeting_id)
     up = form.cleaned_data["direction"] == "up"
     run_service(request, lambda: services.agenda_move(item=item, up=up, by=request.membership))
-    return redirect(reverse("meetings:detail", kwargs={"pk": item.meeting_id}) + f"#item-{item.pk}")
+    return redirect(reverse("meetings:detail", kwargs={"pk": item.meeting_id}) + f"#{item.anchor}")
 
 
 @require_POST
@@ -392,7 +392,7 @@ def item_decide(request: CellRequest, pk: int) -> HttpResponse:
             form=form,
         )
         if decision is not None:
-            return redirect(reverse("meetings:session", kwargs={"pk": item.meeting_id}) + f"#item-{item.pk}")
+            return redirect(reverse("meetings:session", kwargs={"pk": item.meeting_id}) + f"#{item.anchor}")
     return _session_response(request, _meeting(request, item.meeting_id), bound=form, bound_item=item.pk)
 
 

@@ -8,7 +8,8 @@ Design (docs/security.md #6, #21):
   can win it, on SQLite and PostgreSQL alike), sends it over SMTP, then sets `emailed_at`.
   SMTP cannot take part in a database transaction, so a crash between "sent" and "marked" makes
   the e-mail go out again later: delivery is AT LEAST ONCE, never zero. The Message-ID is derived
-  from the notification id, so a resend is recognisable as the same message.
+  from the notification's public id (ADR 0009), so a resend is recognisable as the same message
+  and no mailbox learns how many notifications the platform has sent.
 - A claim is a lease (CMER_EMAIL_CLAIM_SECONDS): if its worker died, `sweep_notification_emails`
   (run by `manage.py send_pending_emails` from cron, or after a worker restart) takes it over.
 - A failed send releases the claim and schedules a retry with a growing delay, up to MAX_ATTEMPTS.
@@ -27,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from cmer.core.public_ids import public_id
 from cmer.notifications import kinds
 from cmer.notifications.models import Notification
 from cmer.notifications.reminders import run_daily_reminders
@@ -72,7 +74,7 @@ def email_for(notification: Notification) -> EmailMessage:
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient.email],
-        headers={"Message-ID": f"<notification-{notification.pk}@{domain}>"},
+        headers={"Message-ID": f"<notification-{public_id('notification', notification.pk)}@{domain}>"},
     )
 
 

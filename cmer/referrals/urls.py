@@ -6,5 +6,5 @@ app_name = "referrals"
 urlpatterns = [
     path("nouveau/", views.submit, name="submit"),
     path("mes-signalements/", views.mine, name="mine"),
-    path("<int:pk>/accuse-de-reception/", views.acknowledgement, name="acknowledgement"),
+    path("<referral:pk>/accuse-de-reception/", views.acknowledgement, name="acknowledgement"),
 ]

@@ -15,14 +15,20 @@ urlpatterns = [
     path("catalogue/brouillon/approuver/", views.draft_approve, name="draft_approve"),
     path("sessions/", views.sessions, name="sessions"),
     path("sessions/creer/", views.session_create, name="session_create"),
-    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
-    path("sessions/<int:pk>/presences/", views.attendance_add, name="attendance_add"),
-    path("sessions/<int:pk>/habilitations/", views.certification_issue, name="certification_issue"),
-    path("habilitations/<int:pk>/retirer/", views.certification_revoke, name="certification_revoke"),
+    path("sessions/<training_session:pk>/", views.session_detail, name="session_detail"),
+    path("sessions/<training_session:pk>/presences/", views.attendance_add, name="attendance_add"),
+    path(
+        "sessions/<training_session:pk>/habilitations/", views.certification_issue, name="certification_issue"
+    ),
+    path(
+        "habilitations/<certification:pk>/retirer/", views.certification_revoke, name="certification_revoke"
+    ),
     path("habilitations/a-renouveler/", views.expiring, name="expiring"),
     path("vigilance-redaction/", views.bias_counts, name="bias_counts"),
     path("vigilance-redaction/a-relire/", views.bias_overrides, name="bias_overrides"),
     path(
-        "vigilance-redaction/a-relire/<int:pk>/relu/", views.bias_override_review, name="bias_override_review"
+        "vigilance-redaction/a-relire/<bias_override:pk>/relu/",
+        views.bias_override_review,
+        name="bias_override_review",
     ),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from faker import Faker
 
@@ -104,7 +105,7 @@ def test_life_of_a_situation(browser, live_server):
     # 2. The coordinator qualifies it to_review.
     page = j.goto("coordinator", "/situations/a-qualifier/", "coordinator-queue")
     assert case.reference in page.content()
-    page = j.goto("coordinator", f"/situations/{case.pk}/qualifier/", "coordinator-qualify")
+    page = j.goto("coordinator", reverse("cases:qualify", args=[case.pk]), "coordinator-qualify")
     assert CANARY in page.content()
     page.check("input[name=decision][value=to_review]", force=True)
     page.fill("[name=note]", "Faisceau d'indices à examiner collégialement.")
@@ -147,7 +148,7 @@ def test_life_of_a_situation(browser, live_server):
     assert page.locator("#confidentiality-reminder").is_visible()
     assert CANARY in page.content()  # the convened coordinator, entitled, during the meeting
     item = meeting.items.get(case=case)
-    form = page.locator(f"#item-{item.pk} form")
+    form = page.locator(f"#{item.anchor} form")
     form.locator("[name=kind]").select_option("propose_support")
     form.locator("[name=responsible_service]").select_option("CCAS")
     form.locator("[name=deadline]").fill(str(today + timedelta(weeks=6)))
@@ -162,7 +163,7 @@ def test_life_of_a_situation(browser, live_server):
     assert not SupportPlan.objects.filter(case=case).exists()
 
     # The president validates the relevé de décisions, which applies the decision.
-    page = j.goto("president", f"/reunions/{meeting.pk}/releve/", "president-minutes")
+    page = j.goto("president", reverse("meetings:minutes", args=[meeting.pk]), "president-minutes")
     page.get_by_role("button", name="Valider le relevé de décisions").click()
     page.wait_for_load_state()
     j.check(page, "president-minutes-validated")
@@ -172,7 +173,7 @@ def test_life_of_a_situation(browser, live_server):
     assert case.state == State.SUPPORT and SupportPlan.objects.filter(case=case).exists()
 
     # 4. The coordinator assigns an action to the CCAS.
-    page = j.goto("coordinator", f"/accompagnement/situations/{case.pk}/", "support-plan")
+    page = j.goto("coordinator", reverse("support:plan", args=[case.pk]), "support-plan")
     page.fill("[name=title]", "Entretien d'orientation avec la mission locale")
     page.select_option("[name=service]", "CCAS")
     page.fill("[name=referent]", "Conseillère insertion")
@@ -191,7 +192,7 @@ def test_life_of_a_situation(browser, live_server):
     page = j.goto("member", "/accompagnement/mes-actions/", "member-my-actions")
     assert case.reference in page.content()
     page.get_by_role("link", name="Entretien d'orientation avec la mission locale").click()
-    page.wait_for_url(f"**/accompagnement/actions/{action.pk}/")
+    page.wait_for_url("**" + reverse("support:action", args=[action.pk]))
     j.check(page, "member-action")
     page.select_option("[name=result]", "done")
     page.fill("[name=note]", "Entretien tenu le jour même, inscription faite.")
@@ -204,7 +205,7 @@ def test_life_of_a_situation(browser, live_server):
     )
 
     # 6. The coordinator closes the case.
-    page = j.goto("coordinator", f"/situations/{case.pk}/", "case-detail")
+    page = j.goto("coordinator", reverse("cases:detail", args=[case.pk]), "case-detail")
     page.locator("summary", has_text="Clôturer la situation").click()  # a deliberate, folded step
     page.select_option("[name=reason]", "end_of_support")
     page.get_by_role("button", name="Clôturer", exact=True).click()

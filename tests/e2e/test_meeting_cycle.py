@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cmer.cases.states import State
@@ -75,7 +76,7 @@ def test_meeting_cycle(live_server, browser, world):
     coord.get_by_role("button", name="Inscrire").click()
     coord.wait_for_load_state()
     item = meeting.items.get(case=case)
-    coord.select_option(f"#guest-{item.pk}", str(members["guest"].pk))
+    coord.select_option(f"#{item.anchor}-guest", str(members["guest"].pk))
     coord.get_by_role("button", name="Inviter", exact=True).click()
     coord.wait_for_load_state()
     assert "s'ouvre le jour de la réunion" in coord.content()
@@ -89,7 +90,7 @@ def test_meeting_cycle(live_server, browser, world):
     assert "Mes réunions" in guest.content()
     shot(guest, "guest-dashboard")
     guest.get_by_role("link", name="Réunion du").first.click()
-    guest.wait_for_url(f"**/reunions/{meeting.pk}/")
+    guest.wait_for_url("**" + reverse("meetings:detail", args=[meeting.pk]))
     content = guest.content()
     assert "Salle du conseil municipal" in content and case.reference not in content
     assert "President AAA" not in content and "Participants" not in content
@@ -98,7 +99,7 @@ def test_meeting_cycle(live_server, browser, world):
     # 5. The clock reaches the meeting's day and hours: the coordinator opens the séance with attendance.
     start, end = _today_window()
     Meeting.objects.filter(pk=meeting.pk).update(starts_at=start, ends_at=end)
-    coord.goto(f"/reunions/{meeting.pk}/")
+    coord.goto(reverse("meetings:detail", args=[meeting.pk]))
     radios = coord.locator("input[type=radio][value=present]")
     assert radios.count() == 5 and coord.locator("input[type=radio]:checked").count() == 0
     for n in range(radios.count()):
@@ -118,12 +119,12 @@ def test_meeting_cycle(live_server, browser, world):
     shot(guest, "guest-during-the-window")
 
     # 7. A decision recorded, then corrected; the situation waits for the validation.
-    form = coord.locator(f"#item-{item.pk} form")
+    form = coord.locator(f"#{item.anchor} form")
     form.locator("[name=kind]").select_option("watch")
     form.locator("[name=responsible_service]").select_option("svc-member")
     form.locator("button[type=submit]").click()
     coord.wait_for_load_state()
-    form = coord.locator(f"#item-{item.pk} form")
+    form = coord.locator(f"#{item.anchor} form")
     form.locator("[name=kind]").select_option("transmit_to_state")
     form.locator("[name=responsible_service]").select_option("svc-state_member")
     form.get_by_role("button", name="Corriger la décision").click()
@@ -135,7 +136,7 @@ def test_meeting_cycle(live_server, browser, world):
 
     # 8. The president validates the relevé: only now the situation moves.
     president = signed_in_page(browser, live_server, members["president"])
-    president.goto(f"/reunions/{meeting.pk}/releve/")
+    president.goto(reverse("meetings:minutes", args=[meeting.pk]))
     shot(president, "minutes-to-validate")
     president.get_by_role("button", name="Valider le relevé de décisions").click()
     president.wait_for_load_state()
@@ -145,7 +146,7 @@ def test_meeting_cycle(live_server, browser, world):
     assert case.transitions.filter(to_state=State.TRANSMITTED, by=members["president"]).exists()
     president.goto("/reunions/")
     listing = president.content()
-    assert listing.index(f"/reunions/{meeting.pk}/") > listing.index("Réunions passées")
+    assert listing.index(reverse("meetings:detail", args=[meeting.pk])) > listing.index("Réunions passées")
 
     # 9. After the meeting the guest sees its date and place again, not the item.
     Meeting.objects.filter(pk=meeting.pk).update(ends_at=timezone.now() - timedelta(minutes=1))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.urls import reverse
 
 from cmer.cases.models import Case
 from cmer.cases.states import State
@@ -62,7 +63,7 @@ def test_situation_hub_state_feedback_and_urgent_closure(live_server, browser, w
     urgent = make_case_with_facts(cw)
     Case.objects.filter(pk=urgent.pk).update(state=State.URGENT_TRANSMITTED)
     j = Journey(browser, live_server)
-    case_url = f"/situations/{case.pk}/"
+    case_url = reverse("cases:detail", args=[case.pk])
 
     # 1. The coordinator: from the situation to its plan, transmission and meeting, and back.
     coord = j.page_for(cw.members["coordinator"])
@@ -123,7 +124,7 @@ def test_situation_hub_state_feedback_and_urgent_closure(live_server, browser, w
     assert StateFeedback.objects.filter(transmission=sent, outcome="taken_into_account").exists()
 
     # 4. A situation transmitted urgently is closed from its page, with a reason.
-    coord.goto(f"/situations/{urgent.pk}/")
+    coord.goto(reverse("cases:detail", args=[urgent.pk]))
     j.check(coord, "urgent-situation")
     coord.get_by_text("Clôturer la situation").click()
     coord.select_option("select[name=reason]", "taken_over")

@@ -8,6 +8,7 @@ on every page; screenshots go to artifacts/screenshots/exchange-*.png.
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from cmer.exchange.models import StateFeedback, Transmission, TransmissionStatus
@@ -45,7 +46,7 @@ def test_prepare_approve_feedback(live_server, browser, world):
 
     # 1. The coordinator prepares it: a draft, not sent, and no way for her to approve it.
     coord = b.page_for(world.a.members["coordinator"])
-    b.goto(coord, f"/echanges/situations/{case.pk}/transmission/", "prepare-form")
+    b.goto(coord, reverse("exchange:transmission_create", args=[case.pk]), "prepare-form")
     coord.select_option("select[name=recipient]", "prefecture_ged")
     coord.select_option("select[name=legal_basis]", "protocol")
     coord.select_option("select[name=purpose]", "evaluation")
@@ -66,7 +67,7 @@ def test_prepare_approve_feedback(live_server, browser, world):
     b.goto(president, "/notifications/", "president-inbox")
     president.get_by_role("button", name="Ouvrir").first.click()
     president.wait_for_load_state()
-    assert president.url.endswith(f"/echanges/transmissions/{t.pk}/")
+    assert president.url.endswith(reverse("exchange:transmission_detail", args=[t.pk]))
     b.check(president, "to-approve")
     president.get_by_role("button", name="Approuver et envoyer").click()
     president.wait_for_load_state()
