@@ -64,7 +64,9 @@ def open_sessions(count: int) -> list[dict[str, Any]]:
 
     sys.path.insert(0, str(ROOT))
     django.setup()
+    from django.conf import settings
     from django.test import Client
+    from django.urls import reverse
     from django.utils import timezone
     from django.utils.crypto import get_random_string
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -97,8 +99,6 @@ def open_sessions(count: int) -> list[dict[str, Any]]:
         session["cmer_membership"] = membership.pk
         session.save()
         csrf = get_random_string(32)  # an unmasked CSRF secret, as the cookie and form accept it
-        from django.conf import settings
-
         person = case.person
         out.append(
             {
@@ -107,12 +107,12 @@ def open_sessions(count: int) -> list[dict[str, Any]]:
                 "csrf": csrf,
                 "urls": {
                     "floor": "/bench/floor/",
-                    "dashboard": "/",
-                    "case_list": "/situations/",
-                    "case_detail": f"/situations/{case.pk}/",
-                    "meeting_agenda": f"/reunions/{meeting.pk}/",
-                    "statistics": "/statistiques/",
-                    "search": "/situations/recherche/",
+                    "dashboard": reverse("core:dashboard"),
+                    "case_list": reverse("cases:list"),
+                    "case_detail": reverse("cases:detail", args=[case.pk]),
+                    "meeting_agenda": reverse("meetings:detail", args=[meeting.pk]),
+                    "statistics": reverse("stats:index"),
+                    "search": reverse("cases:search"),
                 },
                 "search": {
                     "last_name": person.last_name,
