@@ -50,6 +50,7 @@ REAUTH_KEY = "cmer_passkey_reauth_at"
 # A passkey assertion made by a verified session counts as the "current factor" of one
 # re-authentication, for this long.
 CONFIRMED_KEY = "cmer_passkey_confirmed_at"
+CONFIRMED_DEVICE_KEY = "cmer_passkey_confirmed_device"
 FRESH_SECONDS = 5 * 60
 
 # The messages the person reads, by the library's reason codes (its own are in English).
@@ -109,15 +110,18 @@ def open_registration(request: HttpRequest) -> None:
     request.session[REAUTH_KEY] = time.time()
 
 
-def take_confirmation(request: HttpRequest) -> bool:
-    """Whether a fresh passkey re-confirmation is in the session; it is used up either way."""
-    fresh = _fresh(request, CONFIRMED_KEY)
-    request.session.pop(CONFIRMED_KEY, None)
-    return fresh
-
-
 def has_confirmation(request: HttpRequest) -> bool:
     return _fresh(request, CONFIRMED_KEY)
+
+
+def take_confirmation(request: HttpRequest) -> WebAuthnCredential | None:
+    """The passkey of a fresh re-confirmation in the session, if any; it is used up either way."""
+    fresh = _fresh(request, CONFIRMED_KEY)
+    request.session.pop(CONFIRMED_KEY, None)
+    device_id = request.session.pop(CONFIRMED_DEVICE_KEY, None)
+    if not fresh:
+        return None
+    return WebAuthnCredential.objects.filter(pk=device_id, user_id=request.user.pk, confirmed=True).first()
 
 
 class _Audited:
@@ -214,6 +218,7 @@ class AuthenticationComplete(_AuthenticationMixin, CompleteCredentialAuthenticat
         if user.is_verified():  # type: ignore[attr-defined]  # set by django-otp per request
             # A verified session asking again: the "current factor" of a security change.
             request.session[CONFIRMED_KEY] = time.time()
+            request.session[CONFIRMED_DEVICE_KEY] = device.pk
             self.confirming = True
             return
         otp_login(request, device)

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import match_token
+from django_otp.models import Device
 from django_otp_webauthn.models import WebAuthnCredential
 
 from cmer.accounts import approvals, emails
@@ -43,7 +44,7 @@ from cmer.audit import context
 from cmer.audit.models import AuditEvent, Outcome
 from cmer.audit.services import record
 from cmer.core.errors import DomainError
-from cmer.core.french import format_date
+from cmer.core.french import format_datetime
 
 BACKUP_CODE_COUNT = 10
 
@@ -256,7 +257,7 @@ def totp_replace(*, user: User, password: str, token: str, key_hex: str) -> TOTP
     return device
 
 
-def reauthenticate(*, user: User, password: str, token: str, passkey_confirmed: bool = False) -> None:
+def reauthenticate(*, user: User, password: str, token: str, passkey_confirmed: bool = False) -> Device | None:
     """Password and a current second factor again, before a change to the account's security.
 
     A verified session is not enough: a session left open, or stolen, must not be able to issue
@@ -272,6 +273,7 @@ def reauthenticate(*, user: User, password: str, token: str, passkey_confirmed: 
     if not ok_password or (device is None and not passkey_confirmed):
         record(action="auth.reauth_failed", actor=user, target=user, outcome=Outcome.FAILED)
         raise ServiceError(_("Mot de passe ou code incorrect : rien n'a été modifié."), code="reauth_failed")
+    return device
 
 
 def backup_codes_regenerate(
@@ -290,7 +292,8 @@ def backup_codes_regenerate(
 
 
 def passkey_name() -> str:
-    return _("Clé d'accès du %(date)s") % {"date": format_date(timezone.localdate())}
+    # Date and minute: two keys added the same day stay apart in the list.
+    return _("Clé d'accès du %(date)s") % {"date": format_datetime(timezone.localtime())}
 
 
 def passkey_enrolled(*, user: User, device: WebAuthnCredential, first: bool) -> None:
@@ -316,9 +319,12 @@ def backup_codes_first(*, user: User) -> list[str]:
 
 def passkey_remove(
     *, user: User, device: WebAuthnCredential, password: str, token: str, passkey_confirmed: bool = False
-) -> None:
-    """Remove one of the user's passkeys after re-authentication; never their last factor."""
-    reauthenticate(user=user, password=password, token=token, passkey_confirmed=passkey_confirmed)
+) -> Device | None:
+    """Remove one of the user's passkeys after re-authentication; never their last factor.
+
+    Returns the device whose code re-authenticated (None when it was a passkey confirmation).
+    """
+    used = reauthenticate(user=user, password=password, token=token, passkey_confirmed=passkey_confirmed)
     with transaction.atomic():
         locked = WebAuthnCredential.objects.select_for_update().filter(pk=device.pk, user=user).first()
         if locked is None:
@@ -334,6 +340,7 @@ def passkey_remove(
             )
         record(action="auth.passkey_removed", actor=user, target=locked)
         locked.delete()
+    return used
 
 
 def passkey_refused(*, user: User | None, step: str, reason: str) -> None:

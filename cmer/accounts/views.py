@@ -17,7 +17,6 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest, HttpResponse
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -214,7 +213,7 @@ def security(request: AccountRequest) -> HttpResponse:
     """The user's own security page: backup codes (regenerated after re-authentication), links."""
     form = _reauth_form(request, ReauthForm)
     if request.method == "POST" and form.is_valid():
-        confirmed = passkeys.take_confirmation(request)
+        confirmed = passkeys.take_confirmation(request) is not None
         codes = run_service(
             request,
             lambda: services.backup_codes_regenerate(
@@ -266,7 +265,7 @@ def passkey_add(request: AccountRequest) -> HttpResponse:
     """Add a passkey: password and a current factor first, then the browser registers it."""
     form = _reauth_form(request, ReauthForm)
     if request.method == "POST" and form.is_valid():
-        confirmed = passkeys.take_confirmation(request)
+        confirmed = passkeys.take_confirmation(request) is not None
         done = run_service(
             request,
             lambda: services.reauthenticate(
@@ -290,26 +289,30 @@ def passkey_add(request: AccountRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def passkey_remove(request: AccountRequest, pk: int) -> HttpResponse:
     """Remove one of one's passkeys, after re-authentication; never the last second factor."""
-    device = _own_passkeys(request.user).filter(pk=pk).first()
-    if device is None:
-        raise Http404
+    device = get_visible_or_404(request, _own_passkeys(request.user), pk=pk)
     form = _reauth_form(request, ReauthForm)
     if request.method == "POST" and form.is_valid():
-        confirmed = passkeys.take_confirmation(request)
+        confirming = passkeys.take_confirmation(request)
+        session_device = request.user.otp_device.persistent_id  # type: ignore[attr-defined]
+        removed = device.persistent_id
         done = run_service(
             request,
-            lambda: services.passkey_remove(
-                user=request.user,
-                device=device,
-                password=form.cleaned_data["password"],
-                token=form.cleaned_data["token"],
-                passkey_confirmed=confirmed,
-            )
-            or True,
+            lambda: [
+                services.passkey_remove(
+                    user=request.user,
+                    device=device,
+                    password=form.cleaned_data["password"],
+                    token=form.cleaned_data["token"],
+                    passkey_confirmed=confirming is not None,
+                )
+            ],
             success=_("Clé d'accès retirée : elle ne permet plus de vous connecter."),
             form=form,
         )
         if done:
+            if session_device == removed:
+                # The passkey that verified this session is gone: the factor just proved takes over.
+                otp_login(request, confirming or done[0])
             return redirect("accounts:backup_codes")
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "device": device, **_reauth_context(request)}
