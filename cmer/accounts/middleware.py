@@ -14,8 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import resolve
 
-from cmer.accounts.http import AccountRequest
 from cmer.accounts import services
+from cmer.accounts.http import AccountRequest
 from cmer.accounts.models import Membership
 from cmer.core.public import PUBLIC_PAGES
 

@@ -257,7 +257,9 @@ def totp_replace(*, user: User, password: str, token: str, key_hex: str) -> TOTP
     return device
 
 
-def reauthenticate(*, user: User, password: str, token: str, passkey_confirmed: bool = False) -> Device | None:
+def reauthenticate(
+    *, user: User, password: str, token: str, passkey_confirmed: bool = False
+) -> Device | None:
     """Password and a current second factor again, before a change to the account's security.
 
     A verified session is not enough: a session left open, or stolen, must not be able to issue

@@ -268,13 +268,15 @@ def passkey_add(request: AccountRequest) -> HttpResponse:
         confirmed = passkeys.take_confirmation(request) is not None
         done = run_service(
             request,
-            lambda: services.reauthenticate(
-                user=request.user,
-                password=form.cleaned_data["password"],
-                token=form.cleaned_data["token"],
-                passkey_confirmed=confirmed,
-            )
-            or True,
+            lambda: (
+                services.reauthenticate(
+                    user=request.user,
+                    password=form.cleaned_data["password"],
+                    token=form.cleaned_data["token"],
+                    passkey_confirmed=confirmed,
+                )
+                or True
+            ),
             form=form,
         )
         if done:

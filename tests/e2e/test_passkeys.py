@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from django_otp_webauthn.models import WebAuthnCredential
 
-from cmer.accounts.models import BackupCode, Membership, TOTPDevice, User
 from cmer.accounts.emails import send_invitation
+from cmer.accounts.models import BackupCode, Membership, TOTPDevice, User
 from cmer.accounts.services import invitation_create
 from cmer.audit.models import AuditEvent
 from tests.e2e.conftest import a11y_problems
