@@ -329,3 +329,22 @@ def test_a_factor_reset_removes_passkeys_too(world):
     services.factor_reset_approve(reset=reset, by=world.a.members["president"])
     assert not WebAuthnCredential.objects.filter(user=user).exists()
     assert not services.has_second_factor(user)
+
+
+def test_a_passkey_confirmation_stands_for_the_code_when_changing_the_password():
+    client = Client()
+    user, key = passkey_only_user(client)
+    post_password(client, user.email)
+    assert assert_with(client, key).status_code == 200
+    change = reverse("accounts:password_change")
+    new = {"new_password1": "une toute nouvelle phrase", "new_password2": "une toute nouvelle phrase"}
+    # Without the confirmation, a code is required.
+    assert client.post(change, {"password": PASSWORD, **new}).status_code == 400
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert "Confirmer avec ma clé d'accès" in text(client.get(change))
+    assert assert_with(client, key).status_code == 200  # a verified session: a confirmation
+    assert client.post(change, {"password": PASSWORD, **new}).status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new["new_password1"])
+    assert is_verified(client)

@@ -247,9 +247,12 @@ def totp_enrol(*, user: User, key_hex: str) -> tuple[TOTPDevice, list[str]]:
     return device, codes
 
 
-def totp_replace(*, user: User, password: str, token: str, key_hex: str) -> TOTPDevice:
+def totp_replace(
+    *, user: User, password: str, token: str, key_hex: str, passkey_confirmed: bool = False
+) -> TOTPDevice:
     """Swap the authenticator app after re-authentication (the new app's code checked by the caller)."""
-    reauthenticate(user=user, password=password, token=token)  # its failures stay written
+    # Its failures stay written.
+    reauthenticate(user=user, password=password, token=token, passkey_confirmed=passkey_confirmed)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
@@ -507,9 +510,12 @@ def invitation_accept_existing(*, invitation: Invitation, user: User) -> Members
 # --- passwords -----------------------------------------------------------------------------------
 
 
-def password_change(*, user: User, current: str, token: str, new: str) -> User:
+def password_change(
+    *, user: User, current: str, token: str, new: str, passkey_confirmed: bool = False
+) -> User:
     """Change one's password: the current one and a second factor first (other sessions end)."""
-    reauthenticate(user=user, password=current, token=token)  # its failures stay written
+    # Its failures stay written.
+    reauthenticate(user=user, password=current, token=token, passkey_confirmed=passkey_confirmed)
     try:
         validate_password(new, user)
     except ValidationError as exc:

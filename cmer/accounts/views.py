@@ -329,8 +329,9 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
     if not key_hex:
         key_hex = secrets.token_hex(20)
         request.session["cmer_totp_new_key"] = key_hex
-    form = TotpReplaceForm(request.POST or None)
+    form = _reauth_form(request, TotpReplaceForm)
     if request.method == "POST" and form.is_valid():
+        confirmed = passkeys.take_confirmation(request) is not None
         totp = TOTP(bytes.fromhex(key_hex), drift=1)
         totp.time = time.time()
         if not totp.verify(int(form.cleaned_data["new_token"]), tolerance=1):
@@ -344,6 +345,7 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 token=form.cleaned_data["token"],
                 key_hex=key_hex,
+                passkey_confirmed=confirmed,
             ),
             success=_("Nouvelle application d'authentification enregistrée."),
         ):
@@ -353,15 +355,16 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
             request.session.cycle_key()
             return redirect("accounts:backup_codes")
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, **_enrolment(user, key_hex)}
+    context = {"form": form, **_enrolment(user, key_hex), **_reauth_context(request)}
     return render(request, "accounts/totp_replace.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def password_change(request: AccountRequest) -> HttpResponse:
     """Change one's password: current password, a second factor, then the new one twice."""
-    form = PasswordChangeForm(request.POST or None)
+    form = _reauth_form(request, PasswordChangeForm)
     if request.method == "POST" and form.is_valid():
+        confirmed = passkeys.take_confirmation(request) is not None
         user = run_service(
             request,
             lambda: services.password_change(
@@ -369,6 +372,7 @@ def password_change(request: AccountRequest) -> HttpResponse:
                 current=form.cleaned_data["password"],
                 token=form.cleaned_data["token"],
                 new=form.cleaned_data["new_password1"],
+                passkey_confirmed=confirmed,
             ),
             success=_("Mot de passe modifié. Vos autres sessions sont fermées."),
         )
@@ -378,7 +382,8 @@ def password_change(request: AccountRequest) -> HttpResponse:
             _send_quietly(lambda: emails.send_password_changed(user))
             return redirect("accounts:backup_codes")
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+    context = {"form": form, **_reauth_context(request)}
+    return render(request, "accounts/password_change.html", context, status=status)
 
 
 def _send_quietly(send: Any) -> None:
