@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "dsfr",
     "django_otp",
+    # Passkeys (WebAuthn) as a second factor: public keys only, never a secret (docs/security.md).
+    "django_otp_webauthn",
     "axes",
     "csp",
     "django_htmx",
@@ -355,6 +357,36 @@ CMER_FEEDBACK_DELAY_DAYS = env_int("CMER_FEEDBACK_DELAY_DAYS", 30)
 # An urgent signalement (danger imminent) is pre-qualified within hours (docs/rules.md §3.1).
 CMER_URGENT_PREQUALIFICATION_HOURS = env_int("CMER_URGENT_PREQUALIFICATION_HOURS", 24)
 CMER_SITE_URL = env("CMER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _webauthn_origin(site_url: str) -> tuple[str, str]:
+    """The passkeys' relying party (a domain name) and origin, from the site's address.
+
+    WebAuthn refuses an IP address as relying party: a site addressed by IP (the development
+    default, 127.0.0.1) gets `localhost` on the same port, where browsers allow passkeys over HTTP.
+    """
+    parts = urlsplit(site_url)
+    host = parts.hostname or "localhost"
+    if host.replace(".", "").isdigit() or ":" in host:
+        host = "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return host, f"{parts.scheme}://{host}{port}"
+
+
+# Passkeys (django-otp-webauthn, docs/security.md "Passkeys"): the relying party ID is the domain a
+# passkey is bound to (changing it later orphans every passkey); origins are the exact addresses
+# the browser may show. Both default to CMER_SITE_URL's.
+_rp_id, _rp_origin = _webauthn_origin(CMER_SITE_URL)
+OTP_WEBAUTHN_RP_ID = env("CMER_WEBAUTHN_RP_ID", _rp_id)
+OTP_WEBAUTHN_RP_NAME = "CMER"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    o.strip().rstrip("/") for o in env("CMER_WEBAUTHN_ORIGINS", _rp_origin).split(",") if o.strip()
+]
+# A passkey is a second factor here, after the password: never a way in on its own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# Errors are answered in French and audited by our views (cmer/accounts/passkeys.py); the
+# library's own logging of each refused ceremony, with its traceback, is off.
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
 # A séance opens on its day; this many hours of tolerance either side of that day (docs/rules.md §5).
 CMER_MEETING_OPEN_TOLERANCE_HOURS = env_int("CMER_MEETING_OPEN_TOLERANCE_HOURS", 2)
 # A worker that claimed an e-mail and died is taken over after this many seconds (at least once).

@@ -1,4 +1,7 @@
 import itertools
+import secrets
+
+from django_otp_webauthn.models import WebAuthnCredential
 
 from cmer.accounts import services
 from cmer.accounts.models import FactorReset, Invitation, Membership
@@ -36,6 +39,14 @@ def _reset(w: World, c: CellWorld) -> dict[str, int]:
     return {"pk": reset.pk}
 
 
+def _someone_elses_passkey(w: World, c: CellWorld) -> dict[str, int]:
+    owner = make_user(f"passkey{next(_serial)}@test.cmer")
+    passkey = WebAuthnCredential.objects.create(
+        user=owner, name="clé", credential_id=secrets.token_bytes(32), public_key=b"k", confirmed=True
+    )
+    return {"pk": passkey.pk}
+
+
 def _invitation_revoked(w: World, c: CellWorld, kw: dict) -> bool:
     return (
         audited("invitation.revoked")(w, c, kw) and Invitation.objects.get(pk=kw["pk"]).revoked_at is not None
@@ -63,6 +74,17 @@ ROWS = {
     "accounts:account": Row(allowed=EVERYONE),
     "accounts:totp_replace": Row(allowed=EVERYONE),
     "accounts:password_change": Row(allowed=EVERYONE),
+    "accounts:passkey_add": Row(allowed=EVERYONE),
+    # Issues first backup codes only on POST; the page itself is the same for everyone.
+    "accounts:passkey_enrolled": Row(allowed=EVERYONE),
+    # One's own passkeys only: a passkey of someone else is 404 to every persona (the owner's
+    # page and removal are tested in tests/test_passkeys.py).
+    "accounts:passkey_remove": Row(allowed=EVERYONE, kwargs=_someone_elses_passkey, status=404),
+    # The JSON steps of the passkey ceremonies (second-factor step; tests/test_passkeys.py).
+    "accounts:passkey_auth_begin": Row(auth_step=True),
+    "accounts:passkey_auth_complete": Row(auth_step=True),
+    "accounts:passkey_register_begin": Row(auth_step=True),
+    "accounts:passkey_register_complete": Row(auth_step=True),
     "accounts:password_reset": Row(public=True),
     # Links of e-mails, open without a session: their answers are tested in test_invitations.py.
     # A link that names no real account or invitation (the guards walk it as anonymous).

@@ -92,13 +92,17 @@ class ReauthForm(DsfrBaseForm):
         label=_("Code de votre application, ou un code de secours"), max_length=8, min_length=6
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, passkey_confirmed: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
         self.fields["token"].widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric"})
+        if passkey_confirmed:
+            # The passkey just confirmed in this session is the current factor: no code needed.
+            self.fields["token"].required = False
 
     def clean_token(self) -> str:
-        return _digits_token(self.cleaned_data["token"])
+        token = self.cleaned_data["token"]
+        return _digits_token(token) if token else ""
 
 
 class NewPasswordForm(DsfrBaseForm):

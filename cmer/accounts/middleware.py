@@ -14,8 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import resolve
 
+from cmer.accounts import services
 from cmer.accounts.http import AccountRequest
-from cmer.accounts.models import Membership, TOTPDevice
+from cmer.accounts.models import Membership
 from cmer.core.public import PUBLIC_PAGES
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -24,7 +25,17 @@ Handler = Callable[[HttpRequest], HttpResponse]
 PROBES = {"core:healthz", "core:sante"}
 # URL names a signed-in user may reach before the second factor is verified.
 # The public pages (legal notice, personal data, accessibility, site map) are open to everyone.
-SECOND_FACTOR_OPEN = {"accounts:otp_verify", "accounts:otp_setup", "accounts:logout", *PUBLIC_PAGES} | PROBES
+SECOND_FACTOR_OPEN = {
+    "accounts:otp_verify",
+    "accounts:otp_setup",
+    "accounts:logout",
+    # The passkey ceremonies of the second-factor step (each checks who may use it).
+    "accounts:passkey_auth_begin",
+    "accounts:passkey_auth_complete",
+    "accounts:passkey_register_begin",
+    "accounts:passkey_register_complete",
+    *PUBLIC_PAGES,
+} | PROBES
 # URL names reachable before the current cell's charter is accepted.
 CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:choose_cell",
@@ -34,6 +45,9 @@ CHARTER_OPEN = SECOND_FACTOR_OPEN | {
     "accounts:account",
     "accounts:totp_replace",
     "accounts:password_change",
+    "accounts:passkey_enrolled",
+    "accounts:passkey_add",
+    "accounts:passkey_remove",
     "accounts:invitation",
 }
 # URL names reachable without a current cell (the dashboard explains what to do next).
@@ -58,7 +72,7 @@ def require_second_factor(get_response: Handler) -> Handler:
             if request.path_info.startswith(settings.STATIC_URL):
                 return get_response(request)
             if _url_name(request) not in SECOND_FACTOR_OPEN:
-                has_device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+                has_device = services.has_second_factor(user)
                 return redirect("accounts:otp_verify" if has_device else "accounts:otp_setup")
         return get_response(request)
 

@@ -13,6 +13,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import match_token
+from django_otp.models import Device
+from django_otp_webauthn.models import WebAuthnCredential
 
 from cmer.accounts import approvals, emails
 from cmer.accounts.models import (
@@ -42,6 +44,7 @@ from cmer.audit import context
 from cmer.audit.models import AuditEvent, Outcome
 from cmer.audit.services import record
 from cmer.core.errors import DomainError
+from cmer.core.french import format_datetime
 
 BACKUP_CODE_COUNT = 10
 
@@ -223,8 +226,15 @@ def _new_backup_codes(user: User) -> list[str]:
 
 
 def has_second_factor(user: User) -> bool:
-    """An enrolled primary factor (an authenticator app); backup codes alone do not count."""
-    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+    """An enrolled primary factor (an authenticator app or a passkey); backup codes alone do not count."""
+    return (
+        TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user_id=user.pk, confirmed=True).exists()
+    )
+
+
+def has_passkey(user: User) -> bool:
+    return WebAuthnCredential.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
 @transaction.atomic
@@ -237,9 +247,12 @@ def totp_enrol(*, user: User, key_hex: str) -> tuple[TOTPDevice, list[str]]:
     return device, codes
 
 
-def totp_replace(*, user: User, password: str, token: str, key_hex: str) -> TOTPDevice:
+def totp_replace(
+    *, user: User, password: str, token: str, key_hex: str, passkey_confirmed: bool = False
+) -> TOTPDevice:
     """Swap the authenticator app after re-authentication (the new app's code checked by the caller)."""
-    reauthenticate(user=user, password=password, token=token)  # its failures stay written
+    # Its failures stay written.
+    reauthenticate(user=user, password=password, token=token, passkey_confirmed=passkey_confirmed)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
@@ -247,29 +260,103 @@ def totp_replace(*, user: User, password: str, token: str, key_hex: str) -> TOTP
     return device
 
 
-def reauthenticate(*, user: User, password: str, token: str) -> None:
+def reauthenticate(
+    *, user: User, password: str, token: str, passkey_confirmed: bool = False
+) -> Device | None:
     """Password and a current second factor again, before a change to the account's security.
 
     A verified session is not enough: a session left open, or stolen, must not be able to issue
     new backup codes or swap the factors (docs/security.md, "Second factors at rest").
+    The factor is a code (app or backup code) or, with `passkey_confirmed`, a passkey assertion
+    made for this purpose moments before (cmer/accounts/passkeys.py, single use).
     Not atomic with the change that follows, on purpose: a failure must stay written (the
     device's throttling count and the audit event), while the caller's change is not made.
     """
     ok_password = user.check_password(password)
     # The code is checked even after a wrong password, so both answers take the same path.
     device = match_token(user, token) if token else None
-    if not ok_password or device is None:
+    if not ok_password or (device is None and not passkey_confirmed):
         record(action="auth.reauth_failed", actor=user, target=user, outcome=Outcome.FAILED)
         raise ServiceError(_("Mot de passe ou code incorrect : rien n'a été modifié."), code="reauth_failed")
+    return device
 
 
-def backup_codes_regenerate(*, user: User, password: str, token: str) -> list[str]:
+def backup_codes_regenerate(
+    *, user: User, password: str, token: str, passkey_confirmed: bool = False
+) -> list[str]:
     """Replace the user's backup codes after re-authentication; the old ones stop working."""
-    reauthenticate(user=user, password=password, token=token)  # its failures stay written
+    # Its failures stay written.
+    reauthenticate(user=user, password=password, token=token, passkey_confirmed=passkey_confirmed)
     with transaction.atomic():
         codes = _new_backup_codes(user)
         record(action="auth.backup_codes_regenerated", actor=user, target=user)
     return codes
+
+
+# --- passkeys (WebAuthn) ----------------------------------------------------------------------------
+
+
+def passkey_name() -> str:
+    # Date and minute: two keys added the same day stay apart in the list.
+    return _("Clé d'accès du %(date)s") % {"date": format_datetime(timezone.localtime())}
+
+
+def passkey_enrolled(*, user: User, device: WebAuthnCredential, first: bool) -> None:
+    """Audit a passkey just registered (the caller's transaction also saved it)."""
+    record(action="auth.passkey_enrolled", actor=user, target=device, data={"first": first})
+
+
+def backup_codes_first(*, user: User) -> list[str]:
+    """The first backup codes of a person who enrolled a passkey first (no code ever issued).
+
+    Later sets need re-authentication (backup_codes_regenerate): this one is given once only.
+    """
+    with transaction.atomic():
+        if BackupCodeDevice.objects.select_for_update().filter(user=user).exists() or not has_passkey(user):
+            raise ServiceError(
+                _("Vos codes de secours ont déjà été générés : renouvelez-les depuis la page Sécurité."),
+                code="backup_codes_exist",
+            )
+        codes = _new_backup_codes(user)
+        record(action="auth.backup_codes_regenerated", actor=user, target=user, data={"first": True})
+    return codes
+
+
+def passkey_remove(
+    *, user: User, device: WebAuthnCredential, password: str, token: str, passkey_confirmed: bool = False
+) -> Device | None:
+    """Remove one of the user's passkeys after re-authentication; never their last factor.
+
+    Returns the device whose code re-authenticated (None when it was a passkey confirmation).
+    """
+    used = reauthenticate(user=user, password=password, token=token, passkey_confirmed=passkey_confirmed)
+    with transaction.atomic():
+        locked = WebAuthnCredential.objects.select_for_update().filter(pk=device.pk, user=user).first()
+        if locked is None:
+            raise ServiceError(_("Cette clé d'accès n'existe plus."), code="passkey_gone")
+        others = WebAuthnCredential.objects.filter(user=user, confirmed=True).exclude(pk=locked.pk)
+        if not (others.exists() or TOTPDevice.objects.filter(user=user, confirmed=True).exists()):
+            raise ServiceError(
+                _(
+                    "C'est votre seul second facteur : ajoutez d'abord une autre clé d'accès ou une "
+                    "application d'authentification, puis retirez celle-ci."
+                ),
+                code="last_factor",
+            )
+        record(action="auth.passkey_removed", actor=user, target=locked)
+        locked.delete()
+    return used
+
+
+def passkey_refused(*, user: User | None, step: str, reason: str) -> None:
+    """Audit a refused passkey ceremony: the step and the reason code, nothing the browser sent."""
+    record(
+        action="auth.passkey_refused",
+        actor=user,
+        target=user,
+        outcome=Outcome.FAILED,
+        data={"step": step, "reason": reason},
+    )
 
 
 @transaction.atomic
@@ -423,9 +510,12 @@ def invitation_accept_existing(*, invitation: Invitation, user: User) -> Members
 # --- passwords -----------------------------------------------------------------------------------
 
 
-def password_change(*, user: User, current: str, token: str, new: str) -> User:
+def password_change(
+    *, user: User, current: str, token: str, new: str, passkey_confirmed: bool = False
+) -> User:
     """Change one's password: the current one and a second factor first (other sessions end)."""
-    reauthenticate(user=user, password=current, token=token)  # its failures stay written
+    # Its failures stay written.
+    reauthenticate(user=user, password=current, token=token, passkey_confirmed=passkey_confirmed)
     try:
         validate_password(new, user)
     except ValidationError as exc:
@@ -525,6 +615,7 @@ def factor_reset_approve(*, reset: FactorReset, by: Membership) -> FactorReset:
         )
     user = User.objects.select_for_update().get(pk=locked.target.user_id)
     TOTPDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     BackupCodeDevice.objects.filter(user=user).delete()
     user.session_generation += 1  # every session of the account stops at its next request
     user.save(update_fields=["session_generation"])

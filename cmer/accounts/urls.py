@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cmer.accounts import proconnect, views
+from cmer.accounts import passkeys, proconnect, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -8,10 +8,34 @@ urlpatterns = [
     path("deconnexion/", views.logout_view, name="logout"),
     path("connexion/second-facteur/", views.otp_verify, name="otp_verify"),
     path("connexion/activer-second-facteur/", views.otp_setup, name="otp_setup"),
+    path("connexion/cle-d-acces/enregistree/", views.passkey_enrolled, name="passkey_enrolled"),
+    # The JSON steps of the passkey ceremonies, called by the library's scripts.
+    path(
+        "connexion/cle-d-acces/verifier/debut/",
+        passkeys.AuthenticationBegin.as_view(),
+        name="passkey_auth_begin",
+    ),
+    path(
+        "connexion/cle-d-acces/verifier/fin/",
+        passkeys.AuthenticationComplete.as_view(),
+        name="passkey_auth_complete",
+    ),
+    path(
+        "connexion/cle-d-acces/enregistrer/debut/",
+        passkeys.RegistrationBegin.as_view(),
+        name="passkey_register_begin",
+    ),
+    path(
+        "connexion/cle-d-acces/enregistrer/fin/",
+        passkeys.RegistrationComplete.as_view(),
+        name="passkey_register_complete",
+    ),
     path("compte/", views.account, name="account"),
     path("compte/securite/", views.security, name="backup_codes"),
     path("compte/securite/application/", views.totp_replace, name="totp_replace"),
     path("compte/mot-de-passe/", views.password_change, name="password_change"),
+    path("compte/securite/cle-d-acces/", views.passkey_add, name="passkey_add"),
+    path("compte/securite/cle-d-acces/<int:pk>/retirer/", views.passkey_remove, name="passkey_remove"),
     path("mot-de-passe-oublie/", views.password_reset, name="password_reset"),
     path(
         "mot-de-passe-oublie/<str:uidb64>/<str:token>/",

@@ -27,8 +27,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import TOTP
+from django_otp_webauthn.models import WebAuthnCredential
 
-from cmer.accounts import emails, proconnect, services
+from cmer.accounts import emails, passkeys, proconnect, services
 from cmer.accounts.forms import (
     ChooseCellForm,
     InvitationForm,
@@ -129,9 +130,9 @@ def otp_verify(request: AccountRequest) -> HttpResponse:
     user = request.user
     if user.is_verified():  # type: ignore[attr-defined]  # set per request by django-otp
         return redirect("core:dashboard")
-    device_qs = TOTPDevice.objects.filter(user=user, confirmed=True)
-    if not device_qs.exists():
+    if not services.has_second_factor(user):
         return redirect("accounts:otp_setup")
+    device_qs = TOTPDevice.objects.filter(user=user, confirmed=True)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
@@ -146,7 +147,11 @@ def otp_verify(request: AccountRequest) -> HttpResponse:
             return _after_second_factor(request)
         services.second_factor_failed(user=user)
         form.add_error("token", _("Code invalide ou expiré."))
-    return render(request, "accounts/otp_verify.html", {"form": form, "demo": _demo_token_allowed()})
+    context = {"form": form, "demo": _demo_token_allowed(), "has_totp": device_qs.exists()}
+    if services.has_passkey(user):
+        # « Utiliser une clé d'accès »: the library's script, our views (cmer/accounts/passkeys.py).
+        context.update(passkeys.script_context(request), passkey=True)
+    return render(request, "accounts/otp_verify.html", context)
 
 
 def _qr_data_uri(uri: str) -> str:
@@ -159,7 +164,7 @@ def _qr_data_uri(uri: str) -> str:
 @require_http_methods(["GET", "POST"])
 def otp_setup(request: AccountRequest) -> HttpResponse:
     user = request.user
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if services.has_second_factor(user):
         return redirect("accounts:otp_verify")
     key_hex = request.session.get("cmer_totp_key")
     if not key_hex:
@@ -177,7 +182,20 @@ def otp_setup(request: AccountRequest) -> HttpResponse:
             request.session.cycle_key()
             return render(request, "accounts/backup_codes.html", {"codes": codes, "just_enrolled": True})
         form.add_error("token", _("Code invalide : vérifiez l'heure de votre téléphone et réessayez."))
-    return render(request, "accounts/otp_setup.html", {"form": form, **_enrolment(user, key_hex)})
+    # Or a passkey instead of the app: registered by the library's script through our views.
+    context = {"form": form, **_enrolment(user, key_hex), **passkeys.script_context(request)}
+    return render(request, "accounts/otp_setup.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def passkey_enrolled(request: AccountRequest) -> HttpResponse:
+    """After a first passkey: its backup codes, issued once on request (then shown once)."""
+    if request.method == "POST":
+        codes = run_service(request, lambda: services.backup_codes_first(user=request.user))
+        if codes is not None:
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "just_enrolled": True})
+        return redirect("accounts:backup_codes")
+    return render(request, "accounts/passkey_enrolled.html")
 
 
 def _enrolment(user: User, key_hex: str) -> dict[str, str]:
@@ -193,12 +211,16 @@ def _enrolment(user: User, key_hex: str) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 def security(request: AccountRequest) -> HttpResponse:
     """The user's own security page: backup codes (regenerated after re-authentication), links."""
-    form = ReauthForm(request.POST or None)
+    form = _reauth_form(request, ReauthForm)
     if request.method == "POST" and form.is_valid():
+        confirmed = passkeys.take_confirmation(request) is not None
         codes = run_service(
             request,
             lambda: services.backup_codes_regenerate(
-                user=request.user, password=form.cleaned_data["password"], token=form.cleaned_data["token"]
+                user=request.user,
+                password=form.cleaned_data["password"],
+                token=form.cleaned_data["token"],
+                passkey_confirmed=confirmed,
             ),
         )
         if codes is not None:
@@ -206,7 +228,97 @@ def security(request: AccountRequest) -> HttpResponse:
         return redirect("accounts:backup_codes")
     remaining = BackupCode.objects.filter(device__user=request.user).count()
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/security.html", {"remaining": remaining, "form": form}, status=status)
+    context = {
+        "remaining": remaining,
+        "form": form,
+        "passkey_list": _own_passkeys(request.user),
+        "has_totp": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
+        **_reauth_context(request),
+    }
+    return render(request, "accounts/security.html", context, status=status)
+
+
+def _own_passkeys(user: User) -> Any:
+    # One's own devices only, through the user's id: no other person's passkey is ever listed.
+    return WebAuthnCredential.objects.filter(user_id=user.pk, confirmed=True).order_by("created_at")
+
+
+def _reauth_form(request: AccountRequest, form_class: Any) -> Any:
+    """A re-authentication form; a fresh passkey confirmation in the session stands for the code."""
+    confirmed = passkeys.has_confirmation(request)
+    return form_class(request.POST or None, passkey_confirmed=confirmed)
+
+
+def _reauth_context(request: AccountRequest) -> dict[str, Any]:
+    """« Confirmer avec ma clé d'accès » beside the code field, for a person who has a passkey."""
+    if not services.has_passkey(request.user):
+        return {}
+    return {
+        "reauth_passkey": True,
+        "passkey_confirmed": passkeys.has_confirmation(request),
+        **passkeys.script_context(request),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def passkey_add(request: AccountRequest) -> HttpResponse:
+    """Add a passkey: password and a current factor first, then the browser registers it."""
+    form = _reauth_form(request, ReauthForm)
+    if request.method == "POST" and form.is_valid():
+        confirmed = passkeys.take_confirmation(request) is not None
+        done = run_service(
+            request,
+            lambda: (
+                services.reauthenticate(
+                    user=request.user,
+                    password=form.cleaned_data["password"],
+                    token=form.cleaned_data["token"],
+                    passkey_confirmed=confirmed,
+                )
+                or True
+            ),
+            form=form,
+        )
+        if done:
+            passkeys.open_registration(request)
+            context = {"register": True, **passkeys.script_context(request)}
+            return render(request, "accounts/passkey_add.html", context)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, **_reauth_context(request)}
+    return render(request, "accounts/passkey_add.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def passkey_remove(request: AccountRequest, pk: int) -> HttpResponse:
+    """Remove one of one's passkeys, after re-authentication; never the last second factor."""
+    device = get_visible_or_404(request, _own_passkeys(request.user), pk=pk)
+    form = _reauth_form(request, ReauthForm)
+    if request.method == "POST" and form.is_valid():
+        confirming = passkeys.take_confirmation(request)
+        session_device = request.user.otp_device.persistent_id  # type: ignore[attr-defined]
+        removed = device.persistent_id
+        done = run_service(
+            request,
+            lambda: [
+                services.passkey_remove(
+                    user=request.user,
+                    device=device,
+                    password=form.cleaned_data["password"],
+                    token=form.cleaned_data["token"],
+                    passkey_confirmed=confirming is not None,
+                )
+            ],
+            success=_("Clé d'accès retirée : elle ne permet plus de vous connecter."),
+            form=form,
+        )
+        if done:
+            if session_device == removed:
+                # The passkey that verified this session is gone: the factor just proved takes over.
+                otp_login(request, confirming or done[0])
+            return redirect("accounts:backup_codes")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "device": device, **_reauth_context(request)}
+    return render(request, "accounts/passkey_remove.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -217,8 +329,9 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
     if not key_hex:
         key_hex = secrets.token_hex(20)
         request.session["cmer_totp_new_key"] = key_hex
-    form = TotpReplaceForm(request.POST or None)
+    form = _reauth_form(request, TotpReplaceForm)
     if request.method == "POST" and form.is_valid():
+        confirmed = passkeys.take_confirmation(request) is not None
         totp = TOTP(bytes.fromhex(key_hex), drift=1)
         totp.time = time.time()
         if not totp.verify(int(form.cleaned_data["new_token"]), tolerance=1):
@@ -232,6 +345,7 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 token=form.cleaned_data["token"],
                 key_hex=key_hex,
+                passkey_confirmed=confirmed,
             ),
             success=_("Nouvelle application d'authentification enregistrée."),
         ):
@@ -241,15 +355,16 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
             request.session.cycle_key()
             return redirect("accounts:backup_codes")
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, **_enrolment(user, key_hex)}
+    context = {"form": form, **_enrolment(user, key_hex), **_reauth_context(request)}
     return render(request, "accounts/totp_replace.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def password_change(request: AccountRequest) -> HttpResponse:
     """Change one's password: current password, a second factor, then the new one twice."""
-    form = PasswordChangeForm(request.POST or None)
+    form = _reauth_form(request, PasswordChangeForm)
     if request.method == "POST" and form.is_valid():
+        confirmed = passkeys.take_confirmation(request) is not None
         user = run_service(
             request,
             lambda: services.password_change(
@@ -257,6 +372,7 @@ def password_change(request: AccountRequest) -> HttpResponse:
                 current=form.cleaned_data["password"],
                 token=form.cleaned_data["token"],
                 new=form.cleaned_data["new_password1"],
+                passkey_confirmed=confirmed,
             ),
             success=_("Mot de passe modifié. Vos autres sessions sont fermées."),
         )
@@ -266,7 +382,8 @@ def password_change(request: AccountRequest) -> HttpResponse:
             _send_quietly(lambda: emails.send_password_changed(user))
             return redirect("accounts:backup_codes")
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/password_change.html", {"form": form}, status=status)
+    context = {"form": form, **_reauth_context(request)}
+    return render(request, "accounts/password_change.html", context, status=status)
 
 
 def _send_quietly(send: Any) -> None:
