@@ -35,7 +35,7 @@ urlpatterns = [
     path("compte/securite/application/", views.totp_replace, name="totp_replace"),
     path("compte/mot-de-passe/", views.password_change, name="password_change"),
     path("compte/securite/cle-d-acces/", views.passkey_add, name="passkey_add"),
-    path("compte/securite/cle-d-acces/<int:pk>/retirer/", views.passkey_remove, name="passkey_remove"),
+    path("compte/securite/cle-d-acces/<passkey:pk>/retirer/", views.passkey_remove, name="passkey_remove"),
     path("mot-de-passe-oublie/", views.password_reset, name="password_reset"),
     path(
         "mot-de-passe-oublie/<str:uidb64>/<str:token>/",

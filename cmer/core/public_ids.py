@@ -48,6 +48,7 @@ KINDS = (
     "invitation",
     "factor_reset",
     "notification",
+    "passkey",
 )
 TOKEN_LENGTH = 26  # 128 bits in base32, without the padding
 _MAX_PK = 2**63 - 1  # a bigint: a larger value never names a row
