@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  chromium
+  chromium chromium-l10n
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
   poppler-utils
   postgresql-client

@@ -23,6 +23,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
+    "--lang=fr-FR",
 ]
 
 # The personas world, committed once per test database (one per xdist worker); every ordinary
@@ -85,4 +86,7 @@ def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyp
         "executable_path": "/usr/bin/chromium",
         "headless": True,
         "args": CHROMIUM_ARGS,
+        # French, as the users: date inputs read jj/mm/aaaa, not mm/dd/yyyy. On Linux Chromium takes
+        # its language from LANGUAGE (--lang alone is ignored) and needs Debian's chromium-l10n.
+        "env": {**os.environ, "LANGUAGE": "fr"},
     }

@@ -531,7 +531,9 @@ def test_feedback_pending_lists_sent_transmissions_without_feedback(world):
         {"outcome": "no_further_action", "received_on": timezone.localdate().isoformat()},
     )
     assert recorded["Location"] == reverse("exchange:feedback_pending")
-    assert "Aucun retour attendu" in text(client.get(reverse("exchange:feedback_pending")))
+    emptied = text(client.get(reverse("exchange:feedback_pending")))
+    assert "Aucun retour attendu" in emptied and "Aucune transmission en attente de retour" in emptied
+    assert "0 retour" not in emptied
 
 
 def test_briefings_are_visible_to_the_managers_of_their_cell_only(world):

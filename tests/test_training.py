@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +38,7 @@ from tests.factories_training import (
     make_session,
     session_with_attendee,
 )
-from tests.personas import persona_client
+from tests.personas import login, persona_client
 
 pytestmark = pytest.mark.django_db
 
@@ -818,7 +820,13 @@ def test_dashboard_widgets(world):
     assert "pas d&#x27;habilitation en cours" in reporter
     member = page(persona_client(world, "member").get(reverse("core:dashboard")))
     assert "Habilitation à signaler valable jusqu" in member
-    assert "habilitations expirent" not in page(persona_client(world, "guest").get(reverse("core:dashboard")))
+    assert "habilitations à renouveler" not in page(
+        persona_client(world, "guest").get(reverse("core:dashboard"))
+    )
+    # None expiring in cell B: said in words, not « 0 habilitations expirent ».
+    other = page(login(Client(), world.b.user("coordinator"), world.b.members["coordinator"]).get("/"))
+    assert "Aucune habilitation n'expire dans les 60 prochains jours." in html.unescape(other)
+    assert "0 habilitation" not in other
 
 
 def test_draft_page_shows_the_approver_what_changed(world):

@@ -2,16 +2,21 @@
 
     page = login_in_browser(page, live_server, user)          # password + real TOTP, via the UI
     page = signed_in_page(browser, live_server, membership)   # session cookie, no login screens
-    check_a11y(page, "referral-form")                         # screenshot + 0 serious/critical
+    check_a11y(page, "referral-form")                         # 0 serious/critical axe findings
     problems += a11y_problems(page, "referral-form")          # the same, collected for the end
 
 Every browser test uses these; none re-implements the sign-in or the axe run (tests/test_helpers.py).
 
-Screenshots go to artifacts/screenshots/<name>.png (git-ignored): look at them.
+axe-core runs once per distinct page: a page whose markup and window width were already checked in
+this session (a return to the same screen) is not checked again. Screenshots of every checked page
+go to artifacts/screenshots/<name>.png (git-ignored) when CMER_SCREENSHOTS=1; without it only the
+steps someone looks at are photographed (the journey of tests/e2e/test_cell_month.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,10 @@ from tests.personas import PASSWORD, login
 SHOTS = Path("artifacts/screenshots")
 BLOCKING_IMPACTS = {"serious", "critical"}
 _axe = Axe()
+# Markup fingerprints of the pages axe-core has already checked in this session.
+_checked: set[str] = set()
+# Per-request values that change nothing axe-core looks at.
+_VOLATILE = re.compile(r'nonce="[^"]*"|name="csrfmiddlewaretoken" value="[^"]*"')
 
 
 def totp_code(device: TOTPDevice, drift: int = 0) -> str:
@@ -87,16 +96,24 @@ def page_width_overflow(page: Any) -> int:
 
 
 def a11y_problems(page: Any, name: str) -> list[str]:
-    """Full-page screenshot to artifacts/screenshots/<name>.png, then its serious/critical axe findings.
+    """The page's serious/critical axe findings (none when the same page was checked already).
 
-    For journeys that collect the findings of every page and assert once at the end.
+    For journeys that collect the findings of every page and assert once at the end. With
+    CMER_SCREENSHOTS=1, a full-page screenshot to artifacts/screenshots/<name>.png as well.
     """
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    return [f"{name}: {problem}" for problem in blocking_violations(page)]
+    if os.environ.get("CMER_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    markup = _VOLATILE.sub("", page.content())
+    fingerprint = hashlib.sha256(f"{page.viewport_size}{markup}".encode()).hexdigest()
+    if fingerprint in _checked:
+        return []
+    problems = [f"{name}: {problem}" for problem in blocking_violations(page)]
+    _checked.add(fingerprint)
+    return problems
 
 
 def check_a11y(page: Any, name: str) -> None:
-    """Full-page screenshot to artifacts/screenshots/<name>.png, then 0 serious/critical axe findings."""
+    """0 serious/critical axe findings on the page (see a11y_problems)."""
     problems = a11y_problems(page, name)
     assert not problems, f"{name} ({page.url}): " + "; ".join(problems)

@@ -4,7 +4,7 @@ A reporter without a valid certification opens the signalement page: refused, wi
 whom to contact. A trainer creates a session, records the reporter's attendance and issues the
 certification. The reporter reloads: the form is there, and the signalement goes through (after
 the bias guard asked to rephrase or confirm a judgement word). axe-core runs on every page;
-screenshots go to artifacts/screenshots/training-*.png.
+screenshots (CMER_SCREENSHOTS=1) go to artifacts/screenshots/training-*.png.
 """
 
 from __future__ import annotations

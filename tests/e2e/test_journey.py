@@ -3,7 +3,7 @@
 A reporter submits a signalement → the coordinator qualifies it to_review → a meeting is convened,
 held, and decides propose_support, applied when the president validates the relevé → an action is assigned to the CCAS → a CCAS member updates it
 → the case is closed. axe-core runs on every page; full-page screenshots go to
-artifacts/screenshots/journey-*.png.
+artifacts/screenshots/journey-*.png with CMER_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CANARY = "Canarijourney"
 
 
 class Journey:
-    """Browser pages per demo account, a screenshot and an axe run for every page visited."""
+    """Browser pages per demo account, an axe run for every page visited."""
 
     def __init__(self, browser, live_server, cell: Cell) -> None:  # type: ignore[no-untyped-def]
         self.browser, self.live_server, self.base, self.cell = browser, live_server, live_server.url, cell

@@ -194,7 +194,7 @@ SCRIPTS = """() => [...document.querySelectorAll('script[src]')]
 
 
 def assert_every_asset_applied(page, watch: Watch) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     sheets = page.evaluate(SHEETS)
     assert len(sheets) >= 3, sheets
     dropped = [s["href"] for s in sheets if not s["applied"]]

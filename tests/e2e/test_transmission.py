@@ -2,7 +2,7 @@
 
 The coordinator prepares a transmission (it is not sent, and she has no approve button), the
 president approves it from his inbox, a State member records the State's feedback. axe-core runs
-on every page; screenshots go to artifacts/screenshots/exchange-*.png.
+on every page; screenshots (CMER_SCREENSHOTS=1) go to artifacts/screenshots/exchange-*.png.
 """
 
 from __future__ import annotations
