@@ -141,9 +141,16 @@ class _Rollback(Exception):
     pass
 
 
+# Ranges of an odd number of ids: their edges fall anywhere, on a forged row or a hole too.
+SPAN = 997
+
+
 def _detect() -> tuple[bool, int | None]:
-    """What verify_audit does: the chain, then the latest checkpoint. (detected, named seq)."""
+    """What verify_audit does: the chain, then the latest checkpoint. (detected, named seq).
+
+    The chain cut into ranges verified apart and joined must say exactly what one walk says."""
     result = verify()
+    assert verify(span=SPAN) == result
     if not result.ok:
         return True, result.first_bad_seq
     latest = checkpoints.read_latest()
@@ -285,3 +292,24 @@ def test_stamp_of_reads_every_stored_form_the_same():
     assert stamp_of("2026-03-04 05:06:07.000089") == expected
     whole = moment.replace(microsecond=0)
     assert stamp_of("2026-03-04 05:06:07") == _stamp(whole) == stamp_of(whole)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ranges_verified_in_worker_processes_find_what_one_walk_finds(no_triggers):
+    """verify_audit's parallel walk: a tampered or missing event anywhere, on a range edge too,
+    is found and named as the single walk names it. (Worker processes on PostgreSQL; on SQLite
+    the same ranges run in this process.)"""
+    bulk_chain(3000, id_stride=STRIDE, seed=11)
+    whole = verify()
+    assert whole.ok and verify(processes=2, span=SPAN) == whole
+    # Event 500 is the first row of the range of ids (998, 1995]; 1200 and 2999 lie inside one.
+    _raw("UPDATE audit_auditevent SET action = 'case.forged' WHERE seq = 1200")
+    _raw("DELETE FROM audit_auditevent WHERE seq IN (500, 2999)")
+    result = verify(processes=2, span=SPAN)
+    assert not result.ok and result.first_bad_seq == 501 and result == verify()
+    assert result.checked == 499 and result.head_seq == 499
+    _raw("DELETE FROM audit_auditevent WHERE seq < 1000")
+    result = verify(processes=2, span=SPAN)
+    assert (result.first_bad_seq, result.reason) == (1000, "sequence gap or reordering: expected 1, found 1000")
+    assert result == verify(span=None)
+

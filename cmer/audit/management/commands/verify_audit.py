@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--batch", type=int, default=5000)
         parser.add_argument(
+            "--processes",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="ranges of the chain verified in parallel (PostgreSQL); default: one per core",
+        )
+        parser.add_argument(
             "--checkpoint-file", default="", help="default: settings.CMER_AUDIT_CHECKPOINT_PATH"
         )
         parser.add_argument(
@@ -28,9 +35,15 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, batch: int, checkpoint_file: str, require_checkpoint: bool, **options: Any
+        self,
+        *args: Any,
+        batch: int,
+        processes: int,
+        checkpoint_file: str,
+        require_checkpoint: bool,
+        **options: Any,
     ) -> None:
-        result = verify_with_progress(self, batch=batch)
+        result = verify_with_progress(self, batch=batch, processes=processes)
         if not result.ok:
             raise CommandError(checkpoints.describe_failure(result))
         path = Path(checkpoint_file) if checkpoint_file else checkpoints.default_path()
@@ -54,11 +67,11 @@ class Command(BaseCommand):
         )
 
 
-def verify_with_progress(command: BaseCommand, *, batch: int = 5000) -> Any:
+def verify_with_progress(command: BaseCommand, *, batch: int = 5000, processes: int = 1) -> Any:
     """verify() with a bar of events on a terminal (the count is only asked for then)."""
     from cmer.audit.models import AuditEvent
 
     stream = progress.stream_of(command)
     total = AuditEvent.objects.count() if progress.on_terminal(stream) else None
     with progress.bar("audit chain", total=total, unit="event", stream=stream) as events:
-        return verify(batch=batch, on_batch=events.update)
+        return verify(batch=batch, on_batch=events.update, processes=processes)
