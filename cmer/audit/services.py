@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -53,8 +53,55 @@ def locked_head() -> tuple[int, str]:
     """Lock the chain for the current transaction and return its head (seq, hash), (0, GENESIS)
     when empty. Writers that append several events at once (the scale generator) start here."""
     _lock_chain()
+    return _head()
+
+
+def _head() -> tuple[int, str]:
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     return (head[0], head[1]) if head else (0, GENESIS)
+
+
+_COLUMNS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "cell_id",
+    "action",
+    "target_type",
+    "target_id",
+    "outcome",
+    "request_id",
+    "ip",
+    "data",
+    "prev_hash",
+    "hash",
+)
+# Constant identifiers only; the values are bound parameters.
+_INSERT = f"INSERT INTO audit_auditevent ({', '.join(_COLUMNS)}) SELECT {', '.join(['%s'] * len(_COLUMNS))}"  # nosec B608
+# PostgreSQL, outside a transaction: the INSERT takes the chain's lock itself, for its own length.
+_LOCKED = " FROM (SELECT pg_advisory_xact_lock(%s)) AS chain_lock"
+
+
+def _insert(fields: dict[str, Any], *, locked: bool = False) -> AuditEvent:
+    """One INSERT of the event (no model save machinery: this runs on every audited request)."""
+    params = [
+        AuditEvent._meta.get_field(name).get_db_prep_save(fields[name], connection) for name in _COLUMNS
+    ]
+    with connection.cursor() as cursor:
+        if locked:
+            cursor.execute(f"{_INSERT}{_LOCKED} RETURNING id", [*params, _PG_LOCK_KEY])
+        else:
+            cursor.execute(f"{_INSERT} RETURNING id", params)
+        (pk,) = cursor.fetchone()
+    event = AuditEvent(id=pk, **fields)
+    event._state.adding, event._state.db = False, connection.alias
+    return event
+
+
+def _hashed(fields: dict[str, Any], head_seq: int, prev_hash: str) -> dict[str, Any]:
+    """The event after the head: dated now, once the head is known (dates follow the chain)."""
+    event = {"seq": head_seq + 1, "created_at": timezone.now(), **fields}
+    return {**event, "prev_hash": prev_hash, "hash": compute_hash(prev_hash, canonical(**event))}
 
 
 def record(
@@ -68,33 +115,39 @@ def record(
     outcome: str = Outcome.OK,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction (or its own).
+    """Append one event to the chain, inside the caller's transaction (or as its own statement).
 
     Writers are serialised (PostgreSQL advisory lock; SQLite's IMMEDIATE transactions) so the
-    chain head read here is still the head when the row is inserted.
+    chain head read here is still the head when the row is inserted. Inside a transaction the
+    lock is taken before the head is read and held to its end. Outside one (a page that only
+    reads, P4 in docs/performance.md) on PostgreSQL, the head is read, then one INSERT takes the
+    lock for its own length: 2 statements instead of BEGIN, lock, head, INSERT, COMMIT. If
+    another writer appended meanwhile, the unique seq refuses the row (a committed event never
+    changes, so the one read is still a valid predecessor otherwise) and the locked path is taken.
     """
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target.pk
     ctx = context.current()
-    with transaction.atomic():
-        head_seq, prev_hash = locked_head()
-        seq = head_seq + 1
-        fields: dict[str, Any] = {
-            "seq": seq,
-            "created_at": timezone.now(),
-            "actor_id": _id_of(actor),
-            "cell_id": _id_of(cell),
-            "action": action,
-            "target_type": target_type,
-            "target_id": "" if target_id in (None, "") else str(target_id),
-            "outcome": str(outcome),
-            "request_id": ctx.request_id,
-            "ip": ctx.ip,
-            "data": _clean_data(data),
-        }
-        digest = compute_hash(prev_hash, canonical(**fields))
-        return AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **fields)
+    fields: dict[str, Any] = {
+        "actor_id": _id_of(actor),
+        "cell_id": _id_of(cell),
+        "action": action,
+        "target_type": target_type,
+        "target_id": "" if target_id in (None, "") else str(target_id),
+        "outcome": str(outcome),
+        "request_id": ctx.request_id,
+        "ip": ctx.ip,
+        "data": _clean_data(data),
+    }
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        try:
+            return _insert(_hashed(fields, *_head()), locked=True)
+        except IntegrityError:
+            pass  # another writer took this seq: append under the lock, as in a transaction
+    # No savepoint: an event that cannot be written fails the caller's whole transaction anyway.
+    with transaction.atomic(savepoint=False):
+        return _insert(_hashed(fields, *locked_head()))
 
 
 def record_denial(request: Any, *, action: str, target_type: str = "", target_id: Any = "") -> None:
