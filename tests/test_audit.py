@@ -290,6 +290,7 @@ def test_stamp_of_reads_every_stored_form_the_same():
     paris = moment.astimezone(timezone(timedelta(hours=1)))
     assert stamp_of(moment) == stamp_of(paris) == stamp_of(moment.replace(tzinfo=None)) == expected
     assert stamp_of("2026-03-04 05:06:07.000089") == expected
+    assert stamp_of("2026-03-04T05:06:07.000089Z") == expected  # PostgreSQL's to_char()
     whole = moment.replace(microsecond=0)
     assert stamp_of("2026-03-04 05:06:07") == _stamp(whole) == stamp_of(whole)
 
@@ -310,7 +311,10 @@ def test_ranges_verified_in_worker_processes_find_what_one_walk_finds(no_trigger
     assert result.checked == 499 and result.head_seq == 499
     _raw("DELETE FROM audit_auditevent WHERE seq < 1000")
     result = verify(processes=2, span=SPAN)
-    assert (result.first_bad_seq, result.reason) == (1000, "sequence gap or reordering: expected 1, found 1000")
+    assert (result.first_bad_seq, result.reason) == (
+        1000,
+        "sequence gap or reordering: expected 1, found 1000",
+    )
     assert result == verify(span=None)
 
 
@@ -335,7 +339,7 @@ def test_writers_in_and_out_of_transactions_keep_one_chain():
                         time.sleep(0.002)  # the lock is held while the change goes on
                 else:
                     record(action="test.read", actor=n, target_type="x", target_id=i)
-        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connections.close_all()

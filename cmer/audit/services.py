@@ -77,16 +77,15 @@ _COLUMNS = (
     "hash",
 )
 # Constant identifiers only; the values are bound parameters.
-_INSERT = f"INSERT INTO audit_auditevent ({', '.join(_COLUMNS)}) SELECT {', '.join(['%s'] * len(_COLUMNS))}"  # nosec B608
+_INSERT = f"INSERT INTO audit_auditevent ({', '.join(_COLUMNS)}) SELECT {', '.join(['%s'] * len(_COLUMNS))}"
 # PostgreSQL, outside a transaction: the INSERT takes the chain's lock itself, for its own length.
 _LOCKED = " FROM (SELECT pg_advisory_xact_lock(%s)) AS chain_lock"
 
 
 def _insert(fields: dict[str, Any], *, locked: bool = False) -> AuditEvent:
     """One INSERT of the event (no model save machinery: this runs on every audited request)."""
-    params = [
-        AuditEvent._meta.get_field(name).get_db_prep_save(fields[name], connection) for name in _COLUMNS
-    ]
+    by_name = {field.name: field for field in AuditEvent._meta.concrete_fields}
+    params = [by_name[name].get_db_prep_save(fields[name], connection) for name in _COLUMNS]
     with connection.cursor() as cursor:
         if locked:
             cursor.execute(f"{_INSERT}{_LOCKED} RETURNING id", [*params, _PG_LOCK_KEY])
