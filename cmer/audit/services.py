@@ -57,7 +57,8 @@ def locked_head() -> tuple[int, str]:
 
 
 def _head() -> tuple[int, str]:
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    # From the connection that writes the event, whatever a router would pick for reads.
+    head = AuditEvent.objects.using(connection.alias).order_by("-seq").values_list("seq", "hash").first()
     return (head[0], head[1]) if head else (0, GENESIS)
 
 
