@@ -169,19 +169,25 @@ def iter_raw_rows(
         # jsonb as text: psycopg would build a dict per row that json.dumps() then walks again.
         stamp = """to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
         columns = columns.replace("created_at", f"{stamp} AS created_at", 1).replace("data", "data::text", 1)
-    bound = "" if up_to_id is None else " AND id <= %s"
-    # Constant identifiers only; the values are bound parameters.
-    sql = f"SELECT {columns} FROM audit_auditevent WHERE id > %s{bound} ORDER BY id LIMIT %s"  # noqa: S608  # nosec B608
+    # Constant identifiers only; the values are bound parameters. No "id <= bound" in the SQL: with
+    # it PostgreSQL may scan and sort the whole rest of the range for every batch (a bitmap scan on
+    # a stale estimate: 4x slower, measured); past the bound the batch is cut here instead.
+    sql = f"SELECT {columns} FROM audit_auditevent WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608  # nosec B608
     last_id = after_id
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [last_id, batch] if up_to_id is None else [last_id, up_to_id, batch])
+            cursor.execute(sql, [last_id, batch])
             rows = cursor.fetchall()
+        past_bound = up_to_id is not None and bool(rows) and rows[-1][0] > up_to_id
+        if past_bound:
+            rows = [row for row in rows if row[0] <= up_to_id]
         if not rows:
             return
         if on_batch is not None:
             on_batch(len(rows))
         yield from rows
+        if past_bound:
+            return
         last_id = rows[-1][0]
 
 
