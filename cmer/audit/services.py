@@ -78,7 +78,9 @@ _COLUMNS = (
     "hash",
 )
 # Constant identifiers only; the values are bound parameters.
-_INSERT = f"INSERT INTO audit_auditevent ({', '.join(_COLUMNS)}) SELECT {', '.join(['%s'] * len(_COLUMNS))}"
+_INSERT = (
+    f"""INSERT INTO "audit_auditevent" ({", ".join(_COLUMNS)}) SELECT {", ".join(["%s"] * len(_COLUMNS))}"""
+)
 # PostgreSQL, outside a transaction: the INSERT takes the chain's lock itself, for its own length.
 _LOCKED = " FROM (SELECT pg_advisory_xact_lock(%s)) AS chain_lock"
 
