@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cmer.core.french import format_date, format_datetime
+from cmer.core.french import format_date, format_datetime, format_time
 from cmer.exchange.services import feedback_record
 from cmer.meetings.services import decision_record
 from tests.factories import make_referral
@@ -163,4 +163,6 @@ def test_french_dates_say_1er_and_never_iso():
     assert format_date(date(2026, 12, 1), weekday=True) == "mardi 1er décembre 2026"
     moment = timezone.make_aware(datetime(2026, 4, 1, 14, 5))
     assert format_datetime(moment) == "1er avril 2026 à 14 h 05"
+    assert format_time(moment) == "14 h 05"
+    assert format_time(timezone.make_aware(datetime(2026, 4, 1, 9, 0))) == "9 h"
     assert format_date(None) == "" and format_date("pas une date") == ""

@@ -41,6 +41,14 @@ def format_date(value: DateLike, *, weekday: bool = False) -> str:
     return text
 
 
+def format_time(value: datetime | None) -> str:
+    """« 14 h », « 9 h 05 » in the local time zone, as a town hall writes an hour."""
+    if value is None:
+        return ""
+    moment = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
 def format_datetime(value: DateLike, *, weekday: bool = False) -> str:
     """« 1er avril 2024 à 14 h 05 » in the local time zone; a bare date gives the date alone."""
     if value is None or value == "":

@@ -12,7 +12,7 @@ from dsfr.forms import DsfrBaseForm
 from cmer.audit.labels import action_choices, target_choices
 from cmer.audit.models import Outcome
 from cmer.cases.models import RectificationReason, Sex
-from cmer.core.templatetags.french_dates import long_date
+from cmer.core.french import format_date
 from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
 from cmer.privacy.services import POLICY_FIELDS
 from cmer.referrals.forms import OLDEST_BIRTH
@@ -151,7 +151,7 @@ class RectifyForm(BiasGuardMixin, DsfrBaseForm):
         super().__init__(*args, **kwargs)
         for n, obs in enumerate(observations, start=1):
             self.fields[f"fact_{obs.pk}"] = forms.CharField(
-                label=_("Fait observé n° %(n)s (%(day)s)") % {"n": n, "day": long_date(obs.observed_on)},
+                label=_("Fait observé n° %(n)s (%(day)s)") % {"n": n, "day": format_date(obs.observed_on)},
                 max_length=300,
                 initial=obs.fact,
             )
