@@ -56,6 +56,20 @@ def _is_transactional(item: pytest.Item) -> bool:
     )
 
 
+def _is_slow(item: pytest.Item) -> bool:
+    """Flushed after the test, or in a module that starts other processes (manage.py, servers)."""
+    module = getattr(item, "module", None)
+    spawns = module is not None and any(name in vars(module) for name in ("subprocess", "scratch_db"))
+    return spawns or _is_transactional(item)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, each module's order kept: pytest-xdist hands tests out in this order,
+    so the long ones overlap with the many short ones instead of leaving one worker alone at the
+    end (tests/test_worker_crash.py, last by name, used to be)."""
+    items.sort(key=lambda item: not _is_slow(item))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
     """After a transactional test has emptied every table, commit the world and catalogue again.
