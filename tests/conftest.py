@@ -56,18 +56,25 @@ def _is_transactional(item: pytest.Item) -> bool:
     )
 
 
-def _is_slow(item: pytest.Item) -> bool:
-    """Flushed after the test, or in a module that starts other processes (manage.py, servers)."""
+def _slowness(item: pytest.Item) -> int:
+    """0: marked slow (a minute or more alone); 1: flushed after the test, or in a module that
+    starts other processes (manage.py, servers); 2: the rest."""
+    if item.get_closest_marker("slow") is not None:
+        return 0
     module = getattr(item, "module", None)
     spawns = module is not None and any(name in vars(module) for name in ("subprocess", "scratch_db"))
-    return spawns or _is_transactional(item)
+    return 1 if spawns or _is_transactional(item) else 2
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first, each module's order kept: pytest-xdist hands tests out in this order,
-    so the long ones overlap with the many short ones instead of leaving one worker alone at the
-    end (tests/test_worker_crash.py, last by name, used to be)."""
-    items.sort(key=lambda item: not _is_slow(item))
+    two at a time (Makefile), so the long ones overlap with the many short ones instead of leaving
+    one worker alone at the end. Each test marked slow is followed by another one, so that two of
+    them never go to the same worker together."""
+    items.sort(key=_slowness)
+    marked = [item for item in items if _slowness(item) == 0]
+    rest = items[len(marked) :]
+    items[:] = [kept for pair in zip(marked, rest, strict=False) for kept in pair] + rest[len(marked) :]
 
 
 @pytest.hookimpl(hookwrapper=True)
