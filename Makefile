@@ -11,7 +11,9 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 # The tests without a browser in parallel, then the browser tests in one process (one Chromium at a
 # time, their live servers never compete). Exit 5 (nothing selected, e.g. by -k) is not a failure.
-PYTEST_PARALLEL = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+# The slow tests come first (tests/conftest.py); xdist hands them out 2 at a time rather than a
+# quarter of the suite to the first worker, so they spread over the workers.
+PYTEST_PARALLEL = $(BIN)/pytest -n $(PYTEST_WORKERS) --maxschedchunk=2 -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 PYTEST_BROWSER = $(BIN)/pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 export CMER_DEBUG ?= 1
 

@@ -18,3 +18,11 @@ os.environ.setdefault("CMER_PROCONNECT_CLIENT_ID", "cmer-test")
 os.environ.setdefault("CMER_PROCONNECT_CLIENT_SECRET", "cmer-test-secret-0123456789abcdef0123456789")
 
 from cmer.settings import *  # noqa: F403
+
+# Same algorithm and code path as production, cheap work factors (tests/hashers.py).
+PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+
+# PostgreSQL: the test databases are thrown away, so their commits (migrations, transactional
+# tests) need not wait for the disk. Set per connection, the server's configuration is untouched.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405

@@ -100,6 +100,7 @@ def _populate(world) -> list[tuple[str, dict[str, int]]]:  # type: ignore[no-unt
     ]
 
 
+@pytest.mark.slow
 def test_no_page_or_pdf_shows_an_iso_date_an_english_month_a_code_or_a_lazy_plural(world):
     month = _populate(world)
     rows = all_rows()

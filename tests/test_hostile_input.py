@@ -303,6 +303,7 @@ def clients(world, name: str) -> Iterator[tuple[str, Client]]:  # type: ignore[n
             yield persona, login(Client(raise_request_exception=False), user, membership)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_hostile_values_never_answer_500_nor_write_on_refusal(world):
     battery = Battery()
