@@ -8,9 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cmer.cases.services import case_transition
 from cmer.cases.states import State
+from cmer.core.french import format_datetime
 from cmer.exchange.services import feedback_record
 from cmer.meetings.models import AgendaItem, Decision, ItemKind
 from tests.factories import make_referral
@@ -35,7 +37,6 @@ def _hub_case(world, n: int = 1):  # type: ignore[no-untyped-def]
         )
         sent = make_transmission(cw, case=case, sent=True)
         make_transmission(cw, case=case)  # a draft
-    from django.utils import timezone
 
     feedback_record(
         transmission=sent,
@@ -81,12 +82,23 @@ def test_coordinator_reaches_everything_of_the_situation_from_its_page(world):
     assert reverse("meetings:detail", kwargs={"pk": meeting_id}) in html
     assert "Poursuite de l&#x27;accompagnement" in html  # the decision's label, never its code
     assert "Prise en compte" in html  # the State's feedback
-    assert "Prochaine réunion" in html
+    assert "Prochaine réunion" not in html  # its only meeting is under way, not to come
     assert "faisceau" in html  # the caveats of the catalogue version the facts were recorded with
     assert "continue" not in re.sub(r"<[^>]+>", " ", html).split()  # no decision code in the text
     # And back: the plan links to the situation page.
     plan = persona_client(world, "coordinator").get(reverse("support:plan", kwargs={"pk": case.pk}))
     assert reverse("cases:detail", kwargs={"pk": case.pk}) in plan.content.decode()
+
+
+def test_the_summary_names_the_next_meeting_to_come_never_one_under_way_or_cancelled(world):
+    case = _hub_case(world)
+    later = make_meeting(world.a, in_window=False)
+    AgendaItem.objects.create(meeting=later, case=case, kind=ItemKind.SUPPORT_REVIEW, order=1)
+    html = _page(world, "coordinator", case)[1]
+    assert f"Prochaine réunion</dt><dd>{format_datetime(later.starts_at)}" in re.sub(r">\s+<", "><", html)
+    later.cancelled_at = timezone.now()
+    later.save(update_fields=["cancelled_at"])
+    assert "Prochaine réunion" not in _page(world, "coordinator", case)[1]
 
 
 def test_member_sees_only_their_service_actions_and_no_exchange_with_the_state(world):

@@ -31,9 +31,8 @@ def meetings_section(membership: Membership, case: Case) -> CaseSection | None:
         .order_by("-meeting__starts_at", "-pk")
     )
     now = timezone.now()
-    upcoming = [
-        i.meeting for i in items if i.meeting.ends_at >= now and i.meeting.minutes_validated_at is None
-    ]
+    # « Prochaine » is a meeting still to come: not one under way or held, nor a cancelled one.
+    upcoming = [i.meeting for i in items if i.meeting.starts_at >= now and i.meeting.cancelled_at is None]
     # Managers may put a situation waiting for the cell on a meeting not held yet.
     offered: list[Meeting] = []
     if can_manage_meetings(membership) and case.state in ITEM_KIND_FOR_STATE:
