@@ -57,24 +57,18 @@ def _is_transactional(item: pytest.Item) -> bool:
 
 
 def _slowness(item: pytest.Item) -> int:
-    """0: marked slow (a minute or more alone); 1: flushed after the test, or in a module that
-    starts other processes (manage.py, servers); 2: the rest."""
-    if item.get_closest_marker("slow") is not None:
-        return 0
+    """0: flushed after the test, or in a module that starts other processes (manage.py, servers);
+    1: the rest."""
     module = getattr(item, "module", None)
     spawns = module is not None and any(name in vars(module) for name in ("subprocess", "scratch_db"))
-    return 1 if spawns or _is_transactional(item) else 2
+    return 0 if spawns or _is_transactional(item) else 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first, each module's order kept: pytest-xdist hands tests out in this order,
     two at a time (Makefile), so the long ones overlap with the many short ones instead of leaving
-    one worker alone at the end. Each test marked slow is followed by another one, so that two of
-    them never go to the same worker together."""
+    one worker alone at the end."""
     items.sort(key=_slowness)
-    marked = [item for item in items if _slowness(item) == 0]
-    rest = items[len(marked) :]
-    items[:] = [kept for pair in zip(marked, rest, strict=False) for kept in pair] + rest[len(marked) :]
 
 
 @pytest.hookimpl(hookwrapper=True)
