@@ -22,10 +22,12 @@ def bulk_chain(
     id_stride: int = 1,
     seed: int = 0,
     batch: int = 2000,
+    cells: tuple[int | None, ...] = (1, 2, None),
 ) -> None:
     """Append n valid events after the current head (so it composes with record()).
 
-    `id_stride` > 1 leaves gaps in primary keys, where a test can slip a forged row.
+    `id_stride` > 1 leaves gaps in primary keys, where a test can slip a forged row. Each event
+    belongs to one of `cells` (None: a platform event), drawn at random.
     """
     rng = random.Random(seed)
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash", "id").first()
@@ -39,7 +41,7 @@ def bulk_chain(
             "seq": seq,
             "created_at": moment,
             "actor_id": rng.randint(1, 50),
-            "cell_id": rng.choice([1, 2, None]),
+            "cell_id": rng.choice(cells),
             "action": rng.choice(ACTIONS),
             "target_type": "cases.case",
             "target_id": str(rng.randint(1, 5000)),

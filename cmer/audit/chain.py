@@ -6,6 +6,10 @@ but not to the key cannot rewrite the chain after a change.
 
 After a retention purge the chain starts at the latest AuditAnchor (first remaining seq and its
 prev_hash, itself keyed); verification starts there.
+
+An event redacted by its cell's retention (services.audit_redact, ADR 0008) has lost its content
+but kept HMAC's inner digest: its hash is checked as H((K ^ opad) || inner digest), and the next
+event's link to it as for any other.
 """
 
 from __future__ import annotations
@@ -94,17 +98,53 @@ def _pads(key: bytes) -> tuple[Any, Any]:
     return inner, outer
 
 
-def keyed_digest(key: bytes, message: bytes) -> str:
-    inner_pad, outer_pad = _pads(key)
-    inner = inner_pad.copy()
+def inner_digest(key: bytes, message: bytes) -> bytes:
+    """HMAC's inner hash H((K ^ ipad) || message): what a redacted event keeps of its content."""
+    inner = _pads(key)[0].copy()
     inner.update(message)
-    outer = outer_pad.copy()
-    outer.update(inner.digest())
+    return inner.digest()
+
+
+def outer_digest(key: bytes, inner: bytes) -> str:
+    """HMAC's result H((K ^ opad) || inner digest), as hex (the stored event hash)."""
+    outer = _pads(key)[1].copy()
+    outer.update(inner)
     return outer.hexdigest()
 
 
+def keyed_digest(key: bytes, message: bytes) -> str:
+    return outer_digest(key, inner_digest(key, message))
+
+
+def hash_message(prev_hash: str, payload: bytes) -> bytes:
+    """The bytes an event's hash is the HMAC of: the previous hash, a separator, its content."""
+    return prev_hash.encode() + b"\x1e" + payload
+
+
 def compute_hash(prev_hash: str, payload: bytes, key: bytes | None = None) -> str:
-    return keyed_digest(key or _key(), prev_hash.encode() + b"\x1e" + payload)
+    return keyed_digest(key or _key(), hash_message(prev_hash, payload))
+
+
+def event_inner_digest(prev_hash: str, payload: bytes) -> bytes:
+    """The inner digest of an event's hash under the audit key: what its redaction stores."""
+    return inner_digest(_key(), hash_message(prev_hash, payload))
+
+
+def hash_from_inner(inner: bytes) -> str:
+    """The event hash an inner digest gives under the audit key."""
+    return outer_digest(_key(), inner)
+
+
+def redacted_matches(outer_pad: Any, inner_hex: str, stored_hash: str) -> bool:
+    """A redacted event's check: its stored inner digest, through the key's outer pad (a copy of
+    _pads(key)[1]), gives its stored hash. Without the key no other digest can give that hash."""
+    try:
+        inner = bytes.fromhex(inner_hex)
+    except ValueError:
+        return False
+    outer = outer_pad.copy()
+    outer.update(inner)
+    return len(inner) == 32 and hmac.compare_digest(outer.hexdigest(), stored_hash)
 
 
 def anchor_mac(*, first_seq: int, prev_hash: str, deleted: int, created_at: datetime) -> str:
@@ -140,7 +180,7 @@ def iter_rows(batch: int = 5000) -> Iterator[tuple[Any, ...]]:
         last_id = rows[-1][0]
 
 
-_COLUMNS = ", ".join(("id", *FIELDS))
+_COLUMNS = ", ".join(("id", *FIELDS, "inner_digest"))
 
 
 def iter_raw_rows(
@@ -273,6 +313,7 @@ def _verify_span(
             data,
             prev_hash,
             stored_hash,
+            redacted_inner,
         ) = row
         read += 1
         if first is None:
@@ -283,6 +324,14 @@ def _verify_span(
         elif prev_hash != expected_prev:
             reason = "previous-hash link does not match the preceding event"
             return _Span(read, checked, first, last_seq, last_hash, (seq, pk, reason))
+        if redacted_inner:  # content blanked by its cell's retention (ADR 0008): check the digest
+            if not redacted_matches(outer_pad, redacted_inner, stored_hash):
+                bad = (seq, pk, "redacted event's digest does not match its hash")
+                return _Span(read, checked, first, last_seq, last_hash, bad)
+            checked += 1
+            last_seq, last_hash = seq, stored_hash
+            expected_prev, expected_seq = stored_hash, seq + 1
+            continue
         # Same bytes as canonical(), built inline: this loop is the verification's hot path.
         message = "\x1f".join(
             (

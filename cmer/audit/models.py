@@ -30,6 +30,9 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # Set only by the per-cell redaction (audit_redact): HMAC's inner digest H(K^ipad || message),
+    # so the row's hash stays checkable once its content is blanked (ADR 0008). Empty = intact.
+    inner_digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("événement d'audit")
@@ -72,3 +75,14 @@ class AuditPurgePermit(models.Model):
 
     def __str__(self) -> str:
         return f"permit < {self.below_seq}"
+
+
+class AuditRedactionPermit(models.Model):
+    """Exists only inside the redaction transaction: lets the trigger accept the blanking of this
+    cell's events created before `before` (and only that update)."""
+
+    cell_id = models.PositiveBigIntegerField()
+    before = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"redaction permit cell {self.cell_id}"

@@ -1,7 +1,9 @@
-"""record(): the one way to write to the audit trail; audit_purge(): its retention."""
+"""record(): the one way to write to the audit trail; audit_purge() and audit_redact(): its
+retention (the platform's oldest events; each cell's events past that cell's value)."""
 
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,8 +14,15 @@ from django.db.models import Model
 from django.utils import timezone
 
 from cmer.audit import context
-from cmer.audit.chain import GENESIS, anchor_mac, canonical, compute_hash
-from cmer.audit.models import AuditAnchor, AuditEvent, AuditPurgePermit, Outcome
+from cmer.audit.chain import (
+    GENESIS,
+    anchor_mac,
+    canonical,
+    compute_hash,
+    event_inner_digest,
+    hash_from_inner,
+)
+from cmer.audit.models import AuditAnchor, AuditEvent, AuditPurgePermit, AuditRedactionPermit, Outcome
 
 # Audit data values are codes: short tokens without spaces. Free text would let personal values in.
 _CODE = re.compile(r"^[A-Za-z0-9_.:\-]{0,64}$")
@@ -225,3 +234,73 @@ def audit_purge(*, retention_days: int, wet_run: bool, now: datetime | None = No
         deleted = cursor.rowcount
     permit.delete()
     return PurgeReport(wet_run, cutoff, due, deleted, first_seq)
+
+
+class RedactionRefused(Exception):
+    """An event due for redaction does not match its own hash. Blanking it would destroy the
+    evidence of a change, so nothing is redacted (the transaction rolls back) and the operator
+    is told, like a failing verify_audit. Not a DomainError: no user ever sees it as a page."""
+
+
+# What a redaction keeps: id, seq, created_at (the platform's cut of the oldest events reads it),
+# prev_hash and hash. Everything else is blanked; the trigger (version 3) accepts nothing else.
+_REDACT_SQL = (
+    "UPDATE audit_auditevent SET inner_digest = %s, actor_id = NULL, cell_id = NULL, action = '', "
+    "target_type = '', target_id = '', outcome = '', request_id = '', ip = NULL, data = '{}' "
+    "WHERE id = %s"
+)
+_CONTENT = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "cell_id",
+    "action",
+    "target_type",
+    "target_id",
+    "outcome",
+    "request_id",
+    "ip",
+    "data",
+)
+
+
+@transaction.atomic
+def audit_redact(*, cell_id: int, retention_days: int, now: datetime | None = None, batch: int = 2000) -> int:
+    """Blank the content of this cell's events older than its retention; return how many.
+
+    Each event is first checked against its own hash; its HMAC inner digest is then stored and
+    its content blanked, so verify() still checks its hash and the next event's link to it
+    (docs/decisions/0008-audit-retention-per-cell.md). In one transaction, under a permit the
+    trigger requires, with the chain locked; its own event holds counts only. Idempotent: a
+    redacted event is no longer the cell's, so a second run finds nothing.
+    """
+    if retention_days < 1:
+        raise ValueError("audit retention must be at least one day")
+    _lock_chain()
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days)
+    due = AuditEvent.objects.filter(cell_id=cell_id, created_at__lt=cutoff, inner_digest="")
+    if not due.exists():
+        return 0
+    permit = AuditRedactionPermit.objects.create(cell_id=cell_id, before=cutoff)
+    redacted = 0
+    while rows := list(due.order_by("seq").values_list("id", "prev_hash", "hash", *_CONTENT)[:batch]):
+        updates = []
+        for pk, prev_hash, stored_hash, *content in rows:
+            inner = event_inner_digest(prev_hash, canonical(**dict(zip(_CONTENT, content, strict=True))))
+            if not hmac.compare_digest(hash_from_inner(inner), stored_hash):
+                raise RedactionRefused(
+                    f"audit event seq={content[0]} does not match its hash: nothing redacted"
+                )
+            updates.append((inner.hex(), pk))
+        # Redacted rows leave `due` (their cell is blanked): the next batch is the next rows.
+        with connection.cursor() as cursor:
+            cursor.executemany(_REDACT_SQL, updates)
+        redacted += len(updates)
+    permit.delete()
+    record(
+        action="audit.redact",
+        cell=cell_id,
+        target_type="audit.auditevent",
+        data={"redacted": redacted, "retention_days": retention_days},
+    )
+    return redacted

@@ -69,12 +69,18 @@ def policy_pending(cell_id: int) -> bool:
     return RetentionPolicy.objects.filter(cell_id=cell_id, validated_at__isnull=True).exists()
 
 
-def audit_retention_days(today: dt.date | None = None) -> int:
-    """How many days of audit trail the purge keeps, from the DPO-validated value of each cell.
+def _months_in_days(months: int, today: dt.date) -> int:
+    return (today - add_months(today, -months)).days
 
-    The trail is one hash chain for the platform and loses only its oldest events (the anchor
-    keeps it verifiable), so one cut applies to every cell: the longest validated retention of
-    the active cells, never beyond the platform's ceiling (CMER_AUDIT_RETENTION_DAYS).
+
+def audit_retention_days(today: dt.date | None = None) -> int:
+    """How many days of audit trail the purge keeps before cutting the platform's oldest events.
+
+    The trail is one hash chain and loses only its oldest events (the anchor keeps it
+    verifiable), so this cut applies to every event, platform ones included: the longest
+    validated retention of the active cells, never beyond the platform's ceiling
+    (CMER_AUDIT_RETENTION_DAYS). Each cell's own, shorter value is applied before that by
+    redaction (audit_cell_retention_days; docs/decisions/0008-audit-retention-per-cell.md).
     """
     today = today or timezone.localdate()
     cells = list(Cell.objects.filter(is_active=True).values_list("pk", flat=True))
@@ -82,27 +88,39 @@ def audit_retention_days(today: dt.date | None = None) -> int:
     months = [in_force(stored.get(pk), pk).audit_months for pk in cells]
     if not months:
         return int(settings.CMER_AUDIT_RETENTION_DAYS)
-    days = (today - add_months(today, -max(months))).days
-    return min(days, int(settings.CMER_AUDIT_RETENTION_DAYS))
+    return min(_months_in_days(max(months), today), int(settings.CMER_AUDIT_RETENTION_DAYS))
+
+
+def audit_cell_retention_days(today: dt.date | None = None) -> dict[int, int]:
+    """Each cell's DPO-validated audit retention in days (the defaults where nothing is
+    validated), for every cell: a deactivated cell's events still follow its value."""
+    today = today or timezone.localdate()
+    stored = {p.cell_id: p for p in RetentionPolicy.objects.all()}
+    return {
+        pk: _months_in_days(in_force(stored.get(pk), pk).audit_months, today)
+        for pk in Cell.objects.values_list("pk", flat=True)
+    }
 
 
 def audit_retention_statement(cell_id: int, today: dt.date | None = None) -> str:
     """What the audit purge really applies to this cell's events, said plainly (register, DPIA,
-    DPO page): the cell's validated value is not applied on its own while the trail is one chain
+    DPO page): its validated value, by redaction, then the platform's cut of the oldest events
     (docs/decisions/0008-audit-retention-per-cell.md)."""
     months = policy_for(cell_id).audit_months
     applied = audit_retention_days(today)
-    today = today or timezone.localdate()
-    cell_days = (today - add_months(today, -months)).days
     text = _(
-        "%(m)s mois validés pour la cellule. Appliqué : %(d)s jours pour les événements de toutes "
-        "les cellules, car le journal est une chaîne unique pour la plateforme (la plus longue durée "
-        "validée des cellules actives, dans la limite fixée par l'installation)."
+        "%(m)s mois validés pour la cellule, appliqués : passé ce délai, la purge quotidienne du "
+        "journal efface le contenu de ses événements (auteur, action, cible, données, adresse IP) "
+        "et n'en garde que le numéro, la date et l'empreinte qui gardent la chaîne vérifiable. Ces "
+        "restes sont supprimés au bout de %(d)s jours avec les plus anciens événements de la "
+        "plateforme (la plus longue durée validée des cellules actives, dans la limite fixée par "
+        "l'installation)."
     ) % {"m": months, "d": applied}
-    if applied > cell_days:
-        text += " " + _("Les événements de cette cellule sont donc conservés au-delà de sa durée validée.")
-    elif applied < cell_days:
-        text += " " + _("Les événements de cette cellule sont donc supprimés avant sa durée validée.")
+    if applied < _months_in_days(months, today or timezone.localdate()):
+        text += " " + _(
+            "La limite fixée par l'installation est plus courte : les événements de cette cellule "
+            "sont donc supprimés avant sa durée validée."
+        )
     return text
 
 

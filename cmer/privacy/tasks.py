@@ -9,9 +9,9 @@ import datetime as dt
 
 from django_tasks import task
 
-from cmer.audit.services import audit_purge
+from cmer.audit.services import audit_purge, audit_redact
 from cmer.privacy.purge import purge_all
-from cmer.privacy.retention import audit_retention_days
+from cmer.privacy.retention import audit_cell_retention_days, audit_retention_days
 from cmer.privacy.services import rights_reminders_send
 
 
@@ -24,11 +24,19 @@ def daily_purge(today: str | None = None) -> int:
 
 
 @task()
-def daily_audit_purge() -> int:
-    """Delete audit events past the DPO-validated retention of the cells (at most the platform's
-    CMER_AUDIT_RETENTION_DAYS); the chain stays verifiable (anchor)."""
-    report = audit_purge(retention_days=audit_retention_days(), wet_run=True)
-    return report.deleted
+def daily_audit_purge() -> dict[str, int]:
+    """Apply the audit retention; the chain stays verifiable throughout (ADR 0008).
+
+    First delete the platform's oldest events, past the longest validated retention of the cells
+    (at most CMER_AUDIT_RETENTION_DAYS; anchor), then redact each cell's events past its own
+    validated value. Returns the counts of both.
+    """
+    deleted = audit_purge(retention_days=audit_retention_days(), wet_run=True).deleted
+    redacted = sum(
+        audit_redact(cell_id=cell_id, retention_days=days)
+        for cell_id, days in audit_cell_retention_days().items()
+    )
+    return {"deleted": deleted, "redacted": redacted}
 
 
 @task()
