@@ -445,8 +445,8 @@ def test_audit_retention_follows_each_cells_validated_value(world, settings):
 
 
 def test_register_dpia_and_dpo_page_say_which_audit_retention_is_applied_to_each_cell(world, settings):
-    """One chain for the platform: the longest validated value applies to every cell's events
-    (docs/decisions/0008-audit-retention-per-cell.md); each cell's documents say so."""
+    """Each cell's validated value is applied to its events by redaction, then the platform's cut
+    removes what is left (docs/decisions/0008-audit-retention-per-cell.md); the documents say so."""
     from django.urls import reverse
 
     from cmer.privacy.documents import register_document
@@ -467,16 +467,19 @@ def test_register_dpia_and_dpo_page_say_which_audit_retention_is_applied_to_each
 
     for build in (register_document, dpia_document):
         short, long = audit_row(build(world.a.cell)), audit_row(build(world.b.cell))
-        assert short.startswith(f"3 mois validés pour la cellule. Appliqué : {applied} jours")
-        assert "conservés au-delà de sa durée validée" in short
-        assert long.startswith(f"12 mois validés pour la cellule. Appliqué : {applied} jours")
-        assert "au-delà" not in long and "avant" not in long
+        assert short.startswith("3 mois validés pour la cellule, appliqués : passé ce délai")
+        assert f"supprimés au bout de {applied} jours" in short
+        assert long.startswith("12 mois validés pour la cellule, appliqués")
+        assert "avant sa durée validée" not in short + long
 
     page = persona_client(world, "dpo").get(reverse("privacy:retention"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert f"Appliqué : {applied} jours" in text and "conservés au-delà de sa durée validée" in text
+    assert "3 mois validés pour la cellule, appliqués" in text and "efface le contenu" in text
 
     # A platform ceiling below a cell's validated value: its events go before that value.
     settings.CMER_AUDIT_RETENTION_DAYS = 30
+    assert "supprimés avant sa durée validée" in audit_row(register_document(world.b.cell))
+    settings.CMER_AUDIT_RETENTION_DAYS = 100  # beyond A's 3 months, below B's 12
+    assert "avant sa durée validée" not in audit_row(register_document(world.a.cell))
     assert "supprimés avant sa durée validée" in audit_row(register_document(world.b.cell))

@@ -31,8 +31,9 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     # Set only by the per-cell redaction (audit_redact): HMAC's inner digest H(K^ipad || message),
-    # so the row's hash stays checkable once its content is blanked (ADR 0008). Empty = intact.
-    inner_digest = models.CharField(max_length=64, blank=True, default="")
+    # so the row's hash stays checkable once its content is blanked (ADR 0008). Empty = intact;
+    # a database default too, so an INSERT that does not name it (a restore) still works.
+    inner_digest = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("événement d'audit")

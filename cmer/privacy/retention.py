@@ -111,10 +111,10 @@ def audit_retention_statement(cell_id: int, today: dt.date | None = None) -> str
     text = _(
         "%(m)s mois validés pour la cellule, appliqués : passé ce délai, la purge quotidienne du "
         "journal efface le contenu de ses événements (auteur, action, cible, données, adresse IP) "
-        "et n'en garde que le numéro, la date et l'empreinte qui gardent la chaîne vérifiable. Ces "
-        "restes sont supprimés au bout de %(d)s jours avec les plus anciens événements de la "
-        "plateforme (la plus longue durée validée des cellules actives, dans la limite fixée par "
-        "l'installation)."
+        "et n'en conserve que le numéro, la date et l'empreinte, qui permettent encore de vérifier "
+        "la chaîne. Ces restes sont supprimés au bout de %(d)s jours avec les plus anciens "
+        "événements de la plateforme (la plus longue durée validée des cellules actives, dans la "
+        "limite fixée par l'installation)."
     ) % {"m": months, "d": applied}
     if applied < _months_in_days(months, today or timezone.localdate()):
         text += " " + _(

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditevent',
             name='inner_digest',
-            field=models.CharField(blank=True, default='', max_length=64),
+            field=models.CharField(blank=True, db_default='', default='', max_length=64),
         ),
         # Replace the version-2 triggers: UPDATE now allowed only for a permitted redaction. (On
         # SQLite, adding the column rebuilt the table and dropped its triggers: this puts them back.)
