@@ -20,6 +20,7 @@ from cmer.audit import triggers
 from cmer.audit.chain import canonical, hash_message, inner_digest, outer_digest, verify
 from cmer.audit.models import AuditEvent, AuditRedactionPermit
 from cmer.audit.services import RedactionRefused, audit_redact, record
+from cmer.privacy.retention import add_months
 from cmer.privacy.tasks import daily_audit_purge
 from tests.factories_audit import bulk_chain
 from tests.factories_privacy import validated_policy
@@ -110,7 +111,7 @@ def test_daily_purge_redacts_the_short_cells_old_events_only(cells):
 
     event = AuditEvent.objects.get(action="audit.redact")
     assert (event.cell_id, event.actor_id, event.target_id) == (a, None, "")
-    days = (timezone.localdate() - _three_months_ago()).days
+    days = (timezone.localdate() - add_months(timezone.localdate(), -3)).days
     assert event.data == {"redacted": len(old_a), "retention_days": days}
 
 
@@ -309,9 +310,14 @@ def test_update_refused_after_a_redaction_too(cells):
 # --- HMAC by hand (RFC 2104) is HMAC ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["short key", "k" * 64, "a key longer than SHA-256's 64-byte block " * 3])
+@pytest.mark.parametrize(
+    "key", [None, "short key", "k" * 64, "a key longer than SHA-256's 64-byte block " * 3]
+)
 def test_hand_computed_inner_and_outer_digests_are_hmac_sha256_for_the_live_chain(settings, world, key):
-    """The chain's own events, hashed under a key shorter than, equal to and longer than the block."""
+    """The chain's own events, hashed under the configured key, then keys shorter than, equal to
+    and longer than the block."""
+    if key is None:
+        key = settings.CMER_AUDIT_KEY
     settings.CMER_AUDIT_KEY = key
     head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     bulk_chain(20, cells=(world.a.cell.pk, None))
@@ -326,12 +332,6 @@ def test_hand_computed_inner_and_outer_digests_are_hmac_sha256_for_the_live_chai
         inner = inner_digest(raw, message)
         assert inner == hashlib.sha256(bytes(b ^ 0x36 for b in padded) + message).digest()
         assert outer_digest(raw, inner) == hmac.new(raw, message, hashlib.sha256).hexdigest() == event.hash
-
-
-def _three_months_ago():
-    from cmer.privacy.retention import add_months
-
-    return add_months(timezone.localdate(), -3)
 
 
 def _verify_command() -> str:
