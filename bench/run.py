@@ -141,7 +141,7 @@ def in_process(repeat: int) -> dict[str, object]:
     t_read_best = min(t_read, t_read_cursor)
     messages = []
     for row in iter_raw_rows():
-        _pk, seq, created_at, actor, cell, action, ttype, tid, outcome, rid, ip, data, prev, _h = row
+        _pk, seq, created_at, actor, cell, action, ttype, tid, outcome, rid, ip, data, prev, _h, _inner = row
         message = "\x1f".join(
             (
                 str(seq),
