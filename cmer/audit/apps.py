@@ -4,6 +4,9 @@ from django.utils.translation import gettext_lazy as _
 # What each audit action recorded here reads as on the DPO's pages (cmer/audit/labels.py).
 AUDIT_LABELS = {
     "audit.purge": _("Purge du journal d'audit"),
+    "audit.redact": _(
+        "Effacement du contenu des événements d'une cellule au-delà de sa durée de conservation"
+    ),
     "access.not_visible": _("Accès à un objet hors de portée"),
     "auth.session_expired": _("Expiration de session"),
     "auth.locked_out": _("Blocage du compte après des échecs de connexion"),
