@@ -135,6 +135,8 @@ def test_enrolment_with_qr_code_and_backup_codes(page, live_server, world):
     key = base64.b32decode(secret)
     page.get_by_label("Code à usage unique").fill(f"{totp(key):06d}")
     page.get_by_role("button", name="Activer").click()
+    # all_inner_texts() does not wait: wait for the next page's list, or a slow answer reads [].
+    page.locator("#backup-codes li").first.wait_for()
     codes = page.locator("#backup-codes li").all_inner_texts()
     assert len(codes) == 10 and all(re.fullmatch(r"\d{8}", c) for c in codes)
     check_a11y(page, "login-08-backup-codes")
