@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cmer.audit import context
 from cmer.audit.chain import (
+    FIELDS,
     GENESIS,
     anchor_mac,
     canonical,
@@ -71,21 +72,7 @@ def _head() -> tuple[int, str]:
     return (head[0], head[1]) if head else (0, GENESIS)
 
 
-_COLUMNS = (
-    "seq",
-    "created_at",
-    "actor_id",
-    "cell_id",
-    "action",
-    "target_type",
-    "target_id",
-    "outcome",
-    "request_id",
-    "ip",
-    "data",
-    "prev_hash",
-    "hash",
-)
+_COLUMNS = FIELDS
 # Constant identifiers only; the values are bound parameters.
 _INSERT = (
     f"""INSERT INTO "audit_auditevent" ({", ".join(_COLUMNS)}) SELECT {", ".join(["%s"] * len(_COLUMNS))}"""
@@ -249,19 +236,7 @@ _REDACT_SQL = (
     "target_type = '', target_id = '', outcome = '', request_id = '', ip = NULL, data = '{}' "
     "WHERE id = %s"
 )
-_CONTENT = (
-    "seq",
-    "created_at",
-    "actor_id",
-    "cell_id",
-    "action",
-    "target_type",
-    "target_id",
-    "outcome",
-    "request_id",
-    "ip",
-    "data",
-)
+_CONTENT = tuple(f for f in FIELDS if f not in ("prev_hash", "hash"))
 
 
 @transaction.atomic
