@@ -36,7 +36,9 @@ from run import bench_env, load  # noqa: E402
 KEY_PAGES = ["dashboard", "case_list", "case_detail", "meeting_agenda", "statistics", "search"]
 # Audited responses and the one event each writes (docs/rules.md: every read of personal data).
 AUDITED = {"case_detail": "case.read", "search": "person.search"}
-PORTS = iter(range(8130, 8140))
+# Ten ports from BENCH_PORT_BASE (8130): two people benchmarking at once keep apart, as with BENCH_DB_PREFIX.
+_PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "8130"))
+PORTS = iter(range(_PORT_BASE, _PORT_BASE + 10))
 SENT: Counter[str] = Counter()  # requests sent per page in the last locust run
 # Seconds a user waits between two requests (min-max): a person reading pages.
 THINK = "2-4"
