@@ -118,6 +118,8 @@ class PurgeReport(models.Model):
     finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
     status = models.CharField(max_length=8, choices=PurgeStatus.choices, default=PurgeStatus.RUNNING)
     counts = models.JSONField(default=dict, blank=True)
+    # This run visited every case of the cell, not only the candidates (cmer/privacy/purge.py).
+    full_sweep = models.BooleanField(_("contrôle de toutes les situations"), default=False)
 
     objects = PurgeReportQuerySet.as_manager()
 

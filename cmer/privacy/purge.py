@@ -5,6 +5,13 @@ The purge is a system actor: it has no membership, so it does not go through cas
 Each case is handled in its own transaction, re-checked under a row lock: a run killed midway
 loses nothing, and running again (or twice at once) ends in the same state as one clean run.
 A dry run does the same work inside transactions that are rolled back, so its counts are exact.
+
+A day's purge reads only its candidates (bench P8): the cases in an archivable state, and those
+whose stored deletion date has come or is unknown. The services keep that date current at every
+change it depends on (transitions, a rectified birth date, a validated policy), and each
+candidate's date is computed again under its lock, so a stale date can neither destroy early nor
+hide a case that is due. A weekly sweep of every case (SWEEP_EVERY) catches what no service sees:
+a release that changes the rules or the default durations, rows written outside the services.
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ from cmer.referrals.models import Referral
 
 BATCH_SIZE = 200
 STALE_AFTER = dt.timedelta(hours=6)
+# Days between two sweeps of every case of a cell: the bound on a case kept past its date when
+# that date went stale outside the services (a release that changes the rules, a manual fix).
+SWEEP_EVERY = 7
 # Report kinds: Django model labels as delete() counts them, plus the purge's own counters.
 KIND_LABELS: dict[str, Promise] = {
     "archived": _("situations archivées"),
@@ -56,6 +66,7 @@ KIND_LABELS: dict[str, Promise] = {
     "core.Notification": _("notifications détruites"),  # reports written before the model moved
     "orphan_person": _("personnes sans situation détruites"),
     "schedule_updated": _("dates de suppression recalculées"),
+    "swept": _("situations contrôlées une à une (contrôle hebdomadaire)"),
     "rule.dismissed": _("règle : classement sans suite"),
     "rule.archive_end": _("règle : fin d'archivage"),
     "rule.young_age": _("règle : âge limite (mineurs et jeunes majeurs)"),
@@ -138,7 +149,11 @@ def _destroy_one(
         else:
             due = deletion_due(case, policy)
             if due.on > today:
-                return Counter()
+                # Not due: a stored date that said otherwise (or nothing) is put right.
+                if dry_run or case.scheduled_deletion == due.on:
+                    return Counter()
+                Case.objects.filter(pk=case.pk).update(scheduled_deletion=due.on)
+                return Counter({"schedule_updated": 1})
             rule = due.rule
         counts: Counter = Counter({f"rule.{rule}": 1})
         # Minutes keep the pseudonymous reference and the closed-list decision, nothing else.
@@ -174,6 +189,21 @@ def _destroy_one(
     return counts
 
 
+def sweep_due(*, cell: Cell, today: dt.date) -> bool:
+    """Whether this run visits every case: no complete real sweep of the cell in the last
+    SWEEP_EVERY days up to `today` (the first run of a cell sweeps, and so does a clock set back).
+    A dry run decides the same way, so it counts what the real run would do."""
+    recent = PurgeReport.objects.filter(
+        cell=cell,
+        dry_run=False,
+        status=PurgeStatus.DONE,
+        full_sweep=True,
+        as_of__gt=today - dt.timedelta(days=SWEEP_EVERY),
+        as_of__lte=today,
+    )
+    return not recent.exists()
+
+
 def purge_run(
     *,
     cell: Cell,
@@ -197,23 +227,35 @@ def purge_run(
         cell=cell, status=PurgeStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
     ).update(status=PurgeStatus.FAILED)
     report = PurgeReport.objects.create(
-        cell=cell, as_of=today, dry_run=dry_run, trigger=trigger[:16], started_at=timezone.now()
+        cell=cell,
+        as_of=today,
+        dry_run=dry_run,
+        trigger=trigger[:16],
+        started_at=timezone.now(),
+        full_sweep=sweep_due(cell=cell, today=today),
     )
     counts: Counter = Counter()
     try:
         in_cell = Case.objects.filter(cell=cell)
         for ids in _id_batches(in_cell.filter(state__in=ARCHIVABLE), batch_size):
             counts["archived"] += sum(_archive_one(pk, dry_run=dry_run) for pk in ids)
-        for ids in _id_batches(in_cell, batch_size):
-            # One read per batch: most cases are not due, and a lock and a transaction per case made
-            # a day's purge visit every case twice (bench P8). A due case is re-read under its lock.
-            for case in Case.objects.filter(pk__in=ids).select_related("person").order_by("pk"):
-                due = deletion_due(case, policy)
-                if due.on <= today:
-                    counts += _destroy_one(case.pk, today=today, policy=policy, dry_run=dry_run)
-                elif wet_run and case.scheduled_deletion != due.on:
-                    Case.objects.filter(pk=case.pk).update(scheduled_deletion=due.on)
-                    counts["schedule_updated"] += 1
+        if report.full_sweep:
+            for ids in _id_batches(in_cell, batch_size):
+                # One read per batch: most cases are not due. A due case is re-read under its lock.
+                for case in Case.objects.filter(pk__in=ids).select_related("person").order_by("pk"):
+                    counts["swept"] += 1
+                    due = deletion_due(case, policy)
+                    if due.on <= today:
+                        counts += _destroy_one(case.pk, today=today, policy=policy, dry_run=dry_run)
+                    elif wet_run and case.scheduled_deletion != due.on:
+                        Case.objects.filter(pk=case.pk).update(scheduled_deletion=due.on)
+                        counts["schedule_updated"] += 1
+        else:
+            # Candidates only: a stored date that has come, or none yet (a case loaded in bulk).
+            candidates = in_cell.filter(Q(scheduled_deletion__isnull=True) | Q(scheduled_deletion__lte=today))
+            for ids in _id_batches(candidates, batch_size):
+                for pk in ids:
+                    counts += _destroy_one(pk, today=today, policy=policy, dry_run=dry_run)
         orphans = Person.objects.filter(cell=cell, cases__isnull=True, referrals__isnull=True)
         for ids in _id_batches(orphans, batch_size):
             with transaction.atomic():

@@ -19,6 +19,7 @@ from cmer.accounts.models import Membership
 from cmer.audit.services import record
 from cmer.cases.models import Case, Person, Rectification, RectificationReason, Transition
 from cmer.cases.persons import person_name_index
+from cmer.cases.schedule import case_deletion_date_refresh
 from cmer.core import crypto
 from cmer.core.errors import DomainError
 from cmer.exchange.models import Transmission
@@ -141,6 +142,10 @@ def person_rectify(
     rectification = Rectification.objects.create(
         person=locked, fields=changed, facts=fact_changes, reason=reason, by=by
     )
+    if "birth_date" in changed:
+        # The age rules read the birth year: the purge acts on the stored date (docs/rules.md §8).
+        for case in Case.objects.filter(person=locked).order_by("pk"):
+            case_deletion_date_refresh(case=case)
     # Field names and counts only: the audit trail never holds a value, old or new.
     record(
         action="person.rectify",

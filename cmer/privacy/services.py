@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from cmer.accounts.models import Cell, Membership
 from cmer.accounts.roles import Role
 from cmer.audit.services import record
+from cmer.cases.models import Case
 from cmer.core.errors import DomainError
 from cmer.notifications.services import notify
 from cmer.privacy.models import POLICY_FIELDS, RetentionPolicy, RightsRequest, RightsStatus
 from cmer.privacy.notifications import RIGHTS_REQUEST_DUE
 from cmer.privacy.permissions import can_validate_retention
-from cmer.privacy.retention import add_months
+from cmer.privacy.retention import add_months, deletion_due, policy_for
 
 RIGHTS_DUE_KIND = RIGHTS_REQUEST_DUE
 REMIND_DAYS_BEFORE = 7
@@ -66,8 +67,38 @@ def policy_validate(*, cell: Cell, by: Membership) -> RetentionPolicy:
     policy.save(
         update_fields=["validated_by", "validated_at", "last_validated_at", "validated_values", "updated_at"]
     )
-    record(action="retention.policy_validate", actor=by.user_id, cell=cell.pk, target=policy)
+    moved = cell_schedules_refresh(cell=cell)
+    record(
+        action="retention.policy_validate",
+        actor=by.user_id,
+        cell=cell.pk,
+        target=policy,
+        data={"rescheduled": moved},
+    )
     return policy
+
+
+@transaction.atomic
+def cell_schedules_refresh(*, cell: Cell) -> int:
+    """Store every case's deletion date under the policy now in force; returns how many moved.
+
+    The daily purge reads only the cases whose stored date has come (cmer/privacy/purge.py), so a
+    validated policy must move the dates at once, not at the next weekly sweep. Each case is locked
+    while its date is computed, so a transition at the same moment cannot store an older one.
+    One audit event per moved date, as case_deletion_date_refresh writes for one case.
+    """
+    policy = policy_for(cell.pk)
+    moved = 0
+    ids = list(Case.objects.filter(cell=cell).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 200):
+        batch = Case.objects.select_for_update(of=("self",)).select_related("person")
+        for case in batch.filter(pk__in=ids[start : start + 200]).order_by("pk"):
+            day = deletion_due(case, policy).on
+            if case.scheduled_deletion != day:
+                Case.objects.filter(pk=case.pk).update(scheduled_deletion=day)
+                record(action="retention.schedule", cell=cell.pk, target=case, data={"on": day.isoformat()})
+                moved += 1
+    return moved
 
 
 @transaction.atomic
