@@ -263,10 +263,29 @@ def test_a_rectified_birth_date_moves_the_stored_dates_at_once(world):
         by=world.a.members["coordinator"],
     )
     case.refresh_from_db()
-    assert case.scheduled_deletion == dt.date(2027, 1, 1)
+    assert case.scheduled_deletion == dt.date(2027, 1, 1) and not case.is_minor
     report = purge_run(cell=world.a.cell, today=dt.date(2027, 1, 1), wet_run=True)
     assert not report.full_sweep and report.counts["rule.young_age"] == 1
     assert not Case.objects.filter(pk=case.pk).exists()
+
+
+def test_a_rectified_birth_date_corrects_minor_at_opening(world):
+    """A person recorded as an adult who was 16 when the case opened: "minor at opening", which the
+    age rule, the statistics and the parental information read, follows the corrected date."""
+    from cmer.cases.models import RectificationReason
+    from cmer.privacy.rights import person_rectify
+
+    person = adult(world.a)
+    case = make_case(world.a, State.SUPPORT, person=person, is_minor=False, opened_at=at(dt.date(2024, 1, 5)))
+    person_rectify(
+        person=person,
+        values={"birth_date": dt.date(2007, 6, 1)},
+        facts={},
+        reason=RectificationReason.INTAKE_ERROR,
+        by=world.a.members["coordinator"],
+    )
+    case.refresh_from_db()
+    assert case.is_minor
 
 
 def test_the_weekly_sweep_catches_a_date_gone_stale_outside_the_services(world):

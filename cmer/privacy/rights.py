@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cmer.accounts.models import Membership
 from cmer.audit.services import record
 from cmer.cases.models import Case, Person, Rectification, RectificationReason, Transition
-from cmer.cases.persons import person_name_index
+from cmer.cases.persons import is_minor, person_name_index
 from cmer.cases.schedule import case_deletion_date_refresh
 from cmer.core import crypto
 from cmer.core.errors import DomainError
@@ -143,8 +144,13 @@ def person_rectify(
         person=locked, fields=changed, facts=fact_changes, reason=reason, by=by
     )
     if "birth_date" in changed:
-        # The age rules read the birth year: the purge acts on the stored date (docs/rules.md §8).
+        # "Minor at opening" was derived from the wrong date; the age rules read it and the birth
+        # year, and the purge acts on the stored deletion date (docs/rules.md §8).
         for case in Case.objects.filter(person=locked).order_by("pk"):
+            minor = is_minor(birth, timezone.localdate(case.opened_at))
+            if case.is_minor != minor:
+                case.is_minor = minor
+                case.save(update_fields=["is_minor"])
             case_deletion_date_refresh(case=case)
     # Field names and counts only: the audit trail never holds a value, old or new.
     record(
