@@ -367,6 +367,42 @@ def test_query_count_is_the_same_with_10_and_10000_cases(world, django_assert_nu
 
 
 @pytest.mark.django_db
+def test_collect_runs_the_same_queries_for_one_cell_and_for_two(world, django_assert_num_queries):
+    """docs/performance.md P2: the aggregates do not grow with the cells covered."""
+    bulk_situations(world.a, YEAR, mixed(20))
+    bulk_situations(world.b, YEAR, mixed(20))
+    with CaptureQueriesContext(connection) as one:
+        collect([world.a.cell.pk], period_for(YEAR), quarters=True)
+    with django_assert_num_queries(len(one.captured_queries)):
+        both = collect([world.a.cell.pk, world.b.cell.pk], period_for(YEAR), quarters=True)
+    assert both[world.b.cell.pk].values[("referrals_source", "school")] == 8
+    assert len(one.captured_queries) == 6
+
+
+@pytest.mark.django_db
+def test_brackets_of_age_and_support_length_at_their_limits(world):
+    """An age or a length equal to a bracket's limit falls in the next bracket (limits are exclusive)."""
+    ages = [12, 13, 15, 16, 17, 18, 21, 22, 25, 26]
+    lengths = [90, 91, 182, 183, 363]  # plans start on 2 January: 12 months would end next year
+    situations = [Situation(age=a) for a in ages] + [Situation(age=30, support_days=d) for d in lengths]
+    bulk_situations(world.a, YEAR, situations)
+    values = collect([world.a.cell.pk], period_for(YEAR))[world.a.cell.pk].values
+    assert {k[1]: v for k, v in values.items() if k[0] == "ages" and v} == {
+        ("minor", "lt13"): 1,
+        ("minor", "13to15"): 2,
+        ("minor", "ge16"): 2,
+        ("adult", "lt22"): 2,
+        ("adult", "22to25"): 2,
+        ("adult", "ge26"): 1 + len(lengths),
+    }
+    assert {k[1]: v for k, v in values.items() if k[0] == "support" and v} == {
+        "lt3": 1,
+        "3to6": 2,
+        "6to12": 2,
+    }
+
+
+@pytest.mark.django_db
 def test_information_from_the_prefet_is_never_counted(world):
     """docs/rules.md §6: the préfet's information stays in its compartment, out of every figure."""
     from cmer.exchange.models import PrefectInformation, PrefectSituation

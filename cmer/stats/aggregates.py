@@ -9,13 +9,12 @@ The number of queries does not depend on the number of cases or cells (docs/perf
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case as When_
-from django.db.models import Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Count, DurationField, ExpressionWrapper, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import ExtractMonth, ExtractQuarter, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -145,138 +144,161 @@ def _days(value: Any) -> float:
     return float(value) / 1_000_000 / 86400
 
 
-def _bracket(expr: str, brackets: list[tuple[str, Any, int | None]]) -> When_:
-    whens = [
-        When(**{f"{expr}__lt": limit}, then=Value(code)) for code, _l, limit in brackets if limit is not None
-    ]
-    return When_(*whens, default=Value(brackets[-1][0]))
-
-
 def _quarter(expr: str, wanted: bool) -> Any:
     """The quarter of a date field, or a constant 0 (no split) so the grouping stays the same."""
     return ExtractQuarter(expr) if wanted else Value(0)
 
 
+def _bracket(value: float | None, brackets: list[tuple[str, Any, int | None]]) -> str:
+    """The code of the first bracket whose upper limit (exclusive) is above `value`; an unknown
+    value falls in the last one, as SQL's CASE did (a comparison with NULL is never true)."""
+    for code, _label, limit in brackets:
+        if limit is not None and value is not None and value < limit:
+            return code
+    return brackets[-1][0]
+
+
 def collect(cell_ids: Iterable[int], period: Period, quarters: bool = False) -> dict[int, Counts]:
     """Counts per cell for the period: 6 queries whatever the data size.
 
-    With `quarters`, each count is also split by the quarter of its date (`Counts.quarters`), in
-    the same queries: a completed year is suppressed together with its quarters.
+    Each query returns values (no model instances), grouped by cell and, with `quarters`, by the
+    quarter of its date: each count is then also split by quarter (`Counts.quarters`), in the same
+    queries, since a completed year is suppressed together with its quarters. Building and compiling
+    the querysets costs more Python than the rows (docs/performance.md, P7), so each query is a
+    single filter, values and annotate, with conditional counts where a GROUP BY would multiply rows.
     """
     cell_ids = list(cell_ids)
     out: dict[int, Counts] = {cid: Counts() for cid in cell_ids}
-    in_period = {"gte": period.start, "lt": period.end}
-    now = timezone.now()
+    _referrals(out, cell_ids, period, quarters)
+    _prequalification_exits(out, cell_ids, period, quarters)
+    _decisions(out, cell_ids, period, quarters)
+    _support_plans(out, cell_ids, period, quarters)
+    _closures_and_ages(out, cell_ids, period, quarters)
+    _meetings(out, cell_ids, period)
+    return out
 
-    referrals = (
+
+def _referrals(out: dict[int, Counts], cell_ids: list[int], period: Period, quarters: bool) -> None:
+    """A row per cell and month with a conditional count per source: the month's count is the
+    row's sum, so not a row per cell, month and source (a seventh of the rows at scale 1)."""
+    rows = (
         Referral.objects.filter(
-            cell_id__in=cell_ids, received_at__gte=in_period["gte"], received_at__lt=in_period["lt"]
+            cell_id__in=cell_ids, received_at__gte=period.start, received_at__lt=period.end
         )
-        .annotate(month=ExtractMonth("received_at"))
-        .values("cell_id", "source", "month")
-        .annotate(n=Count("pk"))
+        .values("cell_id", month=ExtractMonth("received_at"))
+        .annotate(**{f"from_{code}": Count("pk", filter=Q(source=code)) for code in Source.values})
         .order_by()
     )
-    for ref in referrals:
-        counts, quarter = out[ref["cell_id"]], (ref["month"] + 2) // 3 if quarters else None
-        counts.add(("referrals_month", ref["month"]), ref["n"], quarter)
-        counts.add(("referrals_source", ref["source"]), ref["n"], quarter)
+    for row in rows:
+        counts, month = out[row["cell_id"]], int(row["month"])
+        quarter = (month + 2) // 3 if quarters else None
+        by_name: Mapping[str, Any] = row  # the per-source names are built, not literal
+        in_month = 0
+        for code in Source.values:
+            if n := by_name[f"from_{code}"]:
+                counts.add(("referrals_source", code), n, quarter)
+                in_month += n
+        counts.add(("referrals_month", month), in_month, quarter)
 
+
+def _prequalification_exits(
+    out: dict[int, Counts], cell_ids: list[int], period: Period, quarters: bool
+) -> None:
     delay = ExpressionWrapper(F("at") - F("case__opened_at"), output_field=DurationField())
-    exits = (
+    rows = (
         Transition.objects.filter(
             case__cell_id__in=cell_ids,
             from_state=State.PREQUALIFICATION,
-            at__gte=in_period["gte"],
-            at__lt=in_period["lt"],
+            at__gte=period.start,
+            at__lt=period.end,
         )
-        .annotate(quarter=_quarter("at", quarters))
-        .values("case__cell_id", "to_state", "quarter")
+        .values("to_state", cell_id=F("case__cell_id"), quarter=_quarter("at", quarters))
         .annotate(n=Count("pk"), delay=Sum(delay))
         .order_by()
     )
-    for ex in exits:
-        counts = out[ex["case__cell_id"]]
-        counts.add(("prequalification", ex["to_state"]), ex["n"], ex["quarter"])
-        counts.activity.qualify_n += ex["n"]
-        counts.activity.qualify_days_sum += _days(ex["delay"])
+    for row in rows:
+        counts = out[row["cell_id"]]
+        counts.add(("prequalification", row["to_state"]), row["n"], row["quarter"])
+        counts.activity.qualify_n += row["n"]
+        counts.activity.qualify_days_sum += _days(row["delay"])
 
-    decide = ExpressionWrapper(F("recorded_at") - F("item__case__opened_at"), output_field=DurationField())
-    decisions = (
-        # A decision counts once its relevé is validated: before that it is a draft (docs/rules.md §5).
+
+def _decisions(out: dict[int, Counts], cell_ids: list[int], period: Period, quarters: bool) -> None:
+    # A decision counts once its relevé is validated: before that it is a draft (docs/rules.md §5).
+    delay = ExpressionWrapper(F("recorded_at") - F("item__case__opened_at"), output_field=DurationField())
+    rows = (
         Decision.objects.filter(
             item__meeting__minutes_validated_at__isnull=False,
             item__meeting__cell_id__in=cell_ids,
-            item__meeting__starts_at__gte=in_period["gte"],
-            item__meeting__starts_at__lt=in_period["lt"],
+            item__meeting__starts_at__gte=period.start,
+            item__meeting__starts_at__lt=period.end,
         )
-        .annotate(quarter=_quarter("item__meeting__starts_at", quarters))
-        .values("item__meeting__cell_id", "kind", "quarter")
-        .annotate(n=Count("pk"), delay=Sum(decide))
+        .values(
+            "kind",
+            cell_id=F("item__meeting__cell_id"),
+            quarter=_quarter("item__meeting__starts_at", quarters),
+        )
+        .annotate(n=Count("pk"), delay=Sum(delay))
         .order_by()
     )
-    for dec in decisions:
-        counts = out[dec["item__meeting__cell_id"]]
-        counts.add(("decisions", dec["kind"]), dec["n"], dec["quarter"])
-        counts.activity.decide_n += dec["n"]
-        counts.activity.decide_days_sum += _days(dec["delay"])
+    for row in rows:
+        counts = out[row["cell_id"]]
+        counts.add(("decisions", row["kind"]), row["n"], row["quarter"])
+        counts.activity.decide_n += row["n"]
+        counts.activity.decide_days_sum += _days(row["delay"])
 
-    plans = (
+
+def _support_plans(out: dict[int, Counts], cell_ids: list[int], period: Period, quarters: bool) -> None:
+    """Grouped by length (a few distinct values per cell), bracketed here rather than by a CASE."""
+    length = ExpressionWrapper(F("ended_on") - F("started_on"), output_field=DurationField())
+    rows = (
         SupportPlan.objects.filter(
-            case__cell_id__in=cell_ids,
-            ended_on__gte=period.start_date,
-            ended_on__lt=period.end_date,
+            case__cell_id__in=cell_ids, ended_on__gte=period.start_date, ended_on__lt=period.end_date
         )
-        .annotate(
-            bracket=When_(
-                *[
-                    When(ended_on__lt=F("started_on") + timedelta(days=limit), then=Value(code))
-                    for code, _l, limit in DURATIONS
-                    if limit is not None
-                ],
-                default=Value(DURATIONS[-1][0]),
-            )
-        )
-        .annotate(quarter=_quarter("ended_on", quarters))
-        .values("case__cell_id", "bracket", "quarter")
+        .values(cell_id=F("case__cell_id"), length=length, quarter=_quarter("ended_on", quarters))
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for plan in plans:
-        out[plan["case__cell_id"]].add(("support", plan["bracket"]), plan["n"], plan["quarter"])
+    for row in rows:
+        out[row["cell_id"]].add(
+            ("support", _bracket(_days(row["length"]), DURATIONS)), row["n"], row["quarter"]
+        )
 
-    # Closures and ages at opening in one pass over the cases (conditional counts).
-    opened_in = Q(opened_at__gte=in_period["gte"], opened_at__lt=in_period["lt"])
-    closed_in = Q(closed_at__gte=in_period["gte"], closed_at__lt=in_period["lt"])
+
+def _closures_and_ages(out: dict[int, Counts], cell_ids: list[int], period: Period, quarters: bool) -> None:
+    """Closures and ages at opening in one pass over the cases (conditional counts), grouped by
+    age (opening year - birth year), bracketed here rather than by a CASE."""
+    opened_in = Q(opened_at__gte=period.start, opened_at__lt=period.end)
+    closed_in = Q(closed_at__gte=period.start, closed_at__lt=period.end)
     age = ExpressionWrapper(ExtractYear("opened_at") - F("person__birth_year"), output_field=IntegerField())
-    cases = (
+    rows = (
         Case.objects.filter(opened_in | closed_in, cell_id__in=cell_ids)
-        .annotate(age=age)
-        .annotate(minor_bracket=_bracket("age", MINOR_AGES), adult_bracket=_bracket("age", ADULT_AGES))
-        .annotate(opened_q=_quarter("opened_at", quarters), closed_q=_quarter("closed_at", quarters))
         .values(
-            "cell_id", "is_minor", "minor_bracket", "adult_bracket", "close_reason", "opened_q", "closed_q"
+            "cell_id",
+            "is_minor",
+            "close_reason",
+            age=age,
+            opened_q=_quarter("opened_at", quarters),
+            closed_q=_quarter("closed_at", quarters),
         )
         .annotate(opened=Count("pk", filter=opened_in), closed=Count("pk", filter=closed_in))
         .order_by()
     )
-    for case_row in cases:
-        counts = out[case_row["cell_id"]]
-        if case_row["closed"]:
-            reason = case_row["close_reason"] or CloseReason.OTHER
-            counts.add(("closures", reason), case_row["closed"], case_row["closed_q"])
-        if case_row["opened"]:
-            group, bracket = (
-                ("minor", case_row["minor_bracket"])
-                if case_row["is_minor"]
-                else ("adult", case_row["adult_bracket"])
-            )
-            counts.add(("ages", (group, bracket)), case_row["opened"], case_row["opened_q"])
+    for row in rows:
+        counts = out[row["cell_id"]]
+        if row["closed"]:
+            reason = row["close_reason"] or CloseReason.OTHER
+            counts.add(("closures", reason), row["closed"], row["closed_q"])
+        if row["opened"]:
+            group, brackets = ("minor", MINOR_AGES) if row["is_minor"] else ("adult", ADULT_AGES)
+            counts.add(("ages", (group, _bracket(row["age"], brackets))), row["opened"], row["opened_q"])
 
-    # Meetings held and attendance in one query (attendees joined, meetings counted once).
-    held = (
+
+def _meetings(out: dict[int, Counts], cell_ids: list[int], period: Period) -> None:
+    """Meetings held and attendance in one query (attendees joined, meetings counted once)."""
+    rows = (
         Meeting.objects.filter(
-            cell_id__in=cell_ids, starts_at__gte=in_period["gte"], starts_at__lt=min(in_period["lt"], now)
+            cell_id__in=cell_ids, starts_at__gte=period.start, starts_at__lt=min(period.end, timezone.now())
         )
         .values("cell_id")
         .annotate(
@@ -286,12 +308,11 @@ def collect(cell_ids: Iterable[int], period: Period, quarters: bool = False) -> 
         )
         .order_by()
     )
-    for meet in held:
-        activity = out[meet["cell_id"]].activity
-        activity.meetings_held = meet["n"]
-        activity.attendance_present = meet["present"]
-        activity.attendance_recorded = meet["recorded"]
-    return out
+    for row in rows:
+        activity = out[row["cell_id"]].activity
+        activity.meetings_held = row["n"]
+        activity.attendance_present = row["present"]
+        activity.attendance_recorded = row["recorded"]
 
 
 CATEGORIES: dict[str, list[tuple[Any, Any]]] = {
