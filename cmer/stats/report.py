@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,8 +30,9 @@ TABLES = [
 ]
 MIN_FOR_MEAN = 5  # a mean over fewer cases would describe one person's file
 
-# Chart geometry (SVG user units).
+# Chart geometry (SVG user units), and the characters of a category's label left of its bar.
 CHART_WIDTH, LABEL_WIDTH, BAR_MAX, ROW_HEIGHT, AXIS_HEIGHT = 640, 250, 300, 28, 30
+LABEL_CHARS = 34
 
 
 def _layout(table: str, period: Period) -> list[tuple[Any, Any, str]]:
@@ -94,6 +96,10 @@ class Bar:
     width: int
     text_x: int
     hidden: bool
+    # Computed here rather than by template filters (add, truncatechars) for each bar.
+    short_label: str = ""
+    text_y: int = 0
+    marker_y: int = 0
 
 
 @dataclass
@@ -112,6 +118,14 @@ class PubTable:
     axis_y: int = 0
     chart_height: int = 0
     has_hidden: bool = False
+
+    @property
+    def tick_end_y(self) -> int:
+        return self.axis_y + 5
+
+    @property
+    def tick_text_y(self) -> int:
+        return self.axis_y + 20
 
 
 @dataclass
@@ -149,14 +163,18 @@ def _bars(rows: Sequence[PubRow]) -> tuple[list[Bar], int, list[Tick]]:
     bars = []
     for i, row in enumerate(parts):
         width = 0 if row.value is None else round(BAR_MAX * row.value / top)
+        y = i * ROW_HEIGHT + 6
         bars.append(
             Bar(
                 label=row.label,
                 text=row.text,
-                y=i * ROW_HEIGHT + 6,
+                y=y,
                 width=width,
                 text_x=LABEL_WIDTH + width + 8,
                 hidden=row.hidden,
+                short_label=Truncator(str(row.label)).chars(LABEL_CHARS),
+                text_y=y + 15,
+                marker_y=y + 4,
             )
         )
     return bars, len(parts) * ROW_HEIGHT + 12, _ticks(top, step)

@@ -58,6 +58,12 @@ def bounds(
 ) -> dict[Key, tuple[int, int]]:
     """What an attacker can deduce: the tightest interval of each cell, through every line."""
     iv = {k: _domain(values[k], marks[k]) for k in values}
+    # Each line as signed terms, total - sum(parts) = 0, built once: the loop below runs many passes.
+    # A cell twice in one line moves two terms at once: its sums are then recomputed after a move.
+    equations = []
+    for line in lines:
+        terms = [(line.total, 1)] + [(p, -1) for p in line.parts]
+        equations.append((terms, len({k for k, _s in terms}) < len(terms)))
     changed = True
     passes = 0
     while changed:
@@ -65,11 +71,8 @@ def bounds(
         passes += 1
         if passes > _MAX_PASSES:  # never seen: the tables are shallow; fail loudly rather than guess
             raise RuntimeError("bound propagation did not converge")
-        for line in lines:
-            # total - sum(parts) = 0, written as sum(sign * x) = 0.
-            terms = [(line.total, 1)] + [(p, -1) for p in line.parts]
-            lo_sum = sum(iv[k][0] if s > 0 else -iv[k][1] for k, s in terms)
-            hi_sum = sum(iv[k][1] if s > 0 else -iv[k][0] for k, s in terms)
+        for terms, repeated in equations:
+            lo_sum, hi_sum = _sums(terms, iv)
             for k, s in terms:
                 lo, hi = iv[k]
                 # Range of the other terms, then solve s * x = -(others).
@@ -82,9 +85,26 @@ def bounds(
                 if (new_lo, new_hi) != (lo, hi) and new_lo <= new_hi:
                     iv[k] = (new_lo, new_hi)
                     changed = True
-                    lo_sum = sum(iv[t][0] if sg > 0 else -iv[t][1] for t, sg in terms)
-                    hi_sum = sum(iv[t][1] if sg > 0 else -iv[t][0] for t, sg in terms)
+                    if repeated:
+                        lo_sum, hi_sum = _sums(terms, iv)
+                    else:  # only this term's share of the sums moved
+                        lo_sum += (new_lo if s > 0 else -new_hi) - own_lo
+                        hi_sum += (new_hi if s > 0 else -new_lo) - own_hi
     return iv
+
+
+def _sums(terms: list[tuple[Key, int]], iv: Mapping[Key, tuple[int, int]]) -> tuple[int, int]:
+    """The lowest and highest value of sum(sign * x) over the terms, given each cell's interval."""
+    lo_sum = hi_sum = 0
+    for k, s in terms:
+        lo, hi = iv[k]
+        if s > 0:
+            lo_sum += lo
+            hi_sum += hi
+        else:
+            lo_sum -= hi
+            hi_sum -= lo
+    return lo_sum, hi_sum
 
 
 def exposed(
