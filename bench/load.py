@@ -21,9 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,8 @@ SENT: Counter[str] = Counter()  # requests sent per page in the last locust run
 THINK = "2-4"
 # P9 is a sustained load, not a latency figure: users as busy as in a meeting.
 THINK_P9 = "0.5-1.5"
+# Warm-up before P1 and P3: every page requested this many times per session, not counted.
+WARMUP_ROUNDS = 2
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
@@ -229,6 +234,45 @@ def run_locust(
         return json.loads(out.read_text())
 
 
+def warm_up(url: str, sessions: list[dict[str, Any]], rounds: int = WARMUP_ROUNDS) -> dict[str, Any]:
+    """Every page, for every session, `rounds` times, 4 at a time, before the measured run.
+
+    Not counted: the first requests of a gunicorn worker pay once for what the process then keeps
+    (URLconf import, template compilation, the database connection, the translation catalogues),
+    and with ~90 requests per page those few first ones were the page's p95. Four at a time keeps
+    both workers busy, so each one gets its share of every page.
+    """
+    pages = ["floor", *KEY_PAGES]
+    jobs = [(s, p) for _ in range(rounds) for s in sessions for p in pages]
+    errors = 0
+
+    def one(job: tuple[dict[str, Any], str]) -> int:
+        session, page = job
+        headers = {"Cookie": session["cookie"]}
+        data = None
+        if page == "search":
+            form = {**session["search"], "csrfmiddlewaretoken": session["csrf"]}
+            data = urllib.parse.urlencode(form).encode()
+        req = urllib.request.Request(url + session["urls"][page], data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=120) as response:  # nosec B310 — loopback
+                response.read()
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for status in pool.map(one, jobs):
+            errors += status != 200
+    return {
+        "rounds": rounds,
+        "requests": len(jobs),
+        "errors": errors,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
 def summarise(samples: list[list[Any]], page: str, server: int) -> dict[str, Any]:
     mine = [s for s in samples if s[0] == page and s[1] == server]
     ok = [s[2] for s in mine if s[3] == 200]
@@ -251,6 +295,7 @@ def p1(scale: str, users: int = 20, seconds: int = 90, think: str = THINK) -> di
     sessions = child(scale, "sessions", str(users))
     load_start = load()
     with gunicorn(scale) as url:
+        warm = warm_up(url, sessions)
         samples = run_locust(
             [{"url": url, "sessions": sessions}], ["floor", *KEY_PAGES], users, seconds, think
         )
@@ -272,6 +317,7 @@ def p1(scale: str, users: int = 20, seconds: int = 90, think: str = THINK) -> di
         "floor": floor,
         "pages": pages,
         "target_ratio_p95": 1.3,
+        "warmup": warm,
         "load_start": load_start,
         "load_end": load(),
     }
@@ -284,6 +330,7 @@ def p3(small: str, large: str, users: int = 20, seconds: int = 90, think: str = 
     with gunicorn(small) as url_small, gunicorn(large) as url_large:
         for scale, url in ((small, url_small), (large, url_large)):
             targets.append({"url": url, "sessions": child(scale, "sessions", str(users))})
+        warm = [warm_up(t["url"], t["sessions"]) for t in targets]
         samples = run_locust(targets, ["floor", *KEY_PAGES], users, seconds, think)
     pages = {}
     for page in ["floor", *KEY_PAGES]:
@@ -302,6 +349,7 @@ def p3(small: str, large: str, users: int = 20, seconds: int = 90, think: str = 
         "requests_per_s": round(len(samples) / seconds, 2),
         "pages": pages,
         "target_ratio_p50": 1.3,
+        "warmup": warm,
         "load_start": load_start,
         "load_end": load(),
     }
