@@ -4,13 +4,13 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from cmer.accounts.models import Membership, User
 from cmer.accounts.roles import Role
+from cmer.core.forms import DsfrForm
 
 
-class LoginForm(DsfrBaseForm):
+class LoginForm(DsfrForm):
     username = forms.EmailField(label=_("Adresse électronique"), max_length=254)
     password = forms.CharField(
         label=_("Mot de passe"), max_length=1024, strip=False, widget=forms.PasswordInput
@@ -22,7 +22,7 @@ class LoginForm(DsfrBaseForm):
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
 
-class TokenForm(DsfrBaseForm):
+class TokenForm(DsfrForm):
     token = forms.CharField(
         label=_("Code à usage unique"),
         help_text=_("Les 6 chiffres de votre application, ou un code de secours à 8 chiffres."),
@@ -42,7 +42,7 @@ class TokenForm(DsfrBaseForm):
         return token
 
 
-class ChooseCellForm(DsfrBaseForm):
+class ChooseCellForm(DsfrForm):
     membership = forms.ModelChoiceField(
         label=_("Cellule"), queryset=Membership.objects.none(), widget=forms.RadioSelect, empty_label=None
     )
@@ -54,7 +54,7 @@ class ChooseCellForm(DsfrBaseForm):
         field.label_from_instance = lambda m: f"{m.cell} — {m.get_role_display()}"
 
 
-class MembershipCreateForm(DsfrBaseForm):
+class MembershipCreateForm(DsfrForm):
     email = forms.EmailField(
         label=_("Adresse électronique du compte"),
         max_length=254,
@@ -71,7 +71,7 @@ class MembershipCreateForm(DsfrBaseForm):
         return user
 
 
-class MembershipRoleForm(DsfrBaseForm):
+class MembershipRoleForm(DsfrForm):
     role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)
 
 
@@ -82,7 +82,7 @@ def _digits_token(value: str) -> str:
     return token
 
 
-class ReauthForm(DsfrBaseForm):
+class ReauthForm(DsfrForm):
     """Password and a current second factor again, before a change to the account's security."""
 
     password = forms.CharField(
@@ -105,7 +105,7 @@ class ReauthForm(DsfrBaseForm):
         return _digits_token(token) if token else ""
 
 
-class NewPasswordForm(DsfrBaseForm):
+class NewPasswordForm(DsfrForm):
     new_password1 = forms.CharField(
         label=_("Nouveau mot de passe"),
         max_length=1024,
@@ -151,7 +151,7 @@ class TotpReplaceForm(ReauthForm):
         return _digits_token(self.cleaned_data["new_token"])
 
 
-class PasswordResetRequestForm(DsfrBaseForm):
+class PasswordResetRequestForm(DsfrForm):
     email = forms.EmailField(label=_("Adresse électronique"), max_length=254)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -159,7 +159,7 @@ class PasswordResetRequestForm(DsfrBaseForm):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
 
 
-class InvitationForm(DsfrBaseForm):
+class InvitationForm(DsfrForm):
     email = forms.EmailField(label=_("Adresse électronique professionnelle"), max_length=254)
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     last_name = forms.CharField(label=_("Nom"), max_length=150)

@@ -6,17 +6,17 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from cmer.cases.models import AttachReason, Case, DeferralReason, InformationMethod, InformationStatus
 from cmer.cases.permissions import QUALIFY_EXITS
 from cmer.cases.states import CloseReason, State
+from cmer.core.forms import DsfrForm
 from cmer.training.bias import BiasGuardMixin
 
 NOTE_HELP = _("Une phrase factuelle, sans opinion ni jugement. 300 caractères au plus.")
 
 
-class QualifyForm(BiasGuardMixin, DsfrBaseForm):
+class QualifyForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("note",)
     decision = forms.ChoiceField(
         label=_("Orientation"),
@@ -28,7 +28,7 @@ class QualifyForm(BiasGuardMixin, DsfrBaseForm):
     )
 
 
-class CloseForm(BiasGuardMixin, DsfrBaseForm):
+class CloseForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("note",)
     # No reason is pre-selected: closing is a deliberate choice (docs/rules.md §3).
     reason = forms.ChoiceField(
@@ -43,7 +43,7 @@ class ConfirmForm(forms.Form):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
-class ArchiveReasonForm(BiasGuardMixin, DsfrBaseForm):
+class ArchiveReasonForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("reason",)
     reason = forms.CharField(
         label=_("Motif de consultation"),
@@ -54,7 +54,7 @@ class ArchiveReasonForm(BiasGuardMixin, DsfrBaseForm):
     )
 
 
-class PersonSearchForm(DsfrBaseForm):
+class PersonSearchForm(DsfrForm):
     last_name = forms.CharField(label=_("Nom"), max_length=100)
     first_name = forms.CharField(label=_("Prénom"), max_length=100)
     birth_date = forms.DateField(
@@ -68,7 +68,7 @@ class StateFilterForm(forms.Form):
     )
 
 
-class AttachForm(DsfrBaseForm):
+class AttachForm(DsfrForm):
     """Attach this new case's signalement to one of the known person's situations (listed on the page)."""
 
     into = forms.TypedChoiceField(label=_("Situation de rattachement"), coerce=int, choices=())
@@ -79,7 +79,7 @@ class AttachForm(DsfrBaseForm):
         self.fields["into"].choices = [(c.pk, f"{c.reference} ({c.get_state_display()})") for c in targets]
 
 
-class InformationForm(DsfrBaseForm):
+class InformationForm(DsfrForm):
     status = forms.ChoiceField(
         label=_("Décision"), choices=InformationStatus.choices, widget=forms.RadioSelect
     )

@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from cmer.cases.models import Case
+from cmer.core.forms import DsfrForm
 from cmer.core.french import format_date
 from cmer.exchange.models import (
     Channel,
@@ -60,7 +60,7 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
-class TransmissionForm(BiasGuardMixin, DsfrBaseForm):
+class TransmissionForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("recipient_detail",)
     recipient = _choice(_("Destinataire"), Recipient.choices)
     recipient_detail = forms.CharField(
@@ -107,11 +107,11 @@ class TransmissionForm(BiasGuardMixin, DsfrBaseForm):
         return data
 
 
-class AcknowledgeForm(DsfrBaseForm):
+class AcknowledgeForm(DsfrForm):
     on = _date_field(_("Date de l'accusé de réception"))
 
 
-class FeedbackForm(DsfrBaseForm):
+class FeedbackForm(DsfrForm):
     outcome = _choice(_("Retour de l'État"), FeedbackOutcome.choices, widget=forms.RadioSelect)
     received_on = _date_field(_("Date du retour"))
 
@@ -120,7 +120,7 @@ class FeedbackForm(DsfrBaseForm):
         self.fields["received_on"].initial = timezone.localdate()
 
 
-class PrefectInformationForm(DsfrBaseForm):
+class PrefectInformationForm(DsfrForm):
     situation = _choice(_("Situation"), PrefectSituation.choices, widget=forms.RadioSelect)
     received_on = _date_field(_("Date de l'information"))
     case = forms.ModelChoiceField(
@@ -136,5 +136,5 @@ class PrefectInformationForm(DsfrBaseForm):
         self.fields["case"].label_from_instance = lambda c: c.reference
 
 
-class BriefingForm(DsfrBaseForm):
+class BriefingForm(DsfrForm):
     scheduled_on = _date_field(_("Date prévue du point de situation"))

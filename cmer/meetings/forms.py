@@ -6,11 +6,11 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from cmer.accounts.models import Membership
 from cmer.cases.models import Case
 from cmer.cases.states import CloseReason, State
+from cmer.core.forms import CHECKBOXES, RADIOS, CachedChoiceIterator, DsfrForm, InlineSelect, options_in_place
 from cmer.meetings.models import Attendance, Attendee, Decision, DecisionKind, ItemKind, Meeting
 from cmer.meetings.services import ALLOWED_DECISIONS
 from cmer.training.bias import BiasGuardMixin
@@ -37,7 +37,7 @@ def _plausible(value: Any) -> Any:
     return value
 
 
-class MeetingForm(DsfrBaseForm, forms.ModelForm):
+class MeetingForm(DsfrForm, forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["starts_at", "ends_at", "place"]
@@ -67,15 +67,18 @@ def _member_label(m: Membership) -> str:
     return f"{m.user.get_full_name()} — {m.get_role_display()} ({m.service or '—'})"
 
 
-class ConveneForm(DsfrBaseForm):
-    attendees = forms.TypedMultipleChoiceField(
-        label=_("Participants à convoquer"),
-        coerce=int,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_(
-            "Tous les membres sont notifiés. Ceux qui n'ont pas encore accepté la charte en vigueur "
-            "ne verront la réunion qu'après l'avoir acceptée."
+class ConveneForm(DsfrForm):
+    attendees = options_in_place(  # the whole cell: dozens of options
+        forms.TypedMultipleChoiceField(
+            label=_("Participants à convoquer"),
+            coerce=int,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_(
+                "Tous les membres sont notifiés. Ceux qui n'ont pas encore accepté la charte en vigueur "
+                "ne verront la réunion qu'après l'avoir acceptée."
+            ),
         ),
+        CHECKBOXES,
     )
 
     def __init__(
@@ -96,11 +99,14 @@ class ConveneForm(DsfrBaseForm):
 
 
 class _CaseChoiceField(forms.ModelChoiceField[Case]):
+    iterator = CachedChoiceIterator
+    widget = InlineSelect  # every situation waiting for a meeting: dozens of options
+
     def label_from_instance(self, obj: Case) -> str:
         return f"{obj.reference} — {State(obj.state).label}"
 
 
-class AgendaAddForm(DsfrBaseForm):
+class AgendaAddForm(DsfrForm):
     case = _CaseChoiceField(
         label=_("Situation à inscrire"), queryset=Case.objects.none(), empty_label=_("— choisir —")
     )
@@ -112,11 +118,11 @@ class AgendaAddForm(DsfrBaseForm):
         field.queryset = candidates
 
 
-class MoveForm(DsfrBaseForm):
+class MoveForm(DsfrForm):
     direction = forms.ChoiceField(choices=[("up", _("monter")), ("down", _("descendre"))])
 
 
-class GuestForm(DsfrBaseForm):
+class GuestForm(DsfrForm):
     guest = forms.TypedChoiceField(label=_("Intervenant ponctuel"), coerce=int)
 
     def __init__(self, *args: Any, guests: list[Membership], **kwargs: Any) -> None:
@@ -128,7 +134,7 @@ class GuestForm(DsfrBaseForm):
         return self._by_pk[self.cleaned_data["guest"]]
 
 
-class UninviteForm(DsfrBaseForm):
+class UninviteForm(DsfrForm):
     guest = forms.TypedChoiceField(label=_("Intervenant"), coerce=int)
 
     def __init__(self, *args: Any, guests: list[Membership], **kwargs: Any) -> None:
@@ -140,25 +146,26 @@ class UninviteForm(DsfrBaseForm):
         return self._by_pk[self.cleaned_data["guest"]]
 
 
-class OpenForm(DsfrBaseForm):
+class OpenForm(DsfrForm):
     """Attendance at the opening: each convened member present, excused or absent; none pre-chosen."""
 
     def __init__(self, *args: Any, roll: list[Attendee], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.roll = roll
         for attendee in roll:
-            self.fields[f"a{attendee.pk}"] = forms.ChoiceField(
+            field = forms.ChoiceField(
                 label=_member_label(attendee.membership),
                 choices=Attendance.choices,
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Indiquez si ce membre est présent, excusé ou absent.")},
             )
+            self.fields[f"a{attendee.pk}"] = options_in_place(field, RADIOS)  # one group per member
 
     def attendance(self) -> dict[int, str]:
         return {a.pk: self.cleaned_data[f"a{a.pk}"] for a in self.roll}
 
 
-class DecisionForm(BiasGuardMixin, DsfrBaseForm):
+class DecisionForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("path_referent",)
     kind = forms.ChoiceField(label=_("Décision"), choices=DecisionKind.choices)
     responsible_service = forms.ChoiceField(label=_("Service responsable"), choices=[])

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
+
+from cmer.core.forms import DsfrForm
 
 
-class PreferencesForm(DsfrBaseForm):
+class PreferencesForm(DsfrForm):
     email_notifications = forms.BooleanField(
         label=_("Recevoir un courriel quand une action m'attend"),
         help_text=_(

@@ -7,11 +7,11 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from cmer.audit.labels import action_choices, target_choices
 from cmer.audit.models import Outcome
 from cmer.cases.models import RectificationReason, Sex
+from cmer.core.forms import DsfrForm
 from cmer.core.french import format_date
 from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
 from cmer.privacy.services import POLICY_FIELDS
@@ -36,7 +36,7 @@ class LenientChoiceField(forms.ChoiceField):
         return bool(self.pattern.match(str(value))) or super().valid_value(value)
 
 
-class AuditSearchForm(DsfrBaseForm):
+class AuditSearchForm(DsfrForm):
     """Filters of the audit search. The trail holds codes and ids; the selects show their labels."""
 
     actor = LenientChoiceField(label=_("Compte"), pattern=r"^[1-9][0-9]{0,18}$", required=False)
@@ -81,7 +81,7 @@ class AuditSearchForm(DsfrBaseForm):
         self.fields["target_type"].choices = [*everyone, *target_choices()]
 
 
-class RightsRequestForm(DsfrBaseForm, forms.ModelForm):
+class RightsRequestForm(DsfrForm, forms.ModelForm):
     class Meta:
         model = RightsRequest
         fields = ["reference", "kind", "received_on"]
@@ -94,7 +94,7 @@ class RightsRequestForm(DsfrBaseForm, forms.ModelForm):
         return day
 
 
-class RightsUpdateForm(DsfrBaseForm):
+class RightsUpdateForm(DsfrForm):
     status = forms.ChoiceField(label=_("État"), choices=RightsStatus.choices)
     outcome = forms.ChoiceField(
         label=_("Suite donnée"), choices=[("", "—"), *RightsOutcome.choices], required=False
@@ -107,17 +107,17 @@ class RightsUpdateForm(DsfrBaseForm):
         return data
 
 
-class RetentionPolicyForm(DsfrBaseForm, forms.ModelForm):
+class RetentionPolicyForm(DsfrForm, forms.ModelForm):
     class Meta:
         model = RetentionPolicy
         fields = list(POLICY_FIELDS)
 
 
-class PurgeForm(DsfrBaseForm):
+class PurgeForm(DsfrForm):
     wet_run = forms.BooleanField(label=_("Exécuter réellement (sinon simulation)"), required=False)
 
 
-class SubjectForm(DsfrBaseForm):
+class SubjectForm(DsfrForm):
     """The person a request is about: exact name and birth date (POSTed, never in a URL)."""
 
     last_name = forms.CharField(label=_("Nom"), max_length=100)
@@ -125,7 +125,7 @@ class SubjectForm(DsfrBaseForm):
     birth_date = forms.DateField(label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class RectifyForm(BiasGuardMixin, DsfrBaseForm):
+class RectifyForm(BiasGuardMixin, DsfrForm):
     """Identity fields plus one field per observed fact (fact_<id>), pre-filled with today's values."""
 
     bias_fields: tuple[str, ...] = ("situation", "legal_representatives")
@@ -172,7 +172,7 @@ class RectifyForm(BiasGuardMixin, DsfrBaseForm):
         return value
 
 
-class EraseForm(DsfrBaseForm):
+class EraseForm(DsfrForm):
     mode = forms.ChoiceField(
         label=_("Droit exercé"),
         choices=[

@@ -10,9 +10,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from cmer.cases.models import Sex
+from cmer.core.forms import DsfrForm
 from cmer.referrals.models import ObservationMode, Source
 from cmer.training.bias import BiasGuardMixin
 from cmer.training.models import CatalogueVersion, Indicator
@@ -31,7 +31,7 @@ def _not_future(value: date) -> date:
     return value
 
 
-class ReferralForm(BiasGuardMixin, DsfrBaseForm):
+class ReferralForm(BiasGuardMixin, DsfrForm):
     # Free text that could carry an opinion or a special category: warn the writer (docs/rules.md §4).
     bias_fields = ("description", "situation", "legal_representatives")
 
@@ -103,7 +103,7 @@ def indicator_choices(version: CatalogueVersion | None) -> list[Any]:
     return choices
 
 
-class ObservationForm(BiasGuardMixin, DsfrBaseForm):
+class ObservationForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("fact",)
 
     indicator = forms.TypedChoiceField(label=_("Indicateur"), coerce=int, choices=())

@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
+
+from cmer.core.forms import DsfrForm
 
 YEARS_BACK = 5
 
@@ -23,7 +24,7 @@ def year_choices() -> list[tuple[str, str]]:
     return [running] + [(str(y), str(y)) for y in range(current - 1, current - 1 - YEARS_BACK, -1)]
 
 
-class StatsFilterForm(DsfrBaseForm):
+class StatsFilterForm(DsfrForm):
     annee = forms.TypedChoiceField(label=_("Année"), coerce=int, choices=year_choices)
     perimetre = forms.ChoiceField(
         label=_("Périmètre"),

@@ -7,14 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from dsfr.forms import DsfrBaseForm
 
 from cmer.cases.models import ActionResult
+from cmer.core.forms import DsfrForm
 from cmer.support.services import NOTE_MAX
 from cmer.training.bias import BiasGuardMixin
 
 
-class ActionForm(BiasGuardMixin, DsfrBaseForm):
+class ActionForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("title", "referent")
     title = forms.CharField(label=gettext_lazy("Action"), max_length=200)
     service = forms.ChoiceField(label=gettext_lazy("Service chargé de l'action"), choices=[])
@@ -39,7 +39,7 @@ class ActionForm(BiasGuardMixin, DsfrBaseForm):
         return data
 
 
-class ActionUpdateForm(BiasGuardMixin, DsfrBaseForm):
+class ActionUpdateForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("note",)
     result = forms.ChoiceField(label=gettext_lazy("Résultat"), choices=ActionResult.choices)
     note = forms.CharField(

@@ -83,7 +83,7 @@ class BiasGuardMixin:
     First submission with warnings: the form is invalid, each warning is attached to its field,
     and a checkbox « je confirme que ce texte décrit un fait observé » appears. Submitting again
     with it ticked (or after rephrasing) is accepted. Put the mixin before the form class:
-    `class ReferralForm(BiasGuardMixin, DsfrBaseForm)` and set `bias_fields = ("description",)`.
+    `class ReferralForm(BiasGuardMixin, DsfrForm)` and set `bias_fields = ("description",)`.
     After is_valid(), `form.bias_warnings` lists what was found and `form.bias_confirmed` whether
     the writer confirmed: the view passes the forms to `services.bias_warnings_record` to count
     them, and runs its write through `services.guarded_write`, which stores a confirmed override

@@ -6,9 +6,9 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
 
 from cmer.accounts.models import Cell, Membership
+from cmer.core.forms import DsfrForm
 from cmer.training import quiz
 from cmer.training.bias import BiasGuardMixin
 from cmer.training.models import Caveat, Domain, Indicator, Provider, Signal
@@ -17,7 +17,7 @@ from cmer.training.services import item_problems
 CODE = RegexValidator(r"^[A-Z]{2,5}(-[A-Z0-9]{1,6})?$", _("Code en majuscules, par exemple RUP-S7."))
 
 
-class DomainForm(DsfrBaseForm, forms.ModelForm):
+class DomainForm(DsfrForm, forms.ModelForm):
     code = forms.CharField(label=_("Code"), max_length=20, validators=[CODE])
 
     class Meta:
@@ -32,7 +32,7 @@ class DomainForm(DsfrBaseForm, forms.ModelForm):
         return cleaned
 
 
-class IndicatorForm(DsfrBaseForm, forms.ModelForm):
+class IndicatorForm(DsfrForm, forms.ModelForm):
     """An item of the draft: observable behaviour only, checked against the term list."""
 
     code = forms.CharField(label=_("Code"), max_length=20, validators=[CODE])
@@ -63,7 +63,7 @@ class IndicatorForm(DsfrBaseForm, forms.ModelForm):
         return cleaned
 
 
-class CaveatForm(BiasGuardMixin, DsfrBaseForm, forms.ModelForm):
+class CaveatForm(BiasGuardMixin, DsfrForm, forms.ModelForm):
     bias_fields = ("text", "source")
 
     class Meta:
@@ -72,7 +72,7 @@ class CaveatForm(BiasGuardMixin, DsfrBaseForm, forms.ModelForm):
         labels = {"order": _("Ordre d'affichage")}
 
 
-class ApproveForm(DsfrBaseForm):
+class ApproveForm(DsfrForm):
     reviewed = forms.BooleanField(
         label=_(
             "J'ai relu chaque indicateur : aucun ne désigne une religion, une pratique religieuse, une "
@@ -83,7 +83,7 @@ class ApproveForm(DsfrBaseForm):
     )
 
 
-class SessionForm(DsfrBaseForm):
+class SessionForm(DsfrForm):
     provider = forms.ModelChoiceField(
         label=_("Organisme de formation"), queryset=Provider.objects.filter(is_active=True), empty_label=None
     )
@@ -110,7 +110,7 @@ class SessionForm(DsfrBaseForm):
             self.fields["provider"].initial = profile.provider_id
 
 
-class AttendanceForm(DsfrBaseForm):
+class AttendanceForm(DsfrForm):
     attendee = forms.ModelChoiceField(label=_("Personne présente"), queryset=Membership.objects.none())
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
@@ -124,7 +124,7 @@ class AttendanceForm(DsfrBaseForm):
         )
 
 
-class CertificationForm(DsfrBaseForm):
+class CertificationForm(DsfrForm):
     attendee = forms.ChoiceField(label=_("Personne présente"))
     issued_on = forms.DateField(
         label=_("Délivrée le"),
@@ -143,7 +143,7 @@ class CertificationForm(DsfrBaseForm):
         self.fields["attendee"].choices = [(str(a.user_id), a.user.get_full_name()) for a in attendances]
 
 
-class QuizForm(DsfrBaseForm):
+class QuizForm(DsfrForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for question in quiz.QUESTIONS:
