@@ -328,12 +328,21 @@ def guest_uninvite(*, item: AgendaItem, guest: Membership, by: Membership) -> No
     )
 
 
-def attendance_roll(meeting: Meeting) -> list[Attendee]:
-    """The convened members whose presence is recorded at opening (guests attend for an item only)."""
-    rows = meeting.attendees.select_related("membership__user").order_by(
-        "membership__role", "membership__user__last_name", "pk"
-    )
+# The order of the roll, and of the attendees on the agenda page, which reads both in one query.
+ROLL_ORDER = ("membership__role", "membership__user__last_name", "pk")
+
+
+def attendance_roll(meeting: Meeting, attendees: list[Attendee] | None = None) -> list[Attendee]:
+    """The convened members whose presence is recorded at opening (guests attend for an item only).
+
+    `attendees`: the meeting's attendees already read in ROLL_ORDER with their membership and user.
+    """
+    rows = attendees if attendees is not None else attendee_rows(meeting)
     return [a for a in rows if can_be_convened(a.membership)]
+
+
+def attendee_rows(meeting: Meeting) -> list[Attendee]:
+    return list(meeting.attendees.select_related("membership__user").order_by(*ROLL_ORDER))
 
 
 @transaction.atomic

@@ -124,22 +124,20 @@ def meeting_create(request: CellRequest) -> HttpResponse:
 def _agenda_context(request: CellRequest, meeting: Meeting, **forms: Any) -> dict[str, Any]:
     membership = request.membership
     can = abilities(membership, meeting)
+    # A guest outside the meeting's window sees its date and place, not who attends.
+    attendees = services.attendee_rows(meeting) if can["details"] else []
     context: dict[str, Any] = {
         "meeting": meeting,
         "items": _items(meeting, membership),
-        # A guest outside the meeting's window sees its date and place, not who attends.
-        "attendees": (
-            meeting.attendees.select_related("membership__user").order_by("membership__role")
-            if can["details"]
-            else []
-        ),
+        "attendees": attendees,
         "can": can,
     }
     if can["manage"]:
         participants = services.cell_participants(meeting.cell)
         convenable = services.convenable_memberships(meeting.cell, participants)
         pending = frozenset(c.membership.pk for c in convenable if c.reason)
-        candidates = services.agenda_candidates(meeting, membership)
+        # Shown as a list of references and states; item_add validates against the full rows.
+        candidates = services.agenda_candidates(meeting, membership).only("reference", "state")
         first, last = services.open_window(meeting)
         openable = meeting.convened_at is not None and meeting.opened_at is None
         context.update(
@@ -151,7 +149,7 @@ def _agenda_context(request: CellRequest, meeting: Meeting, **forms: Any) -> dic
             guest_choices=services.invitable_guests(meeting.cell, participants),
             can_uninvite=timezone.now() < meeting.starts_at,
             open_day=openable and first <= timezone.now() <= last,
-            open_form=(forms.get("open_form") or OpenForm(roll=services.attendance_roll(meeting)))
+            open_form=(forms.get("open_form") or OpenForm(roll=services.attendance_roll(meeting, attendees)))
             if openable
             else None,
         )
