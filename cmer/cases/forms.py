@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from cmer.cases.models import AttachReason, Case, DeferralReason, InformationMethod, InformationStatus
 from cmer.cases.permissions import QUALIFY_EXITS
 from cmer.cases.states import CloseReason, State
-from cmer.core.forms import DsfrForm
+from cmer.core.forms import RADIOS, DsfrForm, InlineSelect, options_in_place
 from cmer.training.bias import BiasGuardMixin
 
 NOTE_HELP = _("Une phrase factuelle, sans opinion ni jugement. 300 caractères au plus.")
@@ -32,7 +32,9 @@ class CloseForm(BiasGuardMixin, DsfrForm):
     bias_fields = ("note",)
     # No reason is pre-selected: closing is a deliberate choice (docs/rules.md §3).
     reason = forms.ChoiceField(
-        label=_("Motif de clôture"), choices=[("", _("— choisir —")), *CloseReason.choices]
+        label=_("Motif de clôture"),
+        choices=[("", _("— choisir —")), *CloseReason.choices],
+        widget=InlineSelect,  # the situation page: options written in place (cmer/core/forms.py)
     )
     note = forms.CharField(label=_("Précision"), help_text=NOTE_HELP, max_length=300, required=False)
 
@@ -80,19 +82,22 @@ class AttachForm(DsfrForm):
 
 
 class InformationForm(DsfrForm):
-    status = forms.ChoiceField(
-        label=_("Décision"), choices=InformationStatus.choices, widget=forms.RadioSelect
+    # On the situation page: options written in place (cmer/core/forms.py).
+    status = options_in_place(
+        forms.ChoiceField(label=_("Décision"), choices=InformationStatus.choices, widget=forms.RadioSelect),
+        RADIOS,
     )
     informed_on = forms.DateField(
         label=_("Informée le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     method = forms.ChoiceField(
-        label=_("Moyen"), choices=[("", "—"), *InformationMethod.choices], required=False
+        label=_("Moyen"), choices=[("", "—"), *InformationMethod.choices], required=False, widget=InlineSelect
     )
     deferral_reason = forms.ChoiceField(
         label=_("Motif du report (RGPD art. 23)"),
         choices=[("", "—"), *DeferralReason.choices],
         required=False,
+        widget=InlineSelect,
     )
     review_on = forms.DateField(
         label=_("À réexaminer le"), required=False, widget=forms.DateInput(attrs={"type": "date"})

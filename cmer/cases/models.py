@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.roles import MANAGERS, SCOPED_MEMBERS, Role, has_role
 from cmer.cases.history import plain_note
-from cmer.cases.states import CloseReason, State
+from cmer.cases.states import STATE_LABELS, CloseReason, State
 from cmer.core.fields import EncryptedTextField, new_row_key
 
 if TYPE_CHECKING:
@@ -128,6 +128,10 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    def get_state_display(self) -> str:  # type: ignore[no-redef]  # Django's is generated
+        """As Django's, with one lookup (cmer/cases/states.py, STATE_LABELS)."""
+        return str(STATE_LABELS.get(self.state, self.state))
+
     @property
     def awaiting_qualification(self) -> bool:
         return self.state in (State.RECEIVED, State.PREQUALIFICATION)
@@ -180,6 +184,13 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_state} → {self.to_state}"
+
+    def get_from_state_display(self) -> str:  # type: ignore[no-redef]  # Django's is generated
+        """As Django's, with one lookup (cmer/cases/states.py, STATE_LABELS)."""
+        return str(STATE_LABELS.get(self.from_state, self.from_state))
+
+    def get_to_state_display(self) -> str:  # type: ignore[no-redef]  # Django's is generated
+        return str(STATE_LABELS.get(self.to_state, self.to_state))
 
     @property
     def plain_note(self) -> str:

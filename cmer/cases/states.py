@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,6 +21,11 @@ class State(models.TextChoices):
     CLOSED = "closed", _("clôturée")
     ARCHIVED = "archived", _("archivée")
 
+
+# Value -> label, the labels lazy (translated when shown). Django's get_state_display() rebuilds
+# and translates all twelve labels at every call to hash them; the list of situations calls it
+# fifty times (docs/performance.md, P1).
+STATE_LABELS: dict[str, str | Promise] = dict(State.choices)
 
 S = State
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -90,13 +90,18 @@ def _case_context(case: Case) -> dict[str, Any]:
     for transition in transitions:
         transition.case = case
     person = case.person
+    information = list(person.information_decisions.select_related("decided_by__user"))
+    # The deadline is shown only while no decision is recorded (cases/_information.html).
+    first_opened = (
+        None if information else person.cases.order_by("opened_at").values_list("opened_at", flat=True)[0]
+    )
     return {
         "case": case,
         "person": person,
         "referrals": referrals,
         "transitions": transitions,
-        "information": list(person.information_decisions.select_related("decided_by__user")),
-        "information_deadline": information_deadline(person.cases.order_by("opened_at")[0].opened_at),
+        "information": information,
+        "information_deadline": information_deadline(first_opened) if first_opened else None,
         "rectifications": list(person.rectifications.select_related("by__user")),
     }
 

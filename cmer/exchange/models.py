@@ -66,14 +66,20 @@ class TransmissionQuerySet(models.QuerySet["Transmission"]):
             return in_cell.exclude(status=TransmissionStatus.DRAFT)
         return self.none()
 
+    def awaiting_feedback(self) -> TransmissionQuerySet:
+        """Sent (acknowledged or not) and still without the State's feedback."""
+        return self.filter(
+            status__in=[TransmissionStatus.SENT, TransmissionStatus.ACKNOWLEDGED], feedback__isnull=True
+        )
+
     def feedback_overdue(self, now: datetime | None = None) -> TransmissionQuerySet:
         """Sent more than CMER_FEEDBACK_DELAY_DAYS ago and still without the State's feedback."""
-        limit = (now or timezone.now()) - timedelta(days=settings.CMER_FEEDBACK_DELAY_DAYS)
-        return self.filter(
-            status__in=[TransmissionStatus.SENT, TransmissionStatus.ACKNOWLEDGED],
-            approved_at__lt=limit,
-            feedback__isnull=True,
-        )
+        return self.awaiting_feedback().filter(overdue_since(now))
+
+
+def overdue_since(now: datetime | None = None) -> Q:
+    """Of those awaiting feedback, the ones whose feedback is overdue."""
+    return Q(approved_at__lt=(now or timezone.now()) - timedelta(days=settings.CMER_FEEDBACK_DELAY_DAYS))
 
 
 class Transmission(models.Model):
