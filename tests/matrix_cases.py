@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.cases.models import Case
+from cmer.core.public_ids import public_id
 from tests.factories import make_case, make_person
 from tests.matrix import CELL_MANAGERS, Row, audited, both, field_is, to
 from tests.personas import CellWorld
@@ -70,7 +71,7 @@ ROWS = {
         method="POST",
         allowed=CELL_MANAGERS,
         kwargs=lambda w, c: {"pk": _attach_pair(c).pk},
-        data=lambda w, c: {"into": _ATTACH["into"], "reason": "same_person"},
+        data=lambda w, c: {"into": public_id("case", _ATTACH["into"]), "reason": "same_person"},
         redirect_to=lambda w, c, kw: reverse("cases:detail", args=[_ATTACH["into"]]),
         effect=lambda w, c, kw: not Case.objects.filter(pk=kw["pk"]).exists(),
         refused=404,

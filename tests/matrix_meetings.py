@@ -1,5 +1,7 @@
 from django.urls import reverse
 
+from cmer.core.public_ids import public_id
+from cmer.meetings.forms import OpenForm
 from cmer.meetings.models import AgendaItem, Meeting
 from cmer.meetings.services import attendance_roll
 from tests.factories import make_case
@@ -31,7 +33,7 @@ def _convened_meeting(w, c):  # type: ignore[no-untyped-def]
 def _attendance(w, c):  # type: ignore[no-untyped-def]
     """The opening form of cell c's latest meeting: every convened member marked present."""
     meeting = Meeting.objects.filter(cell=c.cell).latest("pk")
-    return {f"a{a.pk}": "present" for a in attendance_roll(meeting)}
+    return {OpenForm.field_name(a): "present" for a in attendance_roll(meeting)}
 
 
 def _item_meeting(name: str, anchor: bool = False):  # type: ignore[no-untyped-def]
@@ -69,7 +71,7 @@ ROWS = {
         method="POST",
         allowed=CELL_MANAGERS,
         kwargs=lambda w, c: {"pk": make_meeting(c, convened=False).pk},
-        data=lambda w, c: {"attendees": [c.members["member"].pk]},
+        data=lambda w, c: {"attendees": [public_id("membership", c.members["member"].pk)]},
         redirect_to=to("meetings:detail", pk="pk"),
         effect=audited("meeting.convened"),
         refused=404,
@@ -78,7 +80,7 @@ ROWS = {
         method="POST",
         allowed=CELL_MANAGERS,
         kwargs=lambda w, c: {"pk": make_meeting(c).pk},
-        data=lambda w, c: {"case": make_case(c, "to_review").pk},
+        data=lambda w, c: {"case": public_id("case", make_case(c, "to_review").pk)},
         redirect_to=to("meetings:detail", pk="pk"),
         effect=audited("meeting.item_added"),
         refused=404,
@@ -119,7 +121,7 @@ ROWS = {
         method="POST",
         allowed=CELL_MANAGERS,
         kwargs=lambda w, c: {"pk": make_item(c, make_meeting(c, in_window=False)).pk},
-        data=lambda w, c: {"guest": c.members["guest"].pk},
+        data=lambda w, c: {"guest": public_id("membership", c.members["guest"].pk)},
         redirect_to=_item_meeting("meetings:detail"),
         effect=lambda w, c, kw: not AgendaItem.objects.filter(pk=kw["pk"], guests__isnull=False).exists(),
         refused=404,
@@ -151,7 +153,7 @@ ROWS = {
         method="POST",
         allowed=CELL_MANAGERS,
         kwargs=lambda w, c: {"pk": make_item(c, guest=False).pk},
-        data=lambda w, c: {"guest": c.members["guest"].pk},
+        data=lambda w, c: {"guest": public_id("membership", c.members["guest"].pk)},
         redirect_to=_item_meeting("meetings:detail"),
         effect=audited("meeting.guest_invited"),
         refused=404,

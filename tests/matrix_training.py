@@ -1,6 +1,7 @@
 from django.urls import reverse
 from django.utils import timezone
 
+from cmer.core.public_ids import public_id
 from cmer.training.models import (
     Attendance,
     BiasOverride,
@@ -100,7 +101,7 @@ ROWS = {
         method="POST",
         allowed=T,
         kwargs=lambda w, c: {"pk": make_session(c).pk},
-        data=lambda w, c: {"attendee": c.members["reporter"].pk},
+        data=lambda w, c: {"attendee": public_id("membership", c.members["reporter"].pk)},
         redirect_to=to("training:session_detail", pk="pk"),
         refused=404,
         refused_for=C_403,
@@ -110,7 +111,10 @@ ROWS = {
         method="POST",
         allowed=T,
         kwargs=lambda w, c: {"pk": session_with_attendee(c).pk},
-        data=lambda w, c: {"attendee": c.user("reporter").pk, "issued_on": timezone.localdate().isoformat()},
+        data=lambda w, c: {
+            "attendee": public_id("user", c.user("reporter").pk),
+            "issued_on": timezone.localdate().isoformat(),
+        },
         redirect_to=to("training:session_detail", pk="pk"),
         refused=404,
         refused_for=C_403,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cmer.accounts import services
 from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
 from cmer.audit.models import AuditEvent, Outcome
+from cmer.core.public_ids import public_id
 from tests.personas import login, make_membership, make_user, persona_client
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +158,7 @@ def test_person_with_two_memberships_chooses_the_cell(world, two_cells):
     assert page.status_code == 200
     assert {m.pk for m in page.context["form"].fields["membership"].queryset} == {in_a.pk, in_b.pk}
 
-    response = client.post(CHOOSE, {"membership": in_b.pk})
+    response = client.post(CHOOSE, {"membership": public_id("membership", in_b.pk)})
     assert response.status_code == 302 and response.url == DASHBOARD
     assert events("cell.selected").get().cell_id == world.b.cell.pk
     dashboard = client.get(DASHBOARD)
@@ -168,7 +169,7 @@ def test_person_with_two_memberships_chooses_the_cell(world, two_cells):
     assert not listed & {m.pk for m in world.a.members.values()}
 
     # Back in A, as a plain member: the member list is refused (and the refusal audited).
-    client.post(CHOOSE, {"membership": in_a.pk})
+    client.post(CHOOSE, {"membership": public_id("membership", in_a.pk)})
     assert client.get(MEMBERS).status_code == 403
     assert events("membership.list").get().outcome == Outcome.DENIED
 
@@ -177,7 +178,7 @@ def test_choosing_someone_elses_membership_is_refused(world, two_cells):
     user, _in_a, _in_b = two_cells
     client = login(Client(), user)
     foreign = world.b.members["president"]
-    response = client.post(CHOOSE, {"membership": foreign.pk})
+    response = client.post(CHOOSE, {"membership": public_id("membership", foreign.pk)})
     assert response.status_code == 200 and response.context["form"].errors["membership"]
     assert "cmer_membership" not in client.session
     for garbage in ("abc", "", "-1", "9" * 30, "1\x00"):

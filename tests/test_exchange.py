@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
+from cmer.core.public_ids import public_id
 from cmer.exchange.models import (
     PrefectInformation,
     PrefectSituation,
@@ -42,7 +43,10 @@ pytestmark = pytest.mark.django_db
 
 def _prepare_via_http(world, role="coordinator", **extra):
     case = make_case_with_facts(world.a)
-    facts = list(case.referrals.first().observations.values_list("pk", flat=True))
+    facts = [
+        public_id("observation", pk)
+        for pk in case.referrals.first().observations.values_list("pk", flat=True)
+    ]
     data = {
         "recipient": "prefecture_ged",
         "legal_basis": "protocol",
@@ -341,7 +345,11 @@ def test_prefect_information_records_only_closed_list_and_date(world):
     other_cell_case = make_case_with_facts(world.b)
     foreign = client.post(
         url,
-        {"situation": "shop", "received_on": timezone.localdate().isoformat(), "case": other_cell_case.pk},
+        {
+            "situation": "shop",
+            "received_on": timezone.localdate().isoformat(),
+            "case": public_id("case", other_cell_case.pk),
+        },
     )
     assert foreign.status_code == 200 and not PrefectInformation.objects.exists()
     ok = client.post(

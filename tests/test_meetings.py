@@ -14,7 +14,9 @@ from django.utils import timezone
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case, SupportPlan, Transition
 from cmer.cases.states import State
+from cmer.core.public_ids import public_id
 from cmer.meetings import services
+from cmer.meetings.forms import OpenForm
 from cmer.meetings.models import AgendaItem, Attendee, Decision, ItemKind, Meeting
 from cmer.meetings.notifications import (
     MEETING_CANCELLED,
@@ -69,12 +71,12 @@ def test_convocation_notifies_every_member_and_shows_who_has_not_accepted_the_ch
     # The coordinator sees who has not accepted the charter yet; the whole cell is proposed.
     pending = page[page.index('id="charter-pending"') :]
     assert "Nouveau" in pending[: pending.index("</div>")]
-    assert f'value="{newcomer.pk}"' in page and "charte pas encore acceptée" in page
+    assert f'value="{public_id("membership", newcomer.pk)}"' in page and "charte pas encore acceptée" in page
 
     member, state_member = world.a.members["member"], world.a.members["state_member"]
     ok = client.post(
         reverse("meetings:convene", kwargs={"pk": meeting.pk}),
-        {"attendees": [member.pk, state_member.pk, newcomer.pk]},
+        {"attendees": [public_id("membership", m.pk) for m in (member, state_member, newcomer)]},
     )
     assert ok.status_code == 302
     meeting.refresh_from_db()
@@ -99,7 +101,7 @@ def test_convocation_notifies_every_member_and_shows_who_has_not_accepted_the_ch
     # A reporter cannot be convened: refused, nothing written.
     refused = client.post(
         reverse("meetings:convene", kwargs={"pk": meeting.pk}),
-        {"attendees": [world.a.members["reporter"].pk]},
+        {"attendees": [public_id("membership", world.a.members["reporter"].pk)]},
     )
     assert refused.status_code == 400 and meeting.attendees.count() == 3
 
@@ -109,7 +111,8 @@ def test_a_member_posted_twice_is_convened_once(world):
     meeting = make_meeting(world.a, convened=False)
     member = world.a.members["member"]
     response = persona_client(world, "president").post(
-        reverse("meetings:convene", kwargs={"pk": meeting.pk}), {"attendees": [member.pk, member.pk]}
+        reverse("meetings:convene", kwargs={"pk": meeting.pk}),
+        {"attendees": [public_id("membership", member.pk)] * 2},
     )
     assert response.status_code == 302
     assert Attendee.objects.filter(meeting=meeting, membership=member).count() == 1
@@ -124,7 +127,7 @@ def test_agenda_items_take_their_kind_from_the_case_state_and_can_be_ordered(wor
     for case in cases:
         assert (
             client.post(
-                reverse("meetings:item_add", kwargs={"pk": meeting.pk}), {"case": case.pk}
+                reverse("meetings:item_add", kwargs={"pk": meeting.pk}), {"case": public_id("case", case.pk)}
             ).status_code
             == 302
         )
@@ -134,7 +137,7 @@ def test_agenda_items_take_their_kind_from_the_case_state_and_can_be_ordered(wor
     received = make_case(world.a, State.RECEIVED)
     assert (
         client.post(
-            reverse("meetings:item_add", kwargs={"pk": meeting.pk}), {"case": received.pk}
+            reverse("meetings:item_add", kwargs={"pk": meeting.pk}), {"case": public_id("case", received.pk)}
         ).status_code
         == 400
     )
@@ -158,7 +161,10 @@ def test_guest_invited_to_one_item_gets_an_attendee_row(world):
     guest = world.a.members["guest"]
     client = persona_client(world, "president")
     assert (
-        client.post(reverse("meetings:item_guest", kwargs={"pk": item.pk}), {"guest": guest.pk}).status_code
+        client.post(
+            reverse("meetings:item_guest", kwargs={"pk": item.pk}),
+            {"guest": public_id("membership", guest.pk)},
+        ).status_code
         == 302
     )
     assert list(item.guests.all()) == [guest]
@@ -521,7 +527,7 @@ def test_create_refuses_an_out_of_range_date_with_a_message(world, starts, ends)
 
 def _open(client, meeting, **marks):  # type: ignore[no-untyped-def]
     roll = services.attendance_roll(meeting)
-    data = {f"a{a.pk}": marks.get(a.membership.role, "present") for a in roll}
+    data = {OpenForm.field_name(a): marks.get(a.membership.role, "present") for a in roll}
     return client.post(reverse("meetings:open", kwargs={"pk": meeting.pk}), data, follow=True)
 
 
@@ -532,7 +538,7 @@ def test_a_seance_opens_on_its_day_only_and_records_attendance(world):
     page = client.get(reverse("meetings:detail", kwargs={"pk": early.pk})).content.decode()
     assert "La séance s&#x27;ouvre le jour de la réunion" in page or "La séance s'ouvre le jour" in page
     roll = services.attendance_roll(early)
-    assert f'name="a{roll[0].pk}"' not in page  # no attendance form before the day
+    assert f'name="{OpenForm.field_name(roll[0])}"' not in page  # no attendance form before the day
     response = _open(client, early)
     assert "pas avant" in response.content.decode()
     early.refresh_from_db()
@@ -551,7 +557,7 @@ def test_a_seance_opens_on_its_day_only_and_records_attendance(world):
     assert "checked" not in page[page.index('id="open-title"') : page.index("ouvrir la séance</button>")]
     roll = services.attendance_roll(today)
     assert {a.membership.role for a in roll} == {"president", "coordinator", "member", "state_member"}
-    partial = {f"a{roll[0].pk}": "present"}
+    partial = {OpenForm.field_name(roll[0]): "present"}
     refused = client.post(reverse("meetings:open", kwargs={"pk": today.pk}), partial)
     assert refused.status_code == 400
     today.refresh_from_db()
@@ -635,7 +641,7 @@ def test_a_guest_is_notified_finds_the_meeting_and_is_uninvited_before_it_only(w
     guest = world.a.members["guest"]
     coordinator = persona_client(world, "coordinator")
     invite = reverse("meetings:item_guest", kwargs={"pk": item.pk})
-    assert coordinator.post(invite, {"guest": guest.pk}).status_code == 302
+    assert coordinator.post(invite, {"guest": public_id("membership", guest.pk)}).status_code == 302
     note = Notification.objects.get(kind=MEETING_GUEST_INVITED)
     page_url = reverse("meetings:detail", args=[meeting.pk])
     assert (note.recipient_id, note.link) == (guest.user_id, page_url)
@@ -652,18 +658,18 @@ def test_a_guest_is_notified_finds_the_meeting_and_is_uninvited_before_it_only(w
     assert convocation.status_code == 200
     # Withdrawn before the meeting: told so, and the meeting is gone from their view.
     uninvite = reverse("meetings:item_uninvite", kwargs={"pk": item.pk})
-    assert coordinator.post(uninvite, {"guest": guest.pk}).status_code == 302
+    assert coordinator.post(uninvite, {"guest": public_id("membership", guest.pk)}).status_code == 302
     assert not item.guests.exists() and not meeting.attendees.filter(membership=guest).exists()
     assert Notification.objects.filter(kind=MEETING_GUEST_WITHDRAWN, recipient=guest.user).exists()
     assert client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).status_code == 404
     assert f'href="{page_url}"' not in client.get(reverse("core:dashboard")).content.decode()
     # Invited again; once the meeting has begun the invitation can no longer be withdrawn.
-    coordinator.post(invite, {"guest": guest.pk})
+    coordinator.post(invite, {"guest": public_id("membership", guest.pk)})
     Meeting.objects.filter(pk=meeting.pk).update(
         starts_at=timezone.now() - timedelta(minutes=5), ends_at=timezone.now() + timedelta(hours=1)
     )
     before = AuditEvent.objects.filter(action="meeting.guest_uninvited").count()
-    refused = coordinator.post(uninvite, {"guest": guest.pk}, follow=True)
+    refused = coordinator.post(uninvite, {"guest": public_id("membership", guest.pk)}, follow=True)
     assert "La réunion a commencé" in refused.content.decode()
     assert list(item.guests.all()) == [guest]
     assert AuditEvent.objects.filter(action="meeting.guest_uninvited").count() == before

@@ -184,3 +184,33 @@ def test_pages_link_to_objects_by_token_only(world):
     detail = client.get(reverse("meetings:detail", kwargs={"pk": meeting.pk})).content.decode()
     assert f'id="{item.anchor}"' in detail and f'id="item-{item.pk}"' not in detail
     assert reverse("meetings:item_remove", kwargs={"pk": item.pk}) in detail
+
+
+@pytest.mark.django_db
+def test_form_values_name_objects_by_token_only(world):
+    """Select options, checkboxes and hidden inputs carry public ids too: a page holding the
+    convocation list, the agenda's case select and the guest select shows no primary key, and a
+    primary key posted in place of a token is an unknown choice that changes nothing."""
+    convening = make_meeting(world.a, convened=False, in_window=False)
+    held = make_meeting(world.a, in_window=False)
+    make_item(world.a, held)  # an item, so the guest select and the uninvite inputs are shown
+    waiting = make_case(world.a, "to_review")
+    client = persona_client(world, "coordinator")
+    pages = {
+        "convening": client.get(reverse("meetings:detail", kwargs={"pk": convening.pk})).content.decode(),
+        "held": client.get(reverse("meetings:detail", kwargs={"pk": held.pk})).content.decode(),
+    }
+    for name, body in pages.items():
+        assert re.findall(r'value="\d+"', body) == [], name
+    member = world.a.members["member"]
+    assert f'value="{public_id("membership", member.pk)}"' in pages["convening"]
+    assert f'value="{public_id("case", waiting.pk)}"' in pages["convening"]
+    guest = world.a.members["guest"]
+    assert f'value="{public_id("membership", guest.pk)}"' in pages["held"]
+
+    add = reverse("meetings:item_add", kwargs={"pk": convening.pk})
+    refused = client.post(add, {"case": waiting.pk})
+    assert refused.status_code == 400 and refused.context["add_form"].errors["case"]
+    assert not convening.items.exists()
+    assert client.post(add, {"case": public_id("case", waiting.pk)}).status_code == 302
+    assert list(convening.items.values_list("case_id", flat=True)) == [waiting.pk]

@@ -18,6 +18,7 @@ from cmer.cases.persons import find_known_persons
 from cmer.cases.services import case_attach, case_close
 from cmer.cases.states import State
 from cmer.core.errors import DomainError
+from cmer.core.public_ids import public_id
 from cmer.exchange.models import PrefectSituation
 from cmer.meetings.models import Decision
 from cmer.privacy.models import PurgeReport
@@ -109,7 +110,7 @@ def test_a_rectified_name_is_found_under_the_new_value_only(world):
         "email": "",
         "situation": "",
         "legal_representatives": "",
-        f"fact_{obs.pk}": "Fait rectifié à la demande.",
+        f"fact_{public_id('observation', obs.pk)}": "Fait rectifié à la demande.",
     }
     response = persona_client(world, "coordinator").post(reverse("privacy:rectify", args=[case.pk]), data)
 
@@ -227,7 +228,7 @@ def test_attaching_a_second_signalement_gives_one_situation_with_two(world):
     assert "Rattacher" in page.content.decode()
 
     response = client.post(
-        reverse("cases:attach", args=[new.pk]), {"into": known.pk, "reason": "same_person"}
+        reverse("cases:attach", args=[new.pk]), {"into": public_id("case", known.pk), "reason": "same_person"}
     )
 
     assert response.status_code == 302 and response["Location"] == reverse("cases:detail", args=[known.pk])
@@ -264,7 +265,8 @@ def test_no_attachment_across_cells(world):
     client = persona_client(world, "coordinator")
     assert "Rattacher" not in client.get(reverse("cases:qualify", args=[new_a.pk])).content.decode()
     response = client.post(
-        reverse("cases:attach", args=[new_a.pk]), {"into": in_b.pk, "reason": "same_person"}
+        reverse("cases:attach", args=[new_a.pk]),
+        {"into": public_id("case", in_b.pk), "reason": "same_person"},
     )
     assert response.status_code == 302 and response["Location"] == reverse("cases:qualify", args=[new_a.pk])
     with pytest.raises(DomainError):

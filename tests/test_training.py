@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
 from cmer.cases.models import Case
+from cmer.core.public_ids import public_id
 from cmer.notifications.models import Notification
 from cmer.referrals.models import Referral
 from cmer.training import services
@@ -399,8 +400,8 @@ def test_duplicate_attendee_gets_a_clear_message(world):
     client = persona_client(world, "trainer")
     url = reverse("training:attendance_add", kwargs={"pk": session.pk})
     reporter = world.a.members["reporter"]
-    assert client.post(url, {"attendee": reporter.pk}).status_code == 302
-    again = client.post(url, {"attendee": reporter.pk})
+    assert client.post(url, {"attendee": public_id("membership", reporter.pk)}).status_code == 302
+    again = client.post(url, {"attendee": public_id("membership", reporter.pk)})
     assert again.status_code == 400
     assert "déjà inscrite comme présente" in page(again)
     assert Attendance.objects.filter(session=session).count() == 1
@@ -412,7 +413,7 @@ def test_attendee_from_another_cell_is_not_offered(world):
     client = persona_client(world, "trainer")
     response = client.post(
         reverse("training:attendance_add", kwargs={"pk": session.pk}),
-        {"attendee": world.b.members["reporter"].pk},
+        {"attendee": public_id("membership", world.b.members["reporter"].pk)},
     )
     assert response.status_code == 400
     assert not Attendance.objects.exists()
@@ -424,7 +425,7 @@ def test_certification_defaults_to_two_years_and_is_audited(world):
     today = timezone.localdate()
     response = client.post(
         reverse("training:certification_issue", kwargs={"pk": session.pk}),
-        {"attendee": world.a.user("reporter").pk, "issued_on": today.isoformat()},
+        {"attendee": public_id("user", world.a.user("reporter").pk), "issued_on": today.isoformat()},
     )
     assert response.status_code == 302
     cert = Certification.objects.get()
@@ -451,7 +452,7 @@ def test_certification_in_the_past_is_refused_with_a_clear_message(world, issued
     session.save()
     today = timezone.localdate()
     data = {
-        "attendee": world.a.user("reporter").pk,
+        "attendee": public_id("user", world.a.user("reporter").pk),
         "issued_on": (today + timedelta(days=issued)).isoformat(),
     }
     if expires is not None:
@@ -747,7 +748,7 @@ def test_extra_posted_fields_change_nothing(world):
     client.post(
         reverse("training:certification_issue", kwargs={"pk": session.pk}),
         {
-            "attendee": world.a.user("trainer").pk,
+            "attendee": public_id("user", world.a.user("trainer").pk),
             "issued_on": timezone.localdate().isoformat(),
             "cell": world.b.cell.pk,
         },

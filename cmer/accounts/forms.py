@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from cmer.accounts.models import Membership, User
 from cmer.accounts.roles import Role
 from cmer.core.forms import DsfrForm
+from cmer.core.id_fields import PublicIdModelChoiceField
 
 
 class LoginForm(DsfrForm):
@@ -43,8 +44,12 @@ class TokenForm(DsfrForm):
 
 
 class ChooseCellForm(DsfrForm):
-    membership = forms.ModelChoiceField(
-        label=_("Cellule"), queryset=Membership.objects.none(), widget=forms.RadioSelect, empty_label=None
+    membership = PublicIdModelChoiceField(
+        label=_("Cellule"),
+        queryset=Membership.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        kind="membership",
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:

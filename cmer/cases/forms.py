@@ -11,6 +11,7 @@ from cmer.cases.models import AttachReason, Case, DeferralReason, InformationMet
 from cmer.cases.permissions import QUALIFY_EXITS
 from cmer.cases.states import CloseReason, State
 from cmer.core.forms import RADIOS, DsfrForm, InlineSelect, options_in_place
+from cmer.core.id_fields import choices, decoder
 from cmer.training.bias import BiasGuardMixin
 
 NOTE_HELP = _("Une phrase factuelle, sans opinion ni jugement. 300 caractères au plus.")
@@ -73,12 +74,14 @@ class StateFilterForm(forms.Form):
 class AttachForm(DsfrForm):
     """Attach this new case's signalement to one of the known person's situations (listed on the page)."""
 
-    into = forms.TypedChoiceField(label=_("Situation de rattachement"), coerce=int, choices=())
+    into = forms.TypedChoiceField(label=_("Situation de rattachement"), coerce=decoder("case"), choices=())
     reason = forms.ChoiceField(label=_("Motif du rattachement"), choices=AttachReason.choices)
 
     def __init__(self, *args: Any, targets: list[Case] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
-        self.fields["into"].choices = [(c.pk, f"{c.reference} ({c.get_state_display()})") for c in targets]
+        self.fields["into"].choices = choices(
+            "case", ((c.pk, f"{c.reference} ({c.get_state_display()})") for c in targets)
+        )
 
 
 class InformationForm(DsfrForm):

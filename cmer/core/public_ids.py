@@ -49,6 +49,10 @@ KINDS = (
     "factor_reset",
     "notification",
     "passkey",
+    # Named only in form fields (cmer/core/id_fields.py), never in a URL:
+    "attendee",
+    "observation",
+    "user",
 )
 TOKEN_LENGTH = 26  # 128 bits in base32, without the padding
 _MAX_PK = 2**63 - 1  # a bigint: a larger value never names a row

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from cmer.cases.models import Case
 from cmer.core.forms import DsfrForm
 from cmer.core.french import format_date
+from cmer.core.id_fields import PublicIdModelChoiceField, PublicIdModelMultipleChoiceField
 from cmer.exchange.models import (
     Channel,
     FeedbackOutcome,
@@ -37,15 +38,14 @@ def _choice(label: Any, choices: Any, **kwargs: Any) -> forms.ChoiceField:
     )
 
 
-class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+class BoundedModelMultipleChoiceField(PublicIdModelMultipleChoiceField):
     """A multi-select that refuses absurd submissions before they reach the database.
 
-    The database cannot hold an id beyond 64 bits (SQLite raises instead of matching nothing) and a
-    list of thousands of ids costs a query each: both are refused with a message.
+    A list of thousands of values costs a query each: it is refused with a message. (A value that
+    is not a public id of the kind is refused before any query, by the parent field.)
     """
 
     MAX_CHOICES = 200
-    MAX_ID = 2**63 - 1
 
     def clean(self, value: Any) -> Any:
         values = value if isinstance(value, list | tuple) else [value] if value else []
@@ -53,10 +53,6 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
             raise forms.ValidationError(
                 _("Trop de faits choisis : %(max)d au plus.") % {"max": self.MAX_CHOICES}, code="too_many"
             )
-        for item in values:
-            text = str(item)
-            if not text.isdigit() or not 0 < int(text) <= self.MAX_ID:
-                raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value")
         return super().clean(value)
 
 
@@ -82,6 +78,7 @@ class TransmissionForm(BiasGuardMixin, DsfrForm):
         ),
     )
     observations = BoundedModelMultipleChoiceField(
+        kind="observation",
         label=_("Faits observés transmis"),
         queryset=Observation.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -123,7 +120,8 @@ class FeedbackForm(DsfrForm):
 class PrefectInformationForm(DsfrForm):
     situation = _choice(_("Situation"), PrefectSituation.choices, widget=forms.RadioSelect)
     received_on = _date_field(_("Date de l'information"))
-    case = forms.ModelChoiceField(
+    case = PublicIdModelChoiceField(
+        kind="case",
         label=_("Situation suivie concernée (facultatif)"),
         queryset=Case.objects.none(),
         required=False,

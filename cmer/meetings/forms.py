@@ -11,6 +11,8 @@ from cmer.accounts.models import Membership
 from cmer.cases.models import Case
 from cmer.cases.states import CloseReason, State
 from cmer.core.forms import CHECKBOXES, RADIOS, CachedChoiceIterator, DsfrForm, InlineSelect, options_in_place
+from cmer.core.id_fields import PublicIdModelChoiceField, choices, decoder
+from cmer.core.public_ids import public_id
 from cmer.meetings.models import Attendance, Attendee, Decision, DecisionKind, ItemKind, Meeting
 from cmer.meetings.services import ALLOWED_DECISIONS
 from cmer.training.bias import BiasGuardMixin
@@ -71,7 +73,7 @@ class ConveneForm(DsfrForm):
     attendees = options_in_place(  # the whole cell: dozens of options
         forms.TypedMultipleChoiceField(
             label=_("Participants à convoquer"),
-            coerce=int,
+            coerce=decoder("membership"),
             widget=forms.CheckboxSelectMultiple,
             help_text=_(
                 "Tous les membres sont notifiés. Ceux qui n'ont pas encore accepté la charte en vigueur "
@@ -89,16 +91,17 @@ class ConveneForm(DsfrForm):
         # proposed (a meeting convenes every member); the coordinator unticks who is not expected.
         self._by_pk = {m.pk: m for m in eligible}
         pending_note = _(" — charte pas encore acceptée")
-        self.fields["attendees"].choices = [
-            (m.pk, _member_label(m) + (pending_note if m.pk in pending else "")) for m in eligible
-        ]
-        self.fields["attendees"].initial = list(self._by_pk)
+        self.fields["attendees"].choices = choices(
+            "membership",
+            ((m.pk, _member_label(m) + (pending_note if m.pk in pending else "")) for m in eligible),
+        )
+        self.fields["attendees"].initial = [token for token, _label in self.fields["attendees"].choices]
 
     def memberships(self) -> list[Membership]:
         return [self._by_pk[pk] for pk in self.cleaned_data["attendees"]]
 
 
-class _CaseChoiceField(forms.ModelChoiceField[Case]):
+class _CaseChoiceField(PublicIdModelChoiceField):
     iterator = CachedChoiceIterator
     widget = InlineSelect  # every situation waiting for a meeting: dozens of options
 
@@ -108,7 +111,10 @@ class _CaseChoiceField(forms.ModelChoiceField[Case]):
 
 class AgendaAddForm(DsfrForm):
     case = _CaseChoiceField(
-        label=_("Situation à inscrire"), queryset=Case.objects.none(), empty_label=_("— choisir —")
+        label=_("Situation à inscrire"),
+        queryset=Case.objects.none(),
+        empty_label=_("— choisir —"),
+        kind="case",
     )
 
     def __init__(self, *args: Any, candidates: QuerySet[Case], **kwargs: Any) -> None:
@@ -123,24 +129,27 @@ class MoveForm(DsfrForm):
 
 
 class GuestForm(DsfrForm):
-    guest = forms.TypedChoiceField(label=_("Intervenant ponctuel"), coerce=int)
+    guest = forms.TypedChoiceField(label=_("Intervenant ponctuel"), coerce=decoder("membership"))
 
     def __init__(self, *args: Any, guests: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._by_pk = {m.pk: m for m in guests}
-        self.fields["guest"].choices = [("", _("— choisir —")), *((m.pk, _member_label(m)) for m in guests)]
+        self.fields["guest"].choices = [
+            ("", _("— choisir —")),
+            *choices("membership", ((m.pk, _member_label(m)) for m in guests)),
+        ]
 
     def membership(self) -> Membership:
         return self._by_pk[self.cleaned_data["guest"]]
 
 
 class UninviteForm(DsfrForm):
-    guest = forms.TypedChoiceField(label=_("Intervenant"), coerce=int)
+    guest = forms.TypedChoiceField(label=_("Intervenant"), coerce=decoder("membership"))
 
     def __init__(self, *args: Any, guests: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._by_pk = {m.pk: m for m in guests}
-        self.fields["guest"].choices = [(m.pk, m.pk) for m in guests]
+        self.fields["guest"].choices = choices("membership", ((m.pk, "") for m in guests))
 
     def membership(self) -> Membership:
         return self._by_pk[self.cleaned_data["guest"]]
@@ -159,10 +168,14 @@ class OpenForm(DsfrForm):
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Indiquez si ce membre est présent, excusé ou absent.")},
             )
-            self.fields[f"a{attendee.pk}"] = options_in_place(field, RADIOS)  # one group per member
+            self.fields[self.field_name(attendee)] = options_in_place(field, RADIOS)  # one group per member
 
     def attendance(self) -> dict[int, str]:
-        return {a.pk: self.cleaned_data[f"a{a.pk}"] for a in self.roll}
+        return {a.pk: self.cleaned_data[self.field_name(a)] for a in self.roll}
+
+    @staticmethod
+    def field_name(attendee: Attendee) -> str:
+        return f"a-{public_id('attendee', attendee.pk)}"
 
 
 class DecisionForm(BiasGuardMixin, DsfrForm):

@@ -13,6 +13,7 @@ from cmer.audit.models import Outcome
 from cmer.cases.models import RectificationReason, Sex
 from cmer.core.forms import DsfrForm
 from cmer.core.french import format_date
+from cmer.core.public_ids import primary_key, public_id
 from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
 from cmer.privacy.services import POLICY_FIELDS
 from cmer.referrals.forms import OLDEST_BIRTH
@@ -150,19 +151,28 @@ class RectifyForm(BiasGuardMixin, DsfrForm):
     def __init__(self, *args: Any, observations: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
         for n, obs in enumerate(observations, start=1):
-            self.fields[f"fact_{obs.pk}"] = forms.CharField(
+            self.fields[self.fact_field(obs.pk)] = forms.CharField(
                 label=_("Fait observé n° %(n)s (%(day)s)") % {"n": n, "day": format_date(obs.observed_on)},
                 max_length=300,
                 initial=obs.fact,
             )
         # A rectified fact is free text like the fact it corrects: guarded the same way.
-        self.bias_fields = (*type(self).bias_fields, *(f"fact_{obs.pk}" for obs in observations))
+        self.bias_fields = (*type(self).bias_fields, *(self.fact_field(obs.pk) for obs in observations))
 
     def identity(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "reason" and not k.startswith("fact_")}
 
     def facts(self) -> dict[int, str]:
-        return {int(k[5:]): v for k, v in self.cleaned_data.items() if k.startswith("fact_")}
+        return {
+            primary_key("observation", k[5:]): v
+            for k, v in self.cleaned_data.items()
+            if k.startswith("fact_")
+        }
+
+    @staticmethod
+    def fact_field(observation_pk: int) -> str:
+        # The field's name is in the page: the observation's public id, not its primary key.
+        return f"fact_{public_id('observation', observation_pk)}"
 
     def clean_birth_date(self) -> dt.date:
         # The same bounds as at intake: a real person's date, never a year 0001 nor the future.

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cmer.accounts.models import Cell, Membership
 from cmer.core.forms import DsfrForm
+from cmer.core.id_fields import PublicIdModelChoiceField, choices, decoder
 from cmer.training import quiz
 from cmer.training.bias import BiasGuardMixin
 from cmer.training.models import Caveat, Domain, Indicator, Provider, Signal
@@ -111,7 +112,9 @@ class SessionForm(DsfrForm):
 
 
 class AttendanceForm(DsfrForm):
-    attendee = forms.ModelChoiceField(label=_("Personne présente"), queryset=Membership.objects.none())
+    attendee = PublicIdModelChoiceField(
+        label=_("Personne présente"), queryset=Membership.objects.none(), kind="membership"
+    )
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,8 +127,8 @@ class AttendanceForm(DsfrForm):
         )
 
 
-class CertificationForm(DsfrForm):
-    attendee = forms.ChoiceField(label=_("Personne présente"))
+class CertificationForm(DsfrBaseForm):
+    attendee = forms.TypedChoiceField(label=_("Personne présente"), coerce=decoder("user"))
     issued_on = forms.DateField(
         label=_("Délivrée le"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -140,7 +143,9 @@ class CertificationForm(DsfrForm):
 
     def __init__(self, *args: Any, attendances: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attendee"].choices = [(str(a.user_id), a.user.get_full_name()) for a in attendances]
+        self.fields["attendee"].choices = choices(
+            "user", ((a.user_id, a.user.get_full_name()) for a in attendances)
+        )
 
 
 class QuizForm(DsfrForm):

@@ -421,7 +421,7 @@ def certification_issue(request: CellRequest, pk: int) -> HttpResponse:
     form = CertificationForm(request.POST, attendances=attendances, auto_id="cert-%s")
     if form.is_valid():
         # The form's choices are these attendances: the attendee is one of them.
-        attendee = next(a.user for a in attendances if str(a.user_id) == form.cleaned_data["attendee"])
+        attendee = next(a.user for a in attendances if a.user_id == form.cleaned_data["attendee"])
         certification = run_service(
             request,
             lambda: services.certification_issue(

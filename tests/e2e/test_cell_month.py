@@ -30,7 +30,9 @@ from django.utils import timezone
 from cmer.cases.models import Case
 from cmer.cases.services import case_open
 from cmer.cases.states import State
+from cmer.core.public_ids import public_id
 from cmer.exchange.models import StateFeedback
+from cmer.meetings.forms import OpenForm
 from cmer.meetings.models import AgendaItem, Decision, ItemKind, Meeting
 from cmer.meetings.notifications import MEETING_CONVENED, MEETING_GUEST_INVITED
 from cmer.notifications.models import Notification
@@ -217,11 +219,11 @@ def test_a_cell_month(live_server, browser, world):
     assert Notification.objects.filter(kind=MEETING_CONVENED, recipient=newcomer.user).exists()
 
     # 7. The agenda, and a guest invited to the item: the séance opens on the meeting's day only.
-    coord.select_option("[name=case]", str(to_review.pk))
+    coord.select_option("[name=case]", public_id("case", to_review.pk))
     coord.get_by_role("button", name="Inscrire").click()
     coord.wait_for_load_state()
     item = meeting.items.get(case=to_review)
-    coord.select_option(f"#{item.anchor}-guest", str(members["guest"].pk))
+    coord.select_option(f"#{item.anchor}-guest", public_id("membership", members["guest"].pk))
     coord.get_by_role("button", name="Inviter", exact=True).click()
     coord.wait_for_load_state()
     assert "s'ouvre le jour de la réunion" in coord.content()
@@ -249,9 +251,9 @@ def test_a_cell_month(live_server, browser, world):
     assert radios.count() == 5 and coord.locator("input[type=radio]:checked").count() == 0
     for n in range(radios.count()):
         radios.nth(n).check(force=True)
-    coord.locator(f"input[name=a{meeting.attendees.get(membership=newcomer).pk}][value=excused]").check(
-        force=True
-    )
+    coord.locator(
+        f"input[name={OpenForm.field_name(meeting.attendees.get(membership=newcomer))}][value=excused]"
+    ).check(force=True)
     m.check(coord, "attendance-at-opening", shot=True)
     coord.get_by_role("button", name="J'ai rappelé la confidentialité : ouvrir la séance").click()
     coord.wait_for_url("**/seance/")

@@ -20,6 +20,7 @@ from cmer.accounts.management.commands.seed_demo import demo_loaders
 from cmer.accounts.models import Cell, Membership
 from cmer.cases.models import Action, ActionUpdate, Case, SupportPlan
 from cmer.cases.states import State
+from cmer.core.public_ids import public_id
 from cmer.meetings.models import Decision, Meeting
 from tests.e2e.conftest import a11y_problems, signed_in_page
 from tests.factories import current_indicators
@@ -128,7 +129,7 @@ def test_life_of_a_situation(browser, live_server):
     page.wait_for_url("**/reunions/*/")
     meeting = Meeting.objects.filter(cell=cell).latest("pk")
     for role in ("president", "coordinator", "member", "state_member"):
-        selector = f"input[name=attendees][value='{members[role].pk}']"
+        selector = f"input[name=attendees][value='{public_id('membership', members[role].pk)}']"
         if page.locator(selector).count():
             page.check(selector, force=True)
     page.get_by_role("button", name="Convoquer et notifier").click()
