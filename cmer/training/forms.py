@@ -127,7 +127,7 @@ class AttendanceForm(DsfrForm):
         )
 
 
-class CertificationForm(DsfrBaseForm):
+class CertificationForm(DsfrForm):
     attendee = forms.TypedChoiceField(label=_("Personne présente"), coerce=decoder("user"))
     issued_on = forms.DateField(
         label=_("Délivrée le"),
