@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -228,7 +228,7 @@ class ActionQuerySet(models.QuerySet["Action"]):
         """P/C: every action of the cell; M/S: the actions of their own service; others: none."""
         if membership is None:
             return self.none()
-        in_cell = self.filter(case__cell_id=membership.cell_id)
+        in_cell = self.filter(cell_id=membership.cell_id)
         if has_role(membership, MANAGERS):
             return in_cell
         if has_role(membership, SCOPED_MEMBERS) and membership.service:
@@ -240,6 +240,9 @@ class Action(models.Model):
     """An action of a support plan, assigned to a service (matched with Membership.service)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="actions")
+    # The case's cell, copied: the dashboard's « Actions à échéance » asks one cell's open actions
+    # by due date, and through the case PostgreSQL scanned every action of the platform (bench P3).
+    cell = models.ForeignKey("accounts.Cell", on_delete=models.PROTECT, related_name="+", editable=False)
     plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="actions")
     service = models.CharField(_("service"), max_length=120)
     title = models.CharField(_("action"), max_length=200)
@@ -260,9 +263,15 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["end_on", "pk"]
+        indexes = [models.Index(fields=["cell", "result", "end_on"], name="action_cell_due")]
 
     def __str__(self) -> str:
         return f"Action #{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An action belongs to its case's cell, always: set here, never by a form.
+        self.cell_id = self.case.cell_id
+        super().save(*args, **kwargs)
 
 
 class ActionUpdate(models.Model):

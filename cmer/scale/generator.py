@@ -557,6 +557,7 @@ class Generator:
             actions.append(
                 Action(
                     case=case,
+                    cell_id=case.cell_id,
                     plan=plan,
                     service=self.rng.choice(SERVICES),
                     title=self.rng.choice(
