@@ -62,11 +62,13 @@ def _is_transactional(item: pytest.Item) -> bool:
 
 
 def _slowness(item: pytest.Item) -> int:
-    """0: flushed after the test, or in a module that starts other processes (manage.py, servers);
-    1: the rest."""
+    """0: in a module that starts other processes (manage.py, servers; the deployed-mode browser
+    test collects the static files first, a minute or more on a fresh clone); 1: transactional
+    (a live server, a flush after the test); 2: the rest."""
     module = getattr(item, "module", None)
-    spawns = module is not None and any(name in vars(module) for name in ("subprocess", "scratch_db"))
-    return 0 if spawns or _is_transactional(item) else 1
+    if module is not None and any(name in vars(module) for name in ("subprocess", "scratch_db")):
+        return 0
+    return 1 if _is_transactional(item) else 2
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
