@@ -9,12 +9,15 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 # pytest-xdist workers for the tests without a browser ("auto": one per core).
 PYTEST_WORKERS ?= auto
-# The tests without a browser in parallel, then the browser tests in one process (one Chromium at a
-# time, their live servers never compete). Exit 5 (nothing selected, e.g. by -k) is not a failure.
+# pytest-xdist workers for the browser tests: each has its own test database, live server on a
+# free port and Chromium; the browser tests spend much of their time waiting on the browser.
+PYTEST_BROWSER_WORKERS ?= 2
+# The tests without a browser in parallel, then the browser tests (two at a time by default).
+# Exit 5 (nothing selected, e.g. by -k) is not a failure.
 # The slow tests come first (tests/conftest.py); xdist hands them out 2 at a time rather than a
 # quarter of the suite to the first worker, so they spread over the workers.
 PYTEST_PARALLEL = $(BIN)/pytest -n $(PYTEST_WORKERS) --maxschedchunk=2 -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
-PYTEST_BROWSER = $(BIN)/pytest -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
+PYTEST_BROWSER = $(BIN)/pytest -n $(PYTEST_BROWSER_WORKERS) --maxschedchunk=1 -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 export CMER_DEBUG ?= 1
 
 # Benchmarks of docs/performance.md on PostgreSQL (own database cmer_bench_<SCALE>); not tests.

@@ -7,7 +7,8 @@ from django.db import transaction
 
 from tests.personas import World, WorldIds, build_world, fetch_world
 
-# The test runner's `flush` lifts the audit triggers (production's cannot): see tests/audit_flush.py.
+# The test runner's `flush` puts the session's first rows back, audit triggers lifted meanwhile
+# (production's cannot): see tests/audit_flush.py.
 pytest_plugins = ["tests.audit_flush"]
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in the same browser
@@ -27,7 +28,8 @@ CHROMIUM_ARGS = [
 ]
 
 # The personas world, committed once per test database (one per xdist worker); every ordinary
-# test runs inside a transaction that is rolled back, so the world is never rebuilt for it.
+# test runs inside a transaction that is rolled back, and the flush after a transactional test puts
+# the same rows back with the same ids (tests/audit_flush.py), so the world is never rebuilt.
 _world_ids: WorldIds | None = None
 
 
@@ -44,8 +46,11 @@ def _commit_world() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    from tests.audit_flush import take_snapshot  # a plugin module (pytest_plugins above)
+
     with django_db_blocker.unblock():
         _commit_world()
+        take_snapshot()
 
 
 def _is_transactional(item: pytest.Item) -> bool:
@@ -57,11 +62,13 @@ def _is_transactional(item: pytest.Item) -> bool:
 
 
 def _slowness(item: pytest.Item) -> int:
-    """0: flushed after the test, or in a module that starts other processes (manage.py, servers);
-    1: the rest."""
+    """0: in a module that starts other processes (manage.py, servers; the deployed-mode browser
+    test collects the static files first, a minute or more on a fresh clone); 1: transactional
+    (a live server, a flush after the test); 2: the rest."""
     module = getattr(item, "module", None)
-    spawns = module is not None and any(name in vars(module) for name in ("subprocess", "scratch_db"))
-    return 0 if spawns or _is_transactional(item) else 1
+    if module is not None and any(name in vars(module) for name in ("subprocess", "scratch_db")):
+        return 0
+    return 1 if _is_transactional(item) else 2
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -69,22 +76,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     two at a time (Makefile), so the long ones overlap with the many short ones instead of leaving
     one worker alone at the end."""
     items.sort(key=_slowness)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
-    """After a transactional test has emptied every table, commit the world and catalogue again.
-
-    Serialized rollback is not an option: Playwright's sync API swaps the connection object, which
-    loses the serialized copy and then breaks content types.
-    """
-    yield
-    # After the session's last test the test databases are already gone: nothing to restore.
-    if _is_transactional(item) and nextitem is not None:
-        from pytest_django.plugin import blocking_manager_key
-
-        with item.config.stash[blocking_manager_key].unblock():
-            _commit_world()
 
 
 @pytest.fixture

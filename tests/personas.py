@@ -1,8 +1,8 @@
 """Personas in two cells (every role), a platform admin and an outsider, for every test.
 
 The world is committed once per test database (tests/conftest.py) and fetched afresh by the
-`world` fixture; each test's changes are rolled back (or flushed, then the world is committed again,
-after a transactional test).
+`world` fixture; each test's changes are rolled back (after a transactional test, the flush puts
+the same rows back: tests/audit_flush.py).
 """
 
 from __future__ import annotations

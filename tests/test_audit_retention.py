@@ -20,6 +20,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from cmer.accounts.models import Cell
 from cmer.audit import checkpoints, triggers
 from cmer.audit.chain import verify
 from cmer.audit.models import AuditAnchor, AuditEvent, AuditPurgePermit
@@ -316,6 +317,8 @@ def test_the_test_runners_flush_empties_everything_and_puts_the_triggers_back():
     audit_purge(retention_days=365, wet_run=True)
     call_command("flush", interactive=False, verbosity=0)
     assert not AuditEvent.objects.exists() and not AuditAnchor.objects.exists()
+    # ...and puts back the rows the session started from (the personas world's two cells).
+    assert sorted(Cell.objects.values_list("code", flat=True)) == ["AAA", "BBB"]
     record(action="test.after_flush")
     with pytest.raises((DatabaseError, IntegrityError)), transaction.atomic():
         _raw("DELETE FROM audit_auditevent")

@@ -91,12 +91,16 @@ def _collected_static() -> Path:
             digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     target = ROOT / ".cache" / f"static-{digest.hexdigest()[:16]}"
     if not (target / "staticfiles.json").exists():
-        partial = target.with_name(target.name + ".partial")
+        # A folder per process: two pytest-xdist workers (or the SQLite and PostgreSQL runs side by
+        # side) may collect at the same time; the first complete folder wins, the other is dropped.
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
         env = production_env(CMER_STATIC_ROOT=str(partial), CMER_SQLITE_PATH=":memory:")
         _run(env, sys.executable, "manage.py", "collectstatic", "--noinput", "-v0")
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
+        try:
+            partial.rename(target)
+        except OSError:  # another process renamed its complete folder first
+            shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
