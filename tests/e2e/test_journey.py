@@ -134,7 +134,7 @@ def test_life_of_a_situation(browser, live_server):
             page.check(selector, force=True)
     page.get_by_role("button", name="Convoquer et notifier").click()
     page.wait_for_load_state()
-    page.select_option("[name=case]", str(case.pk))
+    page.select_option("[name=case]", public_id("case", case.pk))
     page.get_by_role("button", name="Inscrire").click()
     page.wait_for_load_state()
     j.check(page, "meeting-agenda")
