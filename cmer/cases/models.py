@@ -269,8 +269,10 @@ class Action(models.Model):
         return f"Action #{self.pk}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # An action belongs to its case's cell, always: set here, never by a form.
-        self.cell_id = self.case.cell_id
+        # An action belongs to its case's cell, always: set here at creation, never by a form (an
+        # action never changes case, so later saves need not read the case again).
+        if self.cell_id is None:
+            self.cell_id = self.case.cell_id
         super().save(*args, **kwargs)
 
 
