@@ -380,6 +380,51 @@ def test_collect_runs_the_same_queries_for_one_cell_and_for_two(world, django_as
 
 
 @pytest.mark.django_db
+def test_compiled_statements_bind_each_call_s_own_cells_and_period(world):
+    """collect() compiles each statement once per shape (number of cells, quarter split, database)
+    and reuses it: whatever ran before, a call counts its own cells and period, as a first call."""
+    from cmer.stats import aggregates
+
+    a, b = world.a.cell.pk, world.b.cell.pk
+    bulk_situations(world.a, YEAR, mixed(20))
+    bulk_situations(world.b, YEAR, mixed(12))
+    bulk_situations(world.a, YEAR - 1, mixed(7))
+    calls = [
+        ([a], period_for(YEAR), False),
+        ([b], period_for(YEAR), True),  # the same shape but the split: another statement
+        ([a, b], period_for(YEAR), True),
+        ([a], period_for(YEAR - 1), False),
+        ([b, a], aggregates.quarter_period(YEAR, 2), False),
+    ]
+    first = []
+    for call in calls:
+        aggregates._STATEMENTS.clear()
+        first.append(collect(*call))
+    assert first[0][a] != first[3][a] and first[0][a] != first[1][b]  # the calls do differ
+    assert first[1][b].quarters and not first[0][a].quarters
+    aggregates._STATEMENTS.clear()
+    assert [collect(*call) for call in calls + calls] == first + first
+
+
+@pytest.mark.django_db
+def test_a_statement_with_a_parameter_other_than_the_bounds_is_refused(world):
+    """Only the bounds are parameters of a reused statement: the clock read inside a query would be
+    frozen into every later call, so compiling it fails."""
+    from django.utils import timezone
+
+    from cmer.referrals.models import Referral
+    from cmer.stats import aggregates
+
+    def query(b, quarters):  # type: ignore[no-untyped-def]
+        return Referral.objects.filter(cell_id__in=b.cells, received_at__lt=timezone.now()).values("cell_id")
+
+    with pytest.raises(ValueError, match="neither one of the bounds nor a constant"):
+        aggregates._compile(query, "default", 1, False)
+    bounded = aggregates._compile(aggregates._meetings_query, "default", 2, False)
+    assert [slot for slot, _value in bounded.params if slot is not None] == [5, 6, 0, 4]
+
+
+@pytest.mark.django_db
 def test_brackets_of_age_and_support_length_at_their_limits(world):
     """An age or a length equal to a bracket's limit falls in the next bracket (limits are exclusive)."""
     ages = [12, 13, 15, 16, 17, 18, 21, 22, 25, 26]
