@@ -110,7 +110,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "cmer.core.static_files.StaticFilesConfig",  # django.contrib.staticfiles, minus unused files
     "widget_tweaks",
     "dsfr",
     "django_otp",

@@ -52,3 +52,36 @@ def test_make_demo_takes_a_port():
     )
     assert "runserver 127.0.0.1:8001" in run.stdout
     assert "http://127.0.0.1:8001" in run.stdout
+
+
+def test_collectstatic_leaves_out_only_files_that_no_page_loads():
+    """cmer/core/static_files.py: the DSFR's one-component-at-a-time copies are not collected;
+    every file a template names (ours and django-dsfr's, the bundles and their favicons) is."""
+    import dsfr
+    from django.apps import apps
+    from django.contrib.staticfiles import finders
+    from dsfr.constants import DsfrStaticAssets
+
+    def listed(ignore: list[str]) -> set[str]:
+        return {path for finder in finders.get_finders() for path, _storage in finder.list(ignore)}
+
+    collected = listed(apps.get_app_config("staticfiles").ignore_patterns)
+    everything = listed([])
+    templates = [
+        *(ROOT / "cmer").rglob("*.html"),
+        *(Path(dsfr.__file__).parent / "templates").rglob("*.html"),
+    ]
+    named = {
+        path
+        for template in templates
+        for path in re.findall(
+            r"""(?:static|sri_stylesheet|sri_script) ['"]([^'"]+)['"]""", template.read_text()
+        )
+    }
+    named |= {v for k, v in vars(DsfrStaticAssets).items() if k.isupper()}
+    named |= {"admin/css/base.css", "admin/js/vendor/select2/select2.full.min.js"}  # the admin's
+    assert len(named) > 15
+    assert sorted(named - collected) == []
+    assert any(p.startswith("dsfr/dist/component/") for p in everything)
+    assert not any(p.startswith(("dsfr/dist/component/", "dsfr/dist/core/")) for p in collected)
+    assert len(collected) < 0.8 * len(everything)
