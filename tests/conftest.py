@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 
 import pytest
 from django.db import transaction
 
 from tests.personas import World, WorldIds, build_world, fetch_world
+from tests.template_db import migrations_from_template
 
 # The test runner's `flush` puts the session's first rows back, audit triggers lifted meanwhile
 # (production's cannot): see tests/audit_flush.py.
@@ -44,10 +46,21 @@ def _commit_world() -> None:
         _world_ids = build_world().ids()
 
 
+_template = ExitStack()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):  # type: ignore[no-untyped-def]
+    """Runs just before pytest-django creates the test databases: their migrate restores the
+    migrated template when there is one (tests/template_db.py), until django_db_setup below."""
+    _template.enter_context(migrations_from_template())
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     from tests.audit_flush import take_snapshot  # a plugin module (pytest_plugins above)
 
+    _template.close()  # a test's own migrate (tests/test_notifications_migration.py) is real
     with django_db_blocker.unblock():
         _commit_world()
         take_snapshot()
