@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -108,3 +109,13 @@ def _postgresql(connection: Any, migrate: Callable[[], Any]) -> None:
         for (old,) in cursor.fetchall():
             with suppress(DatabaseError):
                 cursor.execute(f'DROP DATABASE "{old}"')
+
+
+def copy_sqlite_template(target: Path) -> bool:
+    """A migrated SQLite database at `target`, for a test's subprocesses, when a template exists
+    (made by any earlier SQLite session with these migrations); False: migrate it yourself."""
+    path = CACHE / f"testdb-{migrations_key()}.sqlite3"
+    if not path.exists():
+        return False
+    shutil.copyfile(path, target)
+    return True

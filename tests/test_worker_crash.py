@@ -25,6 +25,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from cmer.core.public_ids import primary_key
+from tests.template_db import copy_sqlite_template
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 20
@@ -101,7 +102,8 @@ def test_sigkill_mid_batch_then_restart_delivers_every_notification(tmp_path):
         CMER_LOG_LEVEL="WARNING",
     )
     try:
-        manage(env, "migrate", "--noinput", "-v0", log=log)
+        if not copy_sqlite_template(db):  # the test's subject is the worker, not migrate
+            manage(env, "migrate", "--noinput", "-v0", log=log)
         manage(env, "shell", "-c", SEED, log=log)
         due = {r[0] for r in rows(db, "SELECT id FROM core_notification WHERE email_due = 1")}
         assert len(due) == BATCH
