@@ -15,9 +15,11 @@ against an exhaustive solver written separately.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 SMALL_MIN, SMALL_MAX = 1, 4
 # Upper bound for a masked cell the attacker cannot bound otherwise; far above any real count.
@@ -107,6 +109,10 @@ def _sums(terms: list[tuple[Key, int]], iv: Mapping[Key, tuple[int, int]]) -> tu
     return lo_sum, hi_sum
 
 
+def _protected(values: Mapping[Key, int], marks: Mapping[Key, Mark], also: frozenset[Key]) -> list[Key]:
+    return [k for k, m in marks.items() if m is Mark.SMALL or (k in also and is_small(values[k]))]
+
+
 def exposed(
     values: Mapping[Key, int],
     lines: Sequence[Line],
@@ -119,8 +125,220 @@ def exposed(
     deducible either, though the attacker does not know it is small.
     """
     iv = bounds(values, lines, marks)
-    protected = (k for k, m in marks.items() if m is Mark.SMALL or (k in also and is_small(values[k])))
-    return sorted((k for k in protected if iv[k][0] == iv[k][1]), key=repr)
+    protected = _protected(values, marks, also)
+    pinned = [k for k in protected if iv[k][0] == iv[k][1]]
+    doubtful = [k for k in protected if iv[k][0] < iv[k][1]]
+    return sorted(pinned + _lp_pinned(values, lines, iv, doubtful), key=repr)
+
+
+def _first_leak(
+    values: Mapping[Key, int], lines: Sequence[Line], marks: Mapping[Key, Mark], also: frozenset[Key]
+) -> Key | None:
+    """The leak suppress() fixes next: those of interval propagation first (cheap, and the masks
+    are then the same as before linear programming was added), else the first the LP finds."""
+    iv = bounds(values, lines, marks)
+    protected = sorted(_protected(values, marks, also), key=repr)
+    pinned = [k for k in protected if iv[k][0] == iv[k][1]]
+    if pinned:
+        return pinned[0]
+    found = _lp_pinned(values, lines, iv, [k for k in protected if iv[k][0] < iv[k][1]], first=True)
+    return found[0] if found else None
+
+
+# A solution that moves a cell by at least this much (one unit, less the solver's tolerance, 1e-7)
+# proves it is not pinned; a range narrower than that holds one integer: ceil(min) == floor(max).
+_LP_TOL = 1e-6
+
+
+def _lp_pinned(
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    iv: Mapping[Key, tuple[int, int]],
+    doubtful: Sequence[Key],
+    first: bool = False,
+) -> list[Key]:
+    """Doubtful cells (interval wider than one value) that the lines taken *together* pin down.
+
+    Interval propagation reads each line alone; an attacker may add and subtract lines (the year
+    minus its quarters, docs/rules.md §10). Linear programming over every line gives each cell's
+    range over the reals; the tables are network flows (see `_problem`), whose ranges have
+    integer ends, so that range is the attacker's. With `first`, only the first pinned cell in
+    repr order (all suppress() needs). Sorted by repr.
+    """
+    problem = _problem(values, lines, iv, doubtful)
+    if problem is None:
+        return []
+    cells = problem[0]
+    truth = tuple(values[k] for k in cells)
+    asked = frozenset(cells.index(k) for k in doubtful if k in cells)
+    return [cells[i] for i in _solve_pinned(problem, truth, asked, first)]
+
+
+# (cells, rows as ((column, coefficient), ...) with their right-hand side, bounds, component of
+# each cell): hashable, so that the LPs of a publication already audited are not solved again.
+_Problem = tuple[
+    tuple[Key, ...],
+    tuple[tuple[tuple[tuple[int, int], ...], int], ...],
+    tuple[tuple[int, int], ...],
+    tuple[int, ...],
+]
+
+
+def _problem(
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    iv: Mapping[Key, tuple[int, int]],
+    doubtful: Sequence[Key],
+) -> _Problem | None:
+    """The lines' equations over the cells propagation left open (a fixed cell is a constant),
+    keeping only the connected components holding a doubtful cell where propagation may fall
+    short; None when there is none.
+
+    Where the cells and lines of a component form a tree (no cell twice in a line), propagation
+    to its fixed point is exact: fix a cell to any value of its interval, each of its lines can
+    be completed within the others' intervals (a sum of ±1 terms over integer intervals takes
+    every integer value between its ends) and, without a cycle, each completed cell starts an
+    independent subtree. Single-period publications are such trees: no LP is run for them.
+
+    The others are LP-exact: a year with its quarters is a period × category table with its
+    margins, the month table refining each quarter's total and the age table a two-level
+    hierarchy of categories. Each is a flow network (total → quarter → [month or age group →]
+    category → year's category → year's total → back to the total), so its constraint matrix
+    is totally unimodular and, with integer bounds, every vertex is integer: min and max of a
+    cell are integers and every integer between them is reached. For any other system the
+    rounded LP bounds are still at least as strong as propagation.
+    """
+    if not doubtful:
+        return None
+    rows: list[tuple[dict[Key, int], int, bool]] = []  # coefficients, right-hand side, repeats
+    parent: dict[Key, Key] = {}
+
+    def find(k: Key) -> Key:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for line in lines:
+        coef: dict[Key, int] = {}
+        rhs, seen = 0, 0
+        for k, s in [(line.total, 1)] + [(p, -1) for p in line.parts]:
+            if iv[k][0] < iv[k][1]:
+                coef[k] = coef.get(k, 0) + s
+                seen += 1
+            else:
+                rhs -= s * iv[k][0]
+        if coef:
+            rows.append((coef, rhs, seen > len(coef)))
+            keys = list(coef)
+            for k in keys:
+                parent.setdefault(k, k)
+            for k in keys[1:]:
+                parent[find(k)] = find(keys[0])
+    cells_of: dict[Key, list[Key]] = {}
+    for k in parent:
+        cells_of.setdefault(find(k), []).append(k)
+    rows_of: dict[Key, list[int]] = {}
+    for i, (coef, _rhs, _rep) in enumerate(rows):
+        rows_of.setdefault(find(next(iter(coef))), []).append(i)
+    # A component is a tree when its cell-line incidences number its cells and lines less one.
+    kept = sorted(
+        (
+            sorted(cells_of[root], key=repr)
+            for root in {find(k) for k in doubtful if k in parent}
+            if any(rows[i][2] for i in rows_of[root])
+            or sum(len(rows[i][0]) for i in rows_of[root]) != len(cells_of[root]) + len(rows_of[root]) - 1
+        ),
+        key=lambda cells: repr(cells[0]),
+    )
+    if not kept:
+        return None
+    # Columns in repr order of the cells, whatever their component: _solve_pinned's `first`.
+    component_of = {k: c for c, cells_ in enumerate(kept) for k in cells_}
+    cells = tuple(sorted(component_of, key=repr))
+    column = {k: i for i, k in enumerate(cells)}
+    wanted = {find(component[0]) for component in kept}
+    equations = tuple(
+        (tuple(sorted((column[k], s) for k, s in coef.items() if s)), rhs)
+        for coef, rhs, _rep in rows
+        if find(next(iter(coef))) in wanted
+    )
+    # A masked cell has no upper bound; any cap above every true value keeps the answer (the
+    # segment from the true point towards any other solution stays under the cap near its
+    # start), keeps the vertices integer and spares the solver 10^12.
+    cap = 2 * max(values.values()) + 10
+    bounds = tuple((iv[k][0], min(iv[k][1], cap)) for k in cells)
+    component = tuple(component_of[k] for k in cells)
+    return cells, equations, bounds, component
+
+
+@functools.lru_cache(maxsize=512)
+def _solve_pinned(
+    problem: _Problem, truth: tuple[int, ...], asked: frozenset[int], first: bool
+) -> tuple[int, ...]:
+    """Columns of `asked` pinned to their true value over the problem's polytope (see _lp_pinned).
+
+    Cached: the page of a completed year asks the same question on every view."""
+    import numpy as np  # here: numpy and scipy load only when a page needs an LP
+    from scipy.optimize import linprog
+
+    cells, equations, bounds, component = problem
+    a_eq = np.zeros((len(equations), len(cells)))
+    b_eq = np.zeros(len(equations))
+    for r, (coef, rhs) in enumerate(equations):
+        for i, s in coef:
+            a_eq[r, i] += s
+        b_eq[r] = rhs
+
+    def solve(objective: Mapping[int, float]) -> Any:
+        c = np.zeros(len(cells))
+        for i, w in objective.items():
+            c[i] = w
+        result = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        return result.x if result.status == 0 else None
+
+    left = set(asked)
+
+    def drop_moved(x: Any) -> None:
+        left.difference_update([i for i in left if abs(x[i] - truth[i]) >= 1 - _LP_TOL])
+
+    # Solves that move every doubtful cell at once away from its true value (towards the wider
+    # side of its interval, then the other way): each cell moved by a unit is free. Most are
+    # settled there, and a solve costs about a millisecond or two whatever the system's size.
+    # Unequal weights: with equal ones, two cells whose moves cancel out in the sum would leave
+    # the solver indifferent, and it may stay at the true values.
+    sign, stalled = 1, 0
+    while left and stalled < 2:
+        weights = {i: 1 + n / len(left) for n, i in enumerate(sorted(left))}
+        wide_below = {i: truth[i] - bounds[i][0] >= bounds[i][1] - truth[i] for i in left}
+        x = solve({i: weights[i] * (sign if wide_below[i] else -sign) for i in left})
+        before = len(left)
+        if x is not None:
+            drop_moved(x)
+        stalled = stalled + 1 if len(left) == before else 0
+        sign = -sign
+    # The rest, one cell per component and solve (components are independent, so one solve
+    # answers for each): its maximum, then its minimum. Columns are in repr order of the cells.
+    pinned: list[int] = []
+    while left:
+        if first and pinned:
+            left = {i for i in left if i < min(pinned)}
+            if not left:
+                break
+        batch: dict[int, int] = {}
+        for i in sorted(left):
+            batch.setdefault(component[i], i)
+        todo = set(batch.values())
+        for sign in (-1, 1):  # -1: minimising -x maximises x
+            x = solve(dict.fromkeys(todo, sign)) if todo else None
+            if x is not None:
+                drop_moved(x)
+                todo &= left
+        # Unmoved both ways (or the solver failed: then assume the worst and protect).
+        pinned += todo
+        left -= todo
+    pinned.sort()
+    return tuple(pinned[:1] if first else pinned)
 
 
 def suppress(
@@ -146,17 +364,17 @@ def suppress(
         for k in (line.total, *line.parts):
             lines_of.setdefault(k, []).append(line)
     while True:
-        leaks = exposed(values, lines, marks, unpublished)
-        if not leaks:
+        leak = _first_leak(values, lines, marks, unpublished)
+        if leak is None:
             return marks
         # Mask a shown neighbour; when every neighbour is hidden already (a tiny population whose
         # « < 5 » cells add up to their « < 5 » total), the small count itself becomes « s ».
-        candidate = _complement_for(leaks[0], values, lines_of, marks, frozen)
-        if candidate is None and leaks[0] in frozen:
-            candidate = _nearest_free(leaks[0], values, lines_of, marks, frozen)
-        if candidate is None and leaks[0] in frozen:
-            raise RuntimeError(f"nothing left to mask to protect {leaks[0]!r}")
-        marks[candidate if candidate is not None else leaks[0]] = Mark.MASKED
+        candidate = _complement_for(leak, values, lines_of, marks, frozen)
+        if candidate is None and leak in frozen:
+            candidate = _nearest_free(leak, values, lines_of, marks, frozen)
+        if candidate is None and leak in frozen:
+            raise RuntimeError(f"nothing left to mask to protect {leak!r}")
+        marks[candidate if candidate is not None else leak] = Mark.MASKED
 
 
 def _complement_for(
