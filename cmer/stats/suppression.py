@@ -7,10 +7,13 @@ on what is still shown: totals, subtotals, other tables sharing the same total.
 
 The attacker we defend against knows the algorithm: a « < 5 » is in 1..4, a masked cell may be
 anything from 0 up (a small count may itself be masked when nothing else protects it, so a masked
-cell tells nothing), shown cells are exact. We tighten the interval of every hidden cell through
-every line until nothing moves (bound propagation), and mask one more cell while a small count is
-left with a single possible value. The property test in tests/test_stats.py checks the result
-against an exhaustive solver written separately.
+cell tells nothing), shown cells are exact, and every line may be combined with every other (the
+year minus its quarters plus a total...). We tighten the interval of every hidden cell through
+every line until nothing moves (bound propagation, cheap), then, where lines form cycles that
+propagation cannot see through, take each remaining small count's minimum and maximum over all
+lines at once by linear programming (exact for these tables, see `_problem`); one more cell is
+masked while a small count is left with a single possible value. The property tests in
+tests/test_stats.py check the result against an exhaustive solver written separately.
 """
 
 from __future__ import annotations
@@ -302,11 +305,11 @@ def _solve_pinned(
     def drop_moved(x: Any) -> None:
         left.difference_update([i for i in left if abs(x[i] - truth[i]) >= 1 - _LP_TOL])
 
-    # Solves that move every doubtful cell at once away from its true value (towards the wider
-    # side of its interval, then the other way): each cell moved by a unit is free. Most are
-    # settled there, and a solve costs about a millisecond or two whatever the system's size.
-    # Unequal weights: with equal ones, two cells whose moves cancel out in the sum would leave
-    # the solver indifferent, and it may stay at the true values.
+    # Solves that move every doubtful cell left at once away from its true value (towards the
+    # wider side of its interval; the other way once a solve frees none; stop when that frees none
+    # either): each cell moved by a unit is free. Most are settled there, and a solve costs a
+    # millisecond or two whatever the system's size. Unequal weights: with equal ones, two cells
+    # whose moves cancel out in the sum would leave the solver indifferent, at the true values.
     sign, stalled = 1, 0
     while left and stalled < 2:
         weights = {i: 1 + n / len(left) for n, i in enumerate(sorted(left))}
@@ -315,8 +318,10 @@ def _solve_pinned(
         before = len(left)
         if x is not None:
             drop_moved(x)
-        stalled = stalled + 1 if len(left) == before else 0
-        sign = -sign
+        if len(left) == before:
+            stalled, sign = stalled + 1, -sign
+        else:
+            stalled = 0
     # The rest, one cell per component and solve (components are independent, so one solve
     # answers for each): its maximum, then its minimum. Columns are in repr order of the cells.
     pinned: list[int] = []
