@@ -21,7 +21,6 @@ import json
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -233,24 +232,17 @@ def main() -> None:
             print(json.dumps(measure(args.requests, args.clock)))
         return
 
-    from run import bench_env, load
+    from run import load, run_child
 
     load_start = load()
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", "--requests", str(args.requests), "--clock", args.clock]
-        + (["--cprofile", args.cprofile] if args.cprofile else []),
-        cwd=ROOT,
-        env=bench_env(args.scale),
-        check=False,
-        capture_output=True,
-        text=True,
+    options = ["--requests", str(args.requests), "--clock", args.clock]
+    stdout = run_child(
+        __file__, args.scale, *options, *(["--cprofile", args.cprofile] if args.cprofile else [])
     )
-    if child.returncode:
-        sys.exit(child.stderr)
     if args.cprofile:
-        print(child.stdout)
+        print(stdout)
         return
-    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    figures = json.loads(stdout.strip().splitlines()[-1])
     load_end = load()
     if args.json:
         print(

@@ -56,6 +56,22 @@ def bench_env(scale: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_child(script: str, scale: str, *args: str) -> str:
+    """Run a bench script's in-process part (`--child`) on the scale's database, production
+    settings: its standard output, or exit with its error output."""
+    child = subprocess.run(
+        [sys.executable, script, "--child", *args],
+        cwd=ROOT,
+        env=bench_env(scale),
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if child.returncode:
+        sys.exit(child.stderr)
+    return child.stdout
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -408,17 +424,8 @@ def main() -> None:
         return
     summary: dict[str, object] = {"scale": args.scale, "load_start": load()}
     out = ROOT / "bench" / "results" / f"bench_{args.scale.replace('.', '_')}.json"
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", "--repeat", str(args.repeat)],
-        cwd=ROOT,
-        env=bench_env(args.scale),
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if child.returncode:
-        sys.exit(child.stderr)
-    summary.update(json.loads(child.stdout.strip().splitlines()[-1]))
+    stdout = run_child(__file__, args.scale, "--repeat", str(args.repeat))
+    summary.update(json.loads(stdout.strip().splitlines()[-1]))
     summary["load_after_in_process"] = load()
     # Interleaved, twice each, so a burst of load on the shared machine hits both sides.
     conn: dict[str, list[dict[str, float]]] = {"0": [], "60": []}
