@@ -60,8 +60,12 @@ def migrations_from_template() -> Iterator[None]:
         management.call_command = real
 
 
+def _sqlite_template() -> Path:
+    return CACHE / f"testdb-{migrations_key()}.sqlite3"
+
+
 def _sqlite(connection: Any, migrate: Callable[[], Any]) -> None:
-    path = CACHE / f"testdb-{migrations_key()}.sqlite3"
+    path = _sqlite_template()
     connection.ensure_connection()
     if path.exists():
         source = sqlite3.connect(path)
@@ -114,7 +118,7 @@ def _postgresql(connection: Any, migrate: Callable[[], Any]) -> None:
 def copy_sqlite_template(target: Path) -> bool:
     """A migrated SQLite database at `target`, for a test's subprocesses, when a template exists
     (made by any earlier SQLite session with these migrations); False: migrate it yourself."""
-    path = CACHE / f"testdb-{migrations_key()}.sqlite3"
+    path = _sqlite_template()
     if not path.exists():
         return False
     shutil.copyfile(path, target)
