@@ -2,6 +2,7 @@
 
     page = login_in_browser(page, live_server, user)          # password + real TOTP, via the UI
     page = signed_in_page(browser, live_server, membership)   # session cookie, no login screens
+    follow(page, page.get_by_role("button", name="Enregistrer"))  # click, then the next page loaded
     check_a11y(page, "referral-form")                         # 0 serious/critical axe findings
     problems += a11y_problems(page, "referral-form")          # the same, collected for the end
 
@@ -39,6 +40,17 @@ _checked: set[str] = set()
 _VOLATILE = re.compile(r'nonce="[^"]*"|name="csrfmiddlewaretoken" value="[^"]*"')
 
 
+def follow(page: Any, locator: Any) -> None:
+    """Click what leads to another page and return once that page has loaded.
+
+    Since Playwright 1.47 click() no longer waits for the navigation it starts, and
+    wait_for_load_state() right after it sees the old page, already loaded: what is read next may
+    be read on the page being left (a flaky CI run read 0 backup codes that way).
+    """
+    with page.expect_navigation():
+        locator.click()
+
+
 def totp_code(device: TOTPDevice, drift: int = 0) -> str:
     """The 6 digits the person's authenticator app shows now (or `drift` steps later)."""
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=drift):06d}"
@@ -58,8 +70,7 @@ def login_in_browser(page: Any, live_server: Any, user: Any, password: str = PAS
     # A code already used in this 30-second window is refused (anti-replay): try the next step.
     for drift in (0, 1):
         page.get_by_label("Code à usage unique").fill(totp_code(device, drift))
-        page.get_by_role("button", name="Valider").click()
-        page.wait_for_load_state()
+        follow(page, page.get_by_role("button", name="Valider"))
         if "/second-facteur/" not in page.url:
             return page
     raise AssertionError("second factor refused in the browser")

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cmer.cases.models import Case
 from cmer.cases.services import case_open
@@ -36,7 +37,7 @@ from cmer.meetings.forms import OpenForm
 from cmer.meetings.models import AgendaItem, Decision, ItemKind, Meeting
 from cmer.meetings.notifications import MEETING_CONVENED, MEETING_GUEST_INVITED
 from cmer.notifications.models import Notification
-from tests.e2e.conftest import SHOTS, a11y_problems, page_width_overflow, signed_in_page
+from tests.e2e.conftest import SHOTS, a11y_problems, follow, page_width_overflow, signed_in_page
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_exchange import make_transmission
 from tests.factories_meetings import make_meeting, make_plan
@@ -72,8 +73,7 @@ def nav(page: Any, section: str, href: str) -> None:
     button = page.locator("#navigation").get_by_role("button", name=section, exact=True)
     if button.count():
         button.click()
-    page.locator(f"#navigation a[href='{href}']").first.click()
-    page.wait_for_load_state()
+    follow(page, page.locator(f"#navigation a[href='{href}']").first)
 
 
 class Month:
@@ -101,8 +101,7 @@ class Month:
             page.screenshot(path=str(SHOTS / f"month-{self.shots:02d}-{name}.png"), full_page=True)
 
     def click(self, page: Any, locator: Any, name: str, shot: bool = False) -> None:
-        locator.first.click()
-        page.wait_for_load_state()
+        follow(page, locator.first)
         self.check(page, name, shot)
 
     def pdf_text(self, page: Any, path: str) -> str:
@@ -148,8 +147,7 @@ def test_a_cell_month(live_server, browser, world):
     assert menu_rows(coord) == 1
     m.check(coord, "coordinator-dashboard", shot=True)
     coord.get_by_role("button", name="Signalements").click()
-    coord.get_by_role("link", name="À qualifier").click()
-    coord.wait_for_load_state()
+    follow(coord, coord.get_by_role("link", name="À qualifier"))
     first_row = coord.locator("tbody tr").first
     assert urgent.reference in first_row.inner_text() and "danger imminent" in first_row.inner_text().lower()
     assert ordinary.reference in coord.locator("tbody tr").nth(1).inner_text()
@@ -162,14 +160,14 @@ def test_a_cell_month(live_server, browser, world):
     # the case; the DPO no card. Every menu holds on one line at 1280 px.
     reporter = m.page_for(members["reporter"])
     reporter.goto("/")
-    assert reporter.locator("#content").get_by_role("link", name="Signaler", exact=True).count() == 1
+    expect(reporter.locator("#content").get_by_role("link", name="Signaler", exact=True)).to_have_count(1)
     assert menu_rows(reporter) == 1
     m.check(reporter, "reporter-dashboard")
     reporter.locator("#content").get_by_role("link", name="Mes signalements").click()
     m.click(reporter, reporter.get_by_role("link", name=referral.reference), "reporter-receipt", shot=True)
     body = reporter.locator("#content").inner_text()
     assert "Menaces répétées devant le collège." in body and "reçu" in body
-    assert reporter.locator('a[href="tel:17"]').count() == 1
+    expect(reporter.locator('a[href="tel:17"]')).to_have_count(1)
     for role, sees_card in (("state_member", True), ("dpo", False)):
         other = m.page_for(members[role])
         other.goto("/")
@@ -183,15 +181,13 @@ def test_a_cell_month(live_server, browser, world):
     m.click(coord, coord.locator("tbody tr").first.get_by_role("link", name=urgent.reference), "qualify")
     coord.check("input[name=decision][value=urgent_transmitted]", force=True)
     coord.fill("[name=note]", "Menaces répétées : information immédiate des services de l'État.")
-    coord.get_by_role("button", name="Enregistrer l'orientation").click()
-    coord.wait_for_load_state()
+    follow(coord, coord.get_by_role("button", name="Enregistrer l'orientation"))
     urgent.refresh_from_db()
     assert urgent.state == State.URGENT_TRANSMITTED
     m.check(coord, "queue-after-urgent-transmission")
 
     # 4. Her account, from the user chip: the password change is offered.
-    coord.locator("a.cmer-user").first.click()
-    coord.wait_for_load_state()
+    follow(coord, coord.locator("a.cmer-user").first)
     assert coord.locator("h1").inner_text() == "Mon compte"
     m.check(coord, "account")
     m.click(coord, coord.get_by_role("link", name="Changer mon mot de passe"), "password")
@@ -212,22 +208,21 @@ def test_a_cell_month(live_server, browser, world):
     # 6. Convening: the whole cell, the newcomer flagged as not having accepted the charter.
     assert "Nina Nouvelle" in coord.locator("#charter-pending").inner_text()
     m.check(coord, "convene-charter-pending", shot=True)
-    coord.get_by_role("button", name="Convoquer et notifier").click()
-    coord.wait_for_load_state()
+    follow(coord, coord.get_by_role("button", name="Convoquer et notifier"))
     convened = set(meeting.attendees.values_list("membership_id", flat=True))
     assert newcomer.pk in convened and members["member"].pk in convened
     assert Notification.objects.filter(kind=MEETING_CONVENED, recipient=newcomer.user).exists()
 
     # 7. The agenda, and a guest invited to the item: the séance opens on the meeting's day only.
     coord.select_option("[name=case]", public_id("case", to_review.pk))
-    coord.get_by_role("button", name="Inscrire").click()
-    coord.wait_for_load_state()
+    follow(coord, coord.get_by_role("button", name="Inscrire"))
     item = meeting.items.get(case=to_review)
     coord.select_option(f"#{item.anchor}-guest", public_id("membership", members["guest"].pk))
-    coord.get_by_role("button", name="Inviter", exact=True).click()
-    coord.wait_for_load_state()
+    follow(coord, coord.get_by_role("button", name="Inviter", exact=True))
     assert "s'ouvre le jour de la réunion" in coord.content()
-    assert coord.get_by_role("button", name="J'ai rappelé la confidentialité : ouvrir la séance").count() == 0
+    expect(
+        coord.get_by_role("button", name="J'ai rappelé la confidentialité : ouvrir la séance")
+    ).to_have_count(0)
     m.check(coord, "agenda-before-the-day")
     assert Notification.objects.filter(kind=MEETING_GUEST_INVITED, recipient=members["guest"].user).exists()
 
@@ -248,7 +243,8 @@ def test_a_cell_month(live_server, browser, world):
     Meeting.objects.filter(pk=meeting.pk).update(starts_at=start, ends_at=end)
     coord.reload()
     radios = coord.locator("input[type=radio][value=present]")
-    assert radios.count() == 5 and coord.locator("input[type=radio]:checked").count() == 0
+    expect(radios).to_have_count(5)
+    expect(coord.locator("input[type=radio]:checked")).to_have_count(0)
     for n in range(radios.count()):
         radios.nth(n).check(force=True)
     coord.locator(
@@ -269,14 +265,12 @@ def test_a_cell_month(live_server, browser, world):
     form = coord.locator(f"#{item.anchor} form")
     form.locator("[name=kind]").select_option("watch")
     form.locator("[name=responsible_service]").select_option("svc-member")
-    form.locator("button[type=submit]").click()
-    coord.wait_for_load_state()
+    follow(coord, form.locator("button[type=submit]"))
     m.check(coord, "decision-recorded")
     form = coord.locator(f"#{item.anchor} form")
     form.locator("[name=kind]").select_option("transmit_to_state")
     form.locator("[name=responsible_service]").select_option("svc-state_member")
-    form.get_by_role("button", name="Corriger la décision").click()
-    coord.wait_for_load_state()
+    follow(coord, form.get_by_role("button", name="Corriger la décision"))
     m.check(coord, "decision-corrected", shot=True)
     to_review.refresh_from_db()
     assert Decision.objects.get(item=item).kind == "transmit_to_state"
@@ -294,8 +288,7 @@ def test_a_cell_month(live_server, browser, world):
     m.click(
         president, president.get_by_role("link", name="Relevé de décisions"), "minutes-to-validate", shot=True
     )
-    president.get_by_role("button", name="Valider le relevé de décisions").click()
-    president.wait_for_load_state()
+    follow(president, president.get_by_role("button", name="Valider le relevé de décisions"))
     m.check(president, "minutes-validated")
     to_review.refresh_from_db()
     assert to_review.state == State.TRANSMITTED
@@ -324,8 +317,8 @@ def test_a_cell_month(live_server, browser, world):
         "Échanges avec l'État",
         "Historique",
     ):
-        assert coord.get_by_role("heading", name=heading).is_visible()
-    assert coord.get_by_text("Poursuite de l'accompagnement").is_visible()
+        expect(coord.get_by_role("heading", name=heading)).to_be_visible()
+    expect(coord.get_by_text("Poursuite de l'accompagnement")).to_be_visible()
     m.click(coord, coord.get_by_role("link", name="Ouvrir le plan d'accompagnement"), "plan")
     back = f"Retour à la situation {hub.reference}"
     m.click(coord, coord.get_by_role("link", name=back), "back-from-plan")
@@ -352,14 +345,13 @@ def test_a_cell_month(live_server, browser, world):
     state.goto("/")
     m.click(state, state.get_by_role("link", name="Retours attendus"), "feedback-pending")
     m.click(state, state.get_by_role("link", name=sent.reference), "transmission-for-the-state", shot=True)
-    assert state.get_by_role("heading", name="Faits observés transmis").is_visible()
-    assert state.get_by_text(hub.reference).count() == 0  # nothing else of the situation
+    expect(state.get_by_role("heading", name="Faits observés transmis")).to_be_visible()
+    expect(state.get_by_text(hub.reference)).to_have_count(0)  # nothing else of the situation
     m.click(state, state.get_by_role("link", name="Enregistrer le retour de l'État"), "feedback-form")
     state.get_by_text("Prise en compte").click()
-    state.get_by_role("button", name="Enregistrer le retour").click()
-    state.wait_for_load_state()
+    follow(state, state.get_by_role("button", name="Enregistrer le retour"))
     m.check(state, "feedback-recorded", shot=True)
-    assert state.get_by_text("Aucun retour attendu").is_visible()
+    expect(state.get_by_text("Aucun retour attendu")).to_be_visible()
     assert StateFeedback.objects.filter(transmission=sent, outcome="taken_into_account").exists()
 
     # 17. The situation transmitted urgently in step 3 is closed from its page, with a reason.
@@ -367,15 +359,13 @@ def test_a_cell_month(live_server, browser, world):
     m.click(coord, coord.get_by_role("link", name=urgent.reference), "urgent-situation")
     coord.get_by_text("Clôturer la situation").click()
     coord.select_option("select[name=reason]", "taken_over")
-    coord.get_by_role("button", name="Clôturer", exact=True).click()
-    coord.wait_for_load_state()
+    follow(coord, coord.get_by_role("button", name="Clôturer", exact=True))
     m.check(coord, "urgent-close-confirm", shot=True)  # destructive: a confirmation naming the reason
     assert Case.objects.get(pk=urgent.pk).state == State.URGENT_TRANSMITTED
-    coord.get_by_role("button", name="Confirmer la clôture").click()
-    coord.wait_for_load_state()
+    follow(coord, coord.get_by_role("button", name="Confirmer la clôture"))
     m.check(coord, "urgent-closed", shot=True)
     urgent.refresh_from_db()
     assert urgent.state == State.CLOSED and urgent.close_reason == "taken_over"
-    assert coord.get_by_text("Situation clôturée.").is_visible()
+    expect(coord.get_by_text("Situation clôturée.")).to_be_visible()
 
     assert not m.problems, "\n".join(m.problems)

@@ -13,11 +13,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cmer.referrals.models import Referral
 from cmer.training.gate import has_valid_certification
 from cmer.training.models import Certification
-from tests.e2e.conftest import a11y_problems, signed_in_page
+from tests.e2e.conftest import a11y_problems, follow, signed_in_page
 from tests.factories_training import make_provider
 
 
@@ -46,9 +47,9 @@ def test_reporter_needs_a_certification_that_a_trainer_issues(live_server, brows
     agent = b.page_for(reporter)
     response = agent.goto("/signalements/nouveau/")
     assert response is not None and response.status == 403
-    assert agent.get_by_text("Habilitation requise pour signaler").is_visible()
-    assert agent.get_by_text(world.a.user("trainer").email).first.is_visible()
-    assert agent.get_by_role("button", name="Envoyer le signalement").count() == 0
+    expect(agent.get_by_text("Habilitation requise pour signaler")).to_be_visible()
+    expect(agent.get_by_text(world.a.user("trainer").email).first).to_be_visible()
+    expect(agent.get_by_role("button", name="Envoyer le signalement")).to_have_count(0)
     b.check(agent, "refused")
 
     # 2. The trainer creates a session, records attendance, issues the certification.
@@ -59,21 +60,18 @@ def test_reporter_needs_a_certification_that_a_trainer_issues(live_server, brows
     trainer.get_by_label("Lieu").fill("Salle du conseil municipal")
     trainer.get_by_label("Programme").fill("Le faisceau, les mises en garde, cas pratiques.")
     b.check(trainer, "sessions")
-    trainer.get_by_role("button", name="Créer la session").click()
-    trainer.wait_for_load_state()
-    assert trainer.get_by_role("heading", name="Repérer le faisceau d'indicateurs").is_visible()
+    follow(trainer, trainer.get_by_role("button", name="Créer la session"))
+    expect(trainer.get_by_role("heading", name="Repérer le faisceau d'indicateurs")).to_be_visible()
     trainer.get_by_label("Personne présente").first.select_option(
         label=f"{reporter.user.get_full_name()} — Agent signalant"
     )
-    trainer.get_by_role("button", name="Enregistrer la présence").click()
-    trainer.wait_for_load_state()
-    assert trainer.get_by_text("Présence enregistrée.").is_visible()
+    follow(trainer, trainer.get_by_role("button", name="Enregistrer la présence"))
+    expect(trainer.get_by_text("Présence enregistrée.")).to_be_visible()
     b.check(trainer, "attendance")
     form = trainer.locator("form", has=trainer.get_by_role("button", name="Délivrer l'habilitation"))
     form.get_by_label("Personne présente").select_option(label=reporter.user.get_full_name())
-    form.get_by_role("button", name="Délivrer l'habilitation").click()
-    trainer.wait_for_load_state()
-    assert trainer.get_by_text("Habilitation délivrée.").is_visible()
+    follow(trainer, form.get_by_role("button", name="Délivrer l'habilitation"))
+    expect(trainer.get_by_text("Habilitation délivrée.")).to_be_visible()
     b.check(trainer, "certified")
     cert = Certification.objects.get(user=reporter.user)
     assert cert.expires_on > timezone.localdate() + timedelta(days=700)
@@ -92,20 +90,18 @@ def test_reporter_needs_a_certification_that_a_trainer_issues(live_server, brows
     agent.locator("#id_obs-0-observed_on").fill((timezone.localdate() - timedelta(days=3)).isoformat())
     agent.locator("#id_obs-0-fact").fill("Absent aux trois derniers entraînements du club de football.")
     b.check(agent, "form")
-    agent.get_by_role("button", name="Envoyer le signalement").click()
-    agent.wait_for_load_state()
+    follow(agent, agent.get_by_role("button", name="Envoyer le signalement"))
     if agent.get_by_text("est un jugement, pas un fait").count():
         # The bias guard: warned, the writer rephrases into an observed fact.
         b.check(agent, "bias-warning")
         agent.get_by_label("Description factuelle").fill("Ne vient plus au club de football depuis un mois.")
-        agent.get_by_role("button", name="Envoyer le signalement").click()
-        agent.wait_for_load_state()
+        follow(agent, agent.get_by_role("button", name="Envoyer le signalement"))
     assert Referral.objects.filter(submitted_by=reporter).count() == 1
     b.check(agent, "acknowledged")
 
     # 4. The other training pages, for accessibility: self-study, draft, expiring list, bias counts.
     assert agent.goto("/formation/").status == 200
-    assert agent.get_by_text("La conversion n'est pas, en soi, un signe de radicalisation.").is_visible()
+    expect(agent.get_by_text("La conversion n'est pas, en soi, un signe de radicalisation.")).to_be_visible()
     b.check(agent, "self-study")
     for path, name in (
         ("/formation/catalogue/brouillon/", "draft"),
@@ -115,8 +111,7 @@ def test_reporter_needs_a_certification_that_a_trainer_issues(live_server, brows
         assert trainer.goto(path).status == 200, path
         b.check(trainer, name)
     trainer.goto("/formation/catalogue/brouillon/")
-    trainer.get_by_role("button", name="Créer un brouillon").click()
-    trainer.wait_for_load_state()
+    follow(trainer, trainer.get_by_role("button", name="Créer un brouillon"))
     b.check(trainer, "draft-created")
     trainer.goto("/formation/catalogue/brouillon/indicateur/")
     b.check(trainer, "indicator-form")

@@ -14,9 +14,10 @@ import re
 
 import pytest
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from cmer.accounts.models import Invitation, Membership, User
-from tests.e2e.conftest import a11y_problems, signed_in_page
+from tests.e2e.conftest import a11y_problems, follow, signed_in_page
 from tests.test_smtp import smtp_server  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -51,8 +52,8 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     manager.get_by_label("Nom", exact=True).fill("Vitée")
     manager.locator("form[action$='/inviter/'] select[name=role]").select_option("member")
     manager.get_by_role("button", name="Envoyer l'invitation").click()
-    assert manager.get_by_text("Invitation envoyée").is_visible()
-    assert manager.get_by_role("cell", name="ines.vitee@mairie.test").is_visible()
+    expect(manager.get_by_text("Invitation envoyée")).to_be_visible()
+    expect(manager.get_by_role("cell", name="ines.vitee@mairie.test")).to_be_visible()
     problems += a11y_problems(manager, "invitation-02-members-pending")
 
     # The e-mail, received over SMTP, holds the link.
@@ -65,9 +66,9 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     context = browser.new_context(base_url=live_server.url, locale="fr-FR")
     page = context.new_page()
     page.goto(link)
-    assert page.get_by_role(
-        "heading", name=re.compile("Rejoindre la cellule CMER de Alpha-ville")
-    ).is_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("Rejoindre la cellule CMER de Alpha-ville"))
+    ).to_be_visible()
     problems += a11y_problems(page, "invitation-03-link")
     page.locator("input[name=new_password1]").fill(PASSWORD)
     page.locator("input[name=new_password2]").fill(PASSWORD)
@@ -77,7 +78,7 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     problems += a11y_problems(page, "invitation-04-enrol")
     page.get_by_label("Code à usage unique").fill(code_from_page(page))
     page.get_by_role("button", name="Activer").click()
-    assert page.locator("#backup-codes li").count() == 10
+    expect(page.locator("#backup-codes li")).to_have_count(10)
     problems += a11y_problems(page, "invitation-05-backup-codes")
     page.get_by_role("link", name="Continuer").click()
 
@@ -86,7 +87,7 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     page.locator("label[for=accept]").click()
     page.get_by_role("button", name="Accepter la charte").click()
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Tableau de bord", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
     problems += a11y_problems(page, "invitation-07-dashboard")
 
     user = User.objects.get(email="ines.vitee@mairie.test")
@@ -97,23 +98,23 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     page.get_by_role("link", name="Sécurité").first.click()
     page.wait_for_url(re.compile(r"/compte/securite/$"))
     problems += a11y_problems(page, "invitation-08-security")
-    page.get_by_role("link", name="Changer de mot de passe").click()
+    follow(page, page.get_by_role("link", name="Changer de mot de passe"))
     problems += a11y_problems(page, "invitation-09-password-change")
     page.go_back()
-    page.get_by_role("link", name="Changer d'application d'authentification").click()
+    follow(page, page.get_by_role("link", name="Changer d'application d'authentification"))
     problems += a11y_problems(page, "invitation-10-totp-replace")
 
     # A used link, and the forgotten-password pages, signed out.
     anonymous = browser.new_context(base_url=live_server.url, locale="fr-FR").new_page()
     anonymous.goto(link)
-    assert anonymous.get_by_text("déjà été utilisée").is_visible()
+    expect(anonymous.get_by_text("déjà été utilisée")).to_be_visible()
     problems += a11y_problems(anonymous, "invitation-11-used-link")
     anonymous.goto(f"{live_server.url}/connexion/")
-    anonymous.get_by_role("link", name="Mot de passe oublié ?").click()
+    follow(anonymous, anonymous.get_by_role("link", name="Mot de passe oublié ?"))
     problems += a11y_problems(anonymous, "invitation-12-reset")
     anonymous.get_by_label("Adresse électronique").fill("personne@inconnue.test")
     anonymous.get_by_role("button", name="Recevoir le lien").click()
-    assert anonymous.locator("#reset-sent").is_visible()
+    expect(anonymous.locator("#reset-sent")).to_be_visible()
     problems += a11y_problems(anonymous, "invitation-13-reset-sent")
 
     assert not problems, "\n".join(problems)

@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from faker import Faker
+from playwright.sync_api import expect
 
 from cmer.accounts import demo as accounts_demo
 from cmer.accounts.management.commands.seed_demo import demo_loaders
@@ -22,7 +23,7 @@ from cmer.cases.models import Action, ActionUpdate, Case, SupportPlan
 from cmer.cases.states import State
 from cmer.core.public_ids import public_id
 from cmer.meetings.models import Decision, Meeting
-from tests.e2e.conftest import a11y_problems, signed_in_page
+from tests.e2e.conftest import a11y_problems, follow, signed_in_page
 from tests.factories import current_indicators
 from tests.factories_training import make_certification
 from tests.personas import CellWorld
@@ -68,8 +69,7 @@ def _accept_charter(journey: Journey, role: str) -> None:
     page = journey.goto(role, "/", f"{role}-charter")
     if page.locator("input[name=accept]").count():
         page.check("input[name=accept]", force=True)
-        page.locator("form button[type=submit]", has_text="ccepter").first.click()
-        page.wait_for_load_state()
+        follow(page, page.locator("form button[type=submit]", has_text="ccepter").first)
 
 
 @pytest.mark.e2e
@@ -110,8 +110,7 @@ def test_life_of_a_situation(browser, live_server):
     assert CANARY in page.content()
     page.check("input[name=decision][value=to_review]", force=True)
     page.fill("[name=note]", "Faisceau d'indices à examiner collégialement.")
-    page.locator("main form button[type=submit]").last.click()
-    page.wait_for_load_state()
+    follow(page, page.locator("main form button[type=submit]").last)
     case.refresh_from_db()
     assert case.state == State.TO_REVIEW
 
@@ -132,11 +131,9 @@ def test_life_of_a_situation(browser, live_server):
         selector = f"input[name=attendees][value='{public_id('membership', members[role].pk)}']"
         if page.locator(selector).count():
             page.check(selector, force=True)
-    page.get_by_role("button", name="Convoquer et notifier").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Convoquer et notifier"))
     page.select_option("[name=case]", public_id("case", case.pk))
-    page.get_by_role("button", name="Inscrire").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Inscrire"))
     j.check(page, "meeting-agenda")
     assert case.reference in page.content() and CANARY not in page.content()
     # The séance opens on its day, recording who is present.
@@ -146,7 +143,7 @@ def test_life_of_a_situation(browser, live_server):
     page.get_by_role("button", name="J'ai rappelé la confidentialité : ouvrir la séance").click()
     page.wait_for_url("**/seance/")
     j.check(page, "meeting-session")
-    assert page.locator("#confidentiality-reminder").is_visible()
+    expect(page.locator("#confidentiality-reminder")).to_be_visible()
     assert CANARY in page.content()  # the convened coordinator, entitled, during the meeting
     item = meeting.items.get(case=case)
     form = page.locator(f"#{item.anchor} form")
@@ -155,8 +152,7 @@ def test_life_of_a_situation(browser, live_server):
     form.locator("[name=deadline]").fill(str(today + timedelta(weeks=6)))
     form.locator("[name=consent_on]").fill(str(today))
     form.locator("[name=path_referent]").fill("Conseillère du CCAS")
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    follow(page, form.locator("button[type=submit]"))
     j.check(page, "meeting-decision-recorded")
     case.refresh_from_db()
     # Recorded, not yet applied: the situation waits for the president's validation.
@@ -165,8 +161,7 @@ def test_life_of_a_situation(browser, live_server):
 
     # The president validates the relevé de décisions, which applies the decision.
     page = j.goto("president", reverse("meetings:minutes", args=[meeting.pk]), "president-minutes")
-    page.get_by_role("button", name="Valider le relevé de décisions").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Valider le relevé de décisions"))
     j.check(page, "president-minutes-validated")
     meeting.refresh_from_db()
     assert meeting.minutes_validated_by_id == members["president"].pk
@@ -180,8 +175,7 @@ def test_life_of_a_situation(browser, live_server):
     page.fill("[name=referent]", "Conseillère insertion")
     page.fill("[name=start_on]", str(today))
     page.fill("[name=end_on]", str(today + timedelta(days=21)))
-    page.get_by_role("button", name="Attribuer l'action").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Attribuer l'action"))
     j.check(page, "support-action-assigned")
     action = Action.objects.get(case=case)
     assert action.service == "CCAS"
@@ -197,8 +191,7 @@ def test_life_of_a_situation(browser, live_server):
     j.check(page, "member-action")
     page.select_option("[name=result]", "done")
     page.fill("[name=note]", "Entretien tenu le jour même, inscription faite.")
-    page.get_by_role("button", name="Enregistrer").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Enregistrer"))
     j.check(page, "member-action-updated")
     action.refresh_from_db()
     assert (
@@ -209,13 +202,11 @@ def test_life_of_a_situation(browser, live_server):
     page = j.goto("coordinator", reverse("cases:detail", args=[case.pk]), "case-detail")
     page.locator("summary", has_text="Clôturer la situation").click()  # a deliberate, folded step
     page.select_option("[name=reason]", "end_of_support")
-    page.get_by_role("button", name="Clôturer", exact=True).click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Clôturer", exact=True))
     j.check(page, "case-close-confirm")
     case.refresh_from_db()
     assert case.state == State.SUPPORT  # asked for confirmation first
-    page.get_by_role("button", name="Confirmer la clôture").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Confirmer la clôture"))
     j.check(page, "case-closed")
     case.refresh_from_db()
     assert case.state == State.CLOSED and case.close_reason == "end_of_support"

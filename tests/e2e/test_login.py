@@ -12,6 +12,7 @@ import re
 import pytest
 from django.urls import reverse
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from cmer.accounts.models import CharterAcceptance, TOTPDevice
 from cmer.audit.models import AuditEvent
@@ -63,7 +64,7 @@ def test_login_totp_charter_dashboard(page, live_server, world):
     page.get_by_label("Adresse électronique").fill(user.email)
     page.get_by_label("Mot de passe").fill("not the password at all")
     page.get_by_role("button", name="Se connecter").click()
-    assert page.get_by_text("Adresse électronique ou mot de passe incorrect.").first.is_visible()
+    expect(page.get_by_text("Adresse électronique ou mot de passe incorrect.").first).to_be_visible()
     check_a11y(page, "login-02-login-error")
 
     page.goto(f"{live_server.url}/connexion/")
@@ -81,7 +82,7 @@ def test_login_totp_charter_dashboard(page, live_server, world):
 
     # Charter gate: the dashboard is not shown before acceptance.
     page.wait_for_url(re.compile(r"/cellule/charte/$"))
-    assert page.get_by_role("heading", name="Charte de confidentialité").is_visible()
+    expect(page.get_by_role("heading", name="Charte de confidentialité")).to_be_visible()
     check_a11y(page, "login-04-charter")
     # DSFR draws the box on the label, which is what a person clicks.
     page.locator("label[for=accept]").click()
@@ -89,7 +90,7 @@ def test_login_totp_charter_dashboard(page, live_server, world):
     page.get_by_role("button", name="Accepter la charte").click()
 
     page.wait_for_url(f"{live_server.url}{reverse('core:dashboard')}")
-    assert page.get_by_role("heading", name="Tableau de bord", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
     assert "Alpha-ville" in page.locator("header").inner_text()
     check_a11y(page, "login-05-dashboard")
     # The long role menu wraps instead of widening the page.
@@ -127,7 +128,8 @@ def test_enrolment_with_qr_code_and_backup_codes(page, live_server, world):
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(re.compile(r"/connexion/activer-second-facteur/$"))
     qr = page.get_by_role("img", name=re.compile("QR code"))
-    assert qr.is_visible() and qr.evaluate("img => img.naturalWidth") > 0
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.naturalWidth") > 0
     check_a11y(page, "login-07-enrolment")
 
     # What a person types from the key shown under the QR code.
@@ -143,7 +145,7 @@ def test_enrolment_with_qr_code_and_backup_codes(page, live_server, world):
 
     page.get_by_role("link", name="Continuer").click()
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Tableau de bord", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
 
 
 def test_helper_signs_in_through_the_screens(page, live_server, world):

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django_otp_webauthn.models import WebAuthnCredential
+from playwright.sync_api import expect
 
 from cmer.accounts.emails import send_invitation
 from cmer.accounts.models import BackupCode, Membership, TOTPDevice, User
@@ -105,7 +106,7 @@ def test_invitation_then_passkey_enrolment_then_sign_in_with_the_passkey(
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert len(credentials(cdp, authenticator)) == 1
     page.get_by_role("button", name="Afficher mes codes de secours").click()
-    assert page.locator("#backup-codes li").count() == 10
+    expect(page.locator("#backup-codes li")).to_have_count(10)
     assert BackupCode.objects.filter(device__user=user).count() == 10
     problems += a11y_problems(page, "passkeys-03-backup-codes")
     page.get_by_role("link", name="Continuer").click()
@@ -114,7 +115,7 @@ def test_invitation_then_passkey_enrolment_then_sign_in_with_the_passkey(
     page.locator("label[for=accept]").click()
     page.get_by_role("button", name="Accepter la charte").click()
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Tableau de bord", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
     assert Membership.objects.get(user=user, cell=world.a.cell).has_accepted_current_charter()
 
     # Sign out, then in with the password and the passkey.
@@ -130,7 +131,7 @@ def test_invitation_then_passkey_enrolment_then_sign_in_with_the_passkey(
     session_before = _session_cookie(context)
     use_passkey.click()
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Tableau de bord", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
     assert _session_cookie(context) != session_before
     assert credentials(cdp, authenticator)[0]["signCount"] >= 2
     login = AuditEvent.objects.filter(action="auth.login_second_factor", actor_id=user.pk).last()
@@ -140,7 +141,7 @@ def test_invitation_then_passkey_enrolment_then_sign_in_with_the_passkey(
     # here the passkey itself (this person has no app).
     page.get_by_role("link", name="Sécurité").first.click()
     page.wait_for_url(re.compile(r"/compte/securite/$"))
-    assert page.locator("#passkeys tbody tr").count() == 1
+    expect(page.locator("#passkeys tbody tr")).to_have_count(1)
     problems += a11y_problems(page, "passkeys-05-security")
     page.get_by_role("link", name="Ajouter une clé d'accès").click()
     page.wait_for_url(re.compile(r"/compte/securite/cle-d-acces/$"))
@@ -157,7 +158,7 @@ def test_invitation_then_passkey_enrolment_then_sign_in_with_the_passkey(
     virtual_authenticator(context, page)
     page.get_by_role("button", name="Enregistrer une clé d'accès").click()
     page.wait_for_url(re.compile(r"/compte/securite/$"))
-    assert page.locator("#passkeys tbody tr").count() == 2
+    expect(page.locator("#passkeys tbody tr")).to_have_count(2)
     assert WebAuthnCredential.objects.filter(user=user).count() == 2
 
     # Remove the first one (no longer plugged in), confirming with the second.
@@ -169,8 +170,8 @@ def test_invitation_then_passkey_enrolment_then_sign_in_with_the_passkey(
     page.get_by_label("Mot de passe actuel").fill(PASSWORD)
     page.get_by_role("button", name="Retirer la clé d'accès").click()
     page.wait_for_url(re.compile(r"/compte/securite/$"))
-    assert page.get_by_text("Clé d'accès retirée").is_visible()
-    assert page.locator("#passkeys tbody tr").count() == 1
+    expect(page.get_by_text("Clé d'accès retirée")).to_be_visible()
+    expect(page.locator("#passkeys tbody tr")).to_have_count(1)
     assert WebAuthnCredential.objects.filter(user=user).count() == 1
     problems += a11y_problems(page, "passkeys-09-removed")
     assert AuditEvent.objects.filter(action="auth.passkey_removed", actor_id=user.pk).count() == 1

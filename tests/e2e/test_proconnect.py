@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import SHOTS, check_a11y
 from tests.oidc_provider import running_provider
@@ -19,7 +20,7 @@ from tests.oidc_provider import running_provider
 def test_proconnect_button_and_refusal_page_are_accessible(live_server, page, world):
     page.goto(f"{live_server.url}/connexion/")
     button = page.get_by_role("link", name="S'identifier avec ProConnect")
-    assert button.count() == 1
+    expect(button).to_have_count(1)
     check_a11y(page, "proconnect-login")
     page.screenshot(path=str(SHOTS / "proconnect-login.png"), full_page=True)
     # A return from ProConnect that cannot be checked (here: nothing to check) is refused clearly.
@@ -29,7 +30,7 @@ def test_proconnect_button_and_refusal_page_are_accessible(live_server, page, wo
         page.get_by_role("heading", level=1).text_content()
         == "La réponse de ProConnect n'a pas pu être vérifiée"
     )
-    assert page.get_by_role("link", name="Retour à la page de connexion").count() == 1
+    expect(page.get_by_role("link", name="Retour à la page de connexion")).to_have_count(1)
     check_a11y(page, "proconnect-refused")
     page.screenshot(path=str(SHOTS / "proconnect-refused.png"), full_page=True)
 
@@ -50,12 +51,12 @@ def test_proconnect_sign_in_and_out_in_a_browser(live_server, page, world, setti
         page.goto(f"{live_server.url}/connexion/")
         page.get_by_role("link", name="S'identifier avec ProConnect").click()
         page.wait_for_url(f"{live_server.url}/")
-        assert page.get_by_role("heading", level=1).count() == 1
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
         page.screenshot(path=str(SHOTS / "proconnect-dashboard.png"), full_page=True)
         page.get_by_role("button", name="Se déconnecter").first.click()
         # oidc-provider asks the person to confirm the logout, as ProConnect's page does.
         page.wait_for_url(f"{provider.issuer}/session/end**")
         page.locator("button[autofocus], button").first.click()
         page.wait_for_url(f"{live_server.url}/connexion/")
-        assert page.get_by_text("Vous êtes aussi déconnecté de ProConnect.").count() == 1
+        expect(page.get_by_text("Vous êtes aussi déconnecté de ProConnect.")).to_have_count(1)
         page.screenshot(path=str(SHOTS / "proconnect-logged-out.png"), full_page=True)

@@ -6,8 +6,9 @@ Screenshots: artifacts/screenshots/public-*.png.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import SHOTS, check_a11y
+from tests.e2e.conftest import SHOTS, check_a11y, follow
 
 PAGES = [
     ("Mentions légales", "/mentions-legales/", "Mentions légales"),
@@ -26,11 +27,10 @@ def test_public_pages_answer_without_login_and_are_in_every_footer(live_server, 
     for link_text, path, heading in PAGES:
         # From the login page's footer, as someone without an account would.
         page.goto(f"{live_server.url}/connexion/")
-        page.locator("footer").get_by_role("link", name=link_text).click()
-        page.wait_for_load_state()
+        follow(page, page.locator("footer").get_by_role("link", name=link_text))
         assert page.url == f"{live_server.url}{path}"
         assert page.get_by_role("heading", level=1).text_content() == heading
-        assert footer.get_by_role("link", name=link_text).count() == 1
+        expect(footer.get_by_role("link", name=link_text)).to_have_count(1)
         assert page.locator('meta[name="robots"]').get_attribute("content") == "noindex, nofollow"
         check_a11y(page, f"public-{path.strip('/')}")
     page.set_viewport_size({"width": 1280, "height": 1000})

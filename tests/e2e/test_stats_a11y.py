@@ -7,9 +7,10 @@ page shows real bars, « < 5 » and masked « s » cells.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from cmer.referrals.models import Source
-from tests.e2e.conftest import SHOTS, a11y_problems, signed_in_page
+from tests.e2e.conftest import SHOTS, a11y_problems, follow, signed_in_page
 from tests.factories_stats import Situation, bulk_situations, mixed
 
 
@@ -28,18 +29,17 @@ def test_statistics_page_is_accessible_with_table_alternatives(live_server, brow
 
     # Every chart is an image with a name, followed by its table with a caption.
     charts = page.locator("svg[role=img]")
-    assert charts.count() == 7
+    expect(charts).to_have_count(7)
     for i in range(charts.count()):
         title = charts.nth(i).locator("title").text_content() or ""
         assert title.startswith("Graphique")
-    assert page.locator("table caption").count() == 8  # 7 tables + the activity table
+    expect(page.locator("table caption")).to_have_count(8)  # 7 tables + the activity table
     assert page.get_by_role("cell", name="< 5").count() >= 1
-    assert page.get_by_text("Canari").count() == 0
+    expect(page.get_by_text("Canari")).to_have_count(0)
 
     # The filter form with its select boxes, checked too (the only interactive part).
     page.get_by_label("Année").select_option("2025")
-    page.get_by_role("button", name="Afficher").click()
-    page.wait_for_load_state()
+    follow(page, page.get_by_role("button", name="Afficher"))
     problems += a11y_problems(page, "stats-03-filtered")
     assert problems == [], problems
     assert all(url.startswith(live_server.url) for url in requests)  # nothing left localhost

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cmer.exchange.models import StateFeedback, Transmission, TransmissionStatus
-from tests.e2e.conftest import SHOTS, a11y_problems, signed_in_page
+from tests.e2e.conftest import SHOTS, a11y_problems, follow, signed_in_page
 from tests.factories_exchange import make_case_with_facts, make_prefect_info
 
 
@@ -51,13 +52,12 @@ def test_prepare_approve_feedback(live_server, browser, world):
     coord.select_option("select[name=legal_basis]", "protocol")
     coord.select_option("select[name=purpose]", "evaluation")
     boxes = coord.locator("input[name=observations]")
-    assert boxes.count() == 2
+    expect(boxes).to_have_count(2)
     boxes.nth(0).check(force=True)
     boxes.nth(1).check(force=True)
-    coord.get_by_role("button", name="Préparer la transmission").click()
-    coord.wait_for_load_state()
-    assert coord.get_by_text("sera envoyée après approbation du président").is_visible()
-    assert coord.get_by_role("button", name="Approuver et envoyer").count() == 0
+    follow(coord, coord.get_by_role("button", name="Préparer la transmission"))
+    expect(coord.get_by_text("sera envoyée après approbation du président")).to_be_visible()
+    expect(coord.get_by_role("button", name="Approuver et envoyer")).to_have_count(0)
     b.check(coord, "draft-seen-by-preparer")
     t = Transmission.objects.get(case=case)
     assert t.status == TransmissionStatus.DRAFT and t.approved_at is None
@@ -65,13 +65,11 @@ def test_prepare_approve_feedback(live_server, browser, world):
     # 2. The president finds it in his inbox and approves it.
     president = b.page_for(world.a.members["president"])
     b.goto(president, "/notifications/", "president-inbox")
-    president.get_by_role("button", name="Ouvrir").first.click()
-    president.wait_for_load_state()
+    follow(president, president.get_by_role("button", name="Ouvrir").first)
     assert president.url.endswith(reverse("exchange:transmission_detail", args=[t.pk]))
     b.check(president, "to-approve")
-    president.get_by_role("button", name="Approuver et envoyer").click()
-    president.wait_for_load_state()
-    assert president.get_by_text("compte désormais comme envoyée").is_visible()
+    follow(president, president.get_by_role("button", name="Approuver et envoyer"))
+    expect(president.get_by_text("compte désormais comme envoyée")).to_be_visible()
     b.check(president, "approved")
     t.refresh_from_db()
     assert t.status == TransmissionStatus.SENT and t.approved_by == world.a.members["president"]
@@ -79,19 +77,17 @@ def test_prepare_approve_feedback(live_server, browser, world):
     # 3. A State member records the feedback from the closed list.
     state = b.page_for(world.a.members["state_member"])
     b.goto(state, "/echanges/transmissions/", "register-state-member")
-    state.get_by_role("link", name=f"Enregistrer le retour {t.reference}").click()
-    state.wait_for_load_state()
+    follow(state, state.get_by_role("link", name=f"Enregistrer le retour {t.reference}"))
     b.check(state, "feedback-form")
     state.locator("input[name=outcome][value=taken_into_account]").check(force=True)
     state.fill("input[name=received_on]", timezone.localdate().isoformat())
-    state.get_by_role("button", name="Enregistrer le retour").click()
-    state.wait_for_load_state()
-    assert state.get_by_text("Retour de l'État enregistré.").is_visible()
+    follow(state, state.get_by_role("button", name="Enregistrer le retour"))
+    expect(state.get_by_text("Retour de l'État enregistré.")).to_be_visible()
     b.check(state, "register-with-feedback")
     assert StateFeedback.objects.get(transmission=t).outcome == "taken_into_account"
     # The State member (not its author) does not see the préfet information compartment's entry.
     state.goto("/echanges/informations-prefet/")
-    assert state.get_by_text("Demande ou versement de subvention").count() == 0
+    expect(state.get_by_text("Demande ou versement de subvention")).to_have_count(0)
 
     # 4. The other pages of the issue, for accessibility.
     b.goto(coord, "/echanges/transmissions/", "register-coordinator")
@@ -99,7 +95,7 @@ def test_prepare_approve_feedback(live_server, browser, world):
     coord.emulate_media(media="print")
     assert coord.locator("header.fr-header").is_hidden()
     assert coord.get_by_role("button", name="Imprimer le registre").is_hidden()
-    assert coord.get_by_text(t.reference).first.is_visible()
+    expect(coord.get_by_text(t.reference).first).to_be_visible()
     # Paper cannot scroll: the last column must lie inside the page width.
     last = coord.locator("table thead th").last.bounding_box()
     assert last is not None and last["x"] + last["width"] <= coord.viewport_size["width"]
