@@ -149,6 +149,22 @@ def test_backup_code_works_once(world):
     assert again.get(DASHBOARD).url == OTP_VERIFY
 
 
+def test_a_new_blind_index_key_voids_the_backup_codes(world, settings):
+    """docs/deployment.md: the codes' hashes are keyed by CMER_BLIND_INDEX_KEY, so after a change
+    every code is refused (new codes are generated from « Sécurité »)."""
+    user = world.a.user("president")
+    static = BackupCodeDevice.objects.create(user=user, name="Codes de secours")
+    BackupCode.objects.create(device=static, digest=backup_code_digest(static.pk, "12345678"))
+    settings.CMER_BLIND_INDEX_KEY = "bidx:another-key-after-a-change"
+
+    client = Client()
+    post_password(client, user.email)
+    response = client.post(OTP_VERIFY, {"token": "12345678"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["token"]
+    assert BackupCode.objects.filter(device=static).count() == 1
+
+
 def test_totp_enrolment_with_qr_and_backup_codes(world):
     user = world.a.user("member")
     TOTPDevice.objects.filter(user=user).delete()
