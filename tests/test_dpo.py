@@ -409,7 +409,10 @@ def test_web_purge_request_is_audited_with_its_actor_in_the_purge(world):
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_dpo_console_in_a_browser_is_accessible(live_server, browser, world):
-    from tests.e2e.conftest import a11y_problems, signed_in_page
+    """The DPO walks from the dashboard's card to the console and its pages, by links only."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.conftest import a11y_problems, follow, signed_in_page
 
     make_report(world.a)
     make_rights_request(world.a, received_on=timezone.localdate() - dt.timedelta(days=40))
@@ -417,22 +420,39 @@ def test_dpo_console_in_a_browser_is_accessible(live_server, browser, world):
         timezone.now() - dt.timedelta(days=1), actor_id=world.a.user("member").pk, cell_id=world.a.cell.pk
     )
     page = signed_in_page(browser, live_server, world.a.members["dpo"])
-    problems = []
-    for name in ("dpo", "audit_search", "rights", "register", "retention", "purge_reports"):
-        response = page.goto(reverse(f"privacy:{name}"))
-        assert response is not None and response.status == 200, name
+    page.goto("/")
+    problems = a11y_problems(page, "dpo-dashboard")
+    card = page.locator(".fr-card", has=page.get_by_role("heading", name="Protection des données"))
+    follow(page, card.get_by_role("link", name="Console DPO"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Console du délégué à la protection des données"
+    )
+    problems += a11y_problems(page, "dpo-dpo")
+    console = page.get_by_role("navigation", name="Console DPO")
+    for link, name in (
+        ("Journal d'audit", "audit_search"),
+        ("Registre", "register"),
+        ("Conservation", "retention"),
+        ("Rapports de purge", "purge_reports"),
+        ("Demandes de droits", "rights"),
+    ):
+        follow(page, console.get_by_role("link", name=link, exact=True))
+        assert page.url.endswith(reverse(f"privacy:{name}")), name
         problems += a11y_problems(page, f"dpo-{name}")
-    page.goto(reverse("privacy:rights"))
     page.get_by_label("Référence du courrier").fill("COUR-E2E-1")
     page.get_by_label("Droit exercé").select_option("erasure")
     page.get_by_label("Reçue le").fill(timezone.localdate().isoformat())
-    page.get_by_role("button", name="Enregistrer").last.click()
-    page.wait_for_load_state()
-    assert page.get_by_text("COUR-E2E-1").count() == 1
+    follow(page, page.get_by_role("button", name="Enregistrer").last)
+    expect(page.get_by_text("COUR-E2E-1")).to_have_count(1)
     assert problems == [], problems
 
 
-def test_dashboard_counts_coming_destructions_for_managers_and_requests_for_the_dpo(world):
+def _card(body: str, title: str) -> str:
+    """The markup of the dashboard card of that title."""
+    return body.split(f'<h2 class="fr-card__title">{title}</h2>', 1)[1].split('<div class="fr-card ', 1)[0]
+
+
+def test_dashboard_counts_coming_destructions_for_managers_and_requests_and_alerts_for_the_dpo(world):
     soon = make_case(
         world.a, State.DISMISSED, scheduled_deletion=timezone.localdate() + dt.timedelta(days=10)
     )
@@ -442,8 +462,18 @@ def test_dashboard_counts_coming_destructions_for_managers_and_requests_for_the_
     body = persona_client(world, "coordinator").get(reverse("core:dashboard")).content.decode()
     assert "1 situation sera détruite" in body
     assert soon.reference not in body
+    # Each card leads on to where its reader acts (the menu has the same links: read the card).
+    assert f'href="{reverse("privacy:retention")}"' in _card(body, "Conservation")
     body = persona_client(world, "dpo").get(reverse("core:dashboard")).content.decode()
     assert "1 demande de droits ouverte" in body
+    assert "Aucun accès inhabituel sur les 30 derniers jours." in body
+    # A member's activity at 23:00 (Paris) yesterday: an alert, counted on the DPO's card.
+    night = (timezone.localtime() - dt.timedelta(days=1)).replace(hour=23, minute=0)
+    event_at(night, actor_id=world.a.user("member").pk, cell_id=world.a.cell.pk)
+    body = persona_client(world, "dpo").get(reverse("core:dashboard")).content.decode()
+    assert "1 accès inhabituel sur les 30 derniers jours." in body
+    card = _card(body, "Protection des données")
+    assert f'href="{reverse("privacy:rights")}"' in card and f'href="{reverse("privacy:dpo")}"' in card
     body = persona_client(world, "member").get(reverse("core:dashboard")).content.decode()
     assert "sera détruite" not in body and "demande de droits ouverte" not in body
 

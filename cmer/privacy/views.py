@@ -376,7 +376,8 @@ def _rights_text(open_count: int, due: int) -> str:
 
 
 def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    """DPO: open rights requests; coordinator and president: destructions coming. Counts only."""
+    """DPO: open rights requests; coordinator and president: destructions coming. Counts only,
+    with the links to the pages where each goes on from there."""
     today = timezone.localdate()
     pending = (
         " "
@@ -402,9 +403,23 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
             if uninformed
             else ""
         )
+        now = timezone.now()
+        unusual = len(alerts_for(membership.cell_id, since=now - dt.timedelta(days=ALERT_DAYS), until=now))
+        alerts_text = (
+            ngettext(
+                "%(n)d accès inhabituel sur les %(days)d derniers jours.",
+                "%(n)d accès inhabituels sur les %(days)d derniers jours.",
+                unusual,
+            )
+            if unusual
+            else _("Aucun accès inhabituel sur les %(days)d derniers jours.")
+        ) % {"n": unusual, "days": ALERT_DAYS}
         return {
             "title": _("Protection des données"),
-            "text": f"{requests_text} {information_text}".strip() + pending,
+            "template": "privacy/widget.html",
+            "text": " ".join(t for t in (requests_text, information_text, alerts_text) if t) + pending,
+            "dpo": True,
+            "uninformed": uninformed,
         }
     if can_see_destructions_coming(membership):
         soon = (
@@ -414,6 +429,7 @@ def dashboard_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | 
         )
         return {
             "title": _("Conservation"),
+            "template": "privacy/widget.html",
             "text": (
                 ngettext(
                     "%(n)d situation sera détruite par la purge dans les 30 jours.",
