@@ -818,7 +818,10 @@ def test_dashboard_widgets(world):
     coordinator = page(persona_client(world, "coordinator").get(reverse("core:dashboard")))
     assert "1 habilitation expire dans les 60 prochains jours." in coordinator
     reporter = page(persona_client(world, "reporter").get(reverse("core:dashboard")))
-    assert "pas d&#x27;habilitation en cours" in reporter
+    assert "pas d'habilitation en cours" in html.unescape(reporter)
+    # The card leads to the training page, which says how one is certified (the menu has it too).
+    card = reporter.split("Habilitation</h2>", 1)[1].split('<div class="fr-card ', 1)[0]
+    assert f'href="{reverse("training:self_study")}"' in card
     member = page(persona_client(world, "member").get(reverse("core:dashboard")))
     assert "Habilitation à signaler valable jusqu" in member
     assert "habilitations à renouveler" not in page(

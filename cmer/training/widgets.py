@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cmer.core.french import format_date
 from cmer.training.gate import valid_certification
 from cmer.training.models import Certification
 from cmer.training.permissions import can_view_sessions, needs_certification
@@ -19,19 +18,15 @@ EXPIRING_WIDGET_DAYS = 60
 
 
 def certification_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
-    """For those who need a certification to report: theirs, and until when it is valid."""
+    """For those who need a certification to report: theirs, until when it is valid, and the
+    training page (which says how one is certified)."""
     if not needs_certification(membership):
         return None
-    certification = valid_certification(membership)
-    if certification is None:
-        text = _(
-            "Vous n'avez pas d'habilitation en cours : vous ne pouvez pas encore signaler. Voir la page Formation."
-        )
-    else:
-        text = _("Habilitation à signaler valable jusqu'au %(date)s.") % {
-            "date": format_date(certification.expires_on)
-        }
-    return {"title": _("Habilitation"), "text": text}
+    return {
+        "title": _("Habilitation"),
+        "template": "training/_widget_certification.html",
+        "certification": valid_certification(membership),
+    }
 
 
 def expiring_widget(request: HttpRequest, membership: Any) -> dict[str, Any] | None:
