@@ -32,6 +32,8 @@ from cmer.accounts.models import TOTPDevice
 from tests.personas import PASSWORD, login
 
 SHOTS = Path("artifacts/screenshots")
+# A meeting's own page, not the planning form (/reunions/nouvelle/) a glob "**/reunions/*/" matches.
+MEETING_PAGE = re.compile(r"/reunions/(?!nouvelle/)[^/]+/$")
 BLOCKING_IMPACTS = {"serious", "critical"}
 _axe = Axe()
 # Markup fingerprints of the pages axe-core has already checked in this session.

@@ -37,7 +37,7 @@ from cmer.meetings.forms import OpenForm
 from cmer.meetings.models import AgendaItem, Decision, ItemKind, Meeting
 from cmer.meetings.notifications import MEETING_CONVENED, MEETING_GUEST_INVITED
 from cmer.notifications.models import Notification
-from tests.e2e.conftest import SHOTS, a11y_problems, follow, page_width_overflow, signed_in_page
+from tests.e2e.conftest import MEETING_PAGE, SHOTS, a11y_problems, follow, page_width_overflow, signed_in_page
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_exchange import make_transmission
 from tests.factories_meetings import make_meeting, make_plan
@@ -163,7 +163,7 @@ def test_a_cell_month(live_server, browser, world):
     expect(reporter.locator("#content").get_by_role("link", name="Signaler", exact=True)).to_have_count(1)
     assert menu_rows(reporter) == 1
     m.check(reporter, "reporter-dashboard")
-    reporter.locator("#content").get_by_role("link", name="Mes signalements").click()
+    follow(reporter, reporter.locator("#content").get_by_role("link", name="Mes signalements"))
     m.click(reporter, reporter.get_by_role("link", name=referral.reference), "reporter-receipt", shot=True)
     body = reporter.locator("#content").inner_text()
     assert "Menaces répétées devant le collège." in body and "reçu" in body
@@ -201,8 +201,8 @@ def test_a_cell_month(live_server, browser, world):
     coord.fill("[name=starts_at]", f"{tomorrow}T14:00")
     coord.fill("[name=ends_at]", f"{tomorrow}T16:00")
     coord.fill("[name=place]", "Salle du conseil municipal")
-    coord.get_by_role("button", name="Planifier").click()
-    coord.wait_for_url("**/reunions/*/")
+    follow(coord, coord.get_by_role("button", name="Planifier"))
+    assert re.search(MEETING_PAGE, coord.url), coord.url  # the form page itself would match "**/reunions/*/"
     meeting = Meeting.objects.exclude(pk=past.pk).get(cell=cw.cell)
 
     # 6. Convening: the whole cell, the newcomer flagged as not having accepted the charter.

@@ -8,6 +8,7 @@ artifacts/screenshots/journey-*.png with CMER_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -23,7 +24,7 @@ from cmer.cases.models import Action, ActionUpdate, Case, SupportPlan
 from cmer.cases.states import State
 from cmer.core.public_ids import public_id
 from cmer.meetings.models import Decision, Meeting
-from tests.e2e.conftest import a11y_problems, follow, signed_in_page
+from tests.e2e.conftest import MEETING_PAGE, a11y_problems, follow, signed_in_page
 from tests.factories import current_indicators
 from tests.factories_training import make_certification
 from tests.personas import CellWorld
@@ -124,8 +125,8 @@ def test_life_of_a_situation(browser, live_server):
     page.fill("[name=starts_at]", start.strftime("%Y-%m-%dT%H:%M"))
     page.fill("[name=ends_at]", end.strftime("%Y-%m-%dT%H:%M"))
     page.fill("[name=place]", "Salle du conseil municipal")
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_url("**/reunions/*/")
+    follow(page, page.locator("main form button[type=submit]").first)
+    assert re.search(MEETING_PAGE, page.url), page.url  # the form page itself would match "**/reunions/*/"
     meeting = Meeting.objects.filter(cell=cell).latest("pk")
     for role in ("president", "coordinator", "member", "state_member"):
         selector = f"input[name=attendees][value='{public_id('membership', members[role].pk)}']"
