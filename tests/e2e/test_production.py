@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.urls import reverse
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
@@ -168,13 +169,16 @@ def deployed(tmp_path_factory, deployed_database):  # type: ignore[no-untyped-de
     )
     url = f"http://127.0.0.1:{port}"
     try:
+        # Until the liveness URL answers 200 (an HTTP error is an OSError too: not ready yet).
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{url}/healthz/", timeout=1)
+                urllib.request.urlopen(f"{url}{reverse('core:healthz')}", timeout=1)
                 break
             except OSError:
                 assert server.poll() is None, (tmp / "gunicorn.log").read_text()
                 time.sleep(0.2)
+        else:
+            raise AssertionError("gunicorn never answered: " + (tmp / "gunicorn.log").read_text())
         yield url, device
     finally:
         server.terminate()
