@@ -27,10 +27,12 @@ BENCH_ARGS ?=
 
 .PHONY: bench demo test test-pg test-e2e test-fast lint venv ci clean
 
+# --no-compile: pip would byte-compile every module of every package (scipy's thousands among
+# them), 22 of the 57 s of a fresh install; Python compiles the few that are imported, once.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip==26.3
-	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-compile -r requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
