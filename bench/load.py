@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import bench_env, load  # noqa: E402
+from run import bench_env, load, run_child  # noqa: E402
 
 KEY_PAGES = ["dashboard", "case_list", "case_detail", "meeting_agenda", "statistics", "search"]
 # Audited responses and the one event each writes (docs/rules.md: every read of personal data).
@@ -145,17 +145,8 @@ def audit_state() -> dict[str, Any]:
 
 
 def child(scale: str, what: str, *args: str) -> Any:
-    out = subprocess.run(
-        [sys.executable, __file__, what, *args],
-        cwd=ROOT,
-        env=bench_env(scale),
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode:
-        sys.exit(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """This script's `what` part on the scale's database: the JSON of its last line."""
+    return json.loads(run_child(__file__, scale, what, *args).strip().splitlines()[-1])
 
 
 # --- servers and locust ---------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def main() -> None:
     from run import load, run_child
 
     load_start = load()
-    options = ["--requests", str(args.requests), "--clock", args.clock]
+    options = ["--child", "--requests", str(args.requests), "--clock", args.clock]
     stdout = run_child(
         __file__, args.scale, *options, *(["--cprofile", args.cprofile] if args.cprofile else [])
     )

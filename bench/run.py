@@ -57,10 +57,10 @@ def bench_env(scale: str, **extra: str) -> dict[str, str]:
 
 
 def run_child(script: str, scale: str, *args: str) -> str:
-    """Run a bench script's in-process part (`--child`) on the scale's database, production
+    """Run a bench script with `args` (its in-process part) on the scale's database, production
     settings: its standard output, or exit with its error output."""
     child = subprocess.run(
-        [sys.executable, script, "--child", *args],
+        [sys.executable, script, *args],
         cwd=ROOT,
         env=bench_env(scale),
         check=False,
@@ -424,7 +424,7 @@ def main() -> None:
         return
     summary: dict[str, object] = {"scale": args.scale, "load_start": load()}
     out = ROOT / "bench" / "results" / f"bench_{args.scale.replace('.', '_')}.json"
-    stdout = run_child(__file__, args.scale, "--repeat", str(args.repeat))
+    stdout = run_child(__file__, args.scale, "--child", "--repeat", str(args.repeat))
     summary.update(json.loads(stdout.strip().splitlines()[-1]))
     summary["load_after_in_process"] = load()
     # Interleaved, twice each, so a burst of load on the shared machine hits both sides.
