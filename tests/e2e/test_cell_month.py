@@ -192,14 +192,16 @@ def test_a_cell_month(live_server, browser, world):
     m.check(coord, "account")
     m.click(coord, coord.get_by_role("link", name="Changer mon mot de passe"), "password")
 
-    # 5. Tomorrow's meeting, scheduled in a French browser (date inputs read jj/mm/aaaa).
+    # 5. A meeting in two days, scheduled in a French browser (date inputs read jj/mm/aaaa). Not
+    # tomorrow: the séance opens from CMER_MEETING_OPEN_TOLERANCE_HOURS before midnight of its day,
+    # so after 22:00 a meeting of tomorrow could already be opened and step 7 would not hold.
     nav(coord, "Réunions", "/reunions/")
     m.check(coord, "meetings")
     m.click(coord, coord.get_by_role("link", name="Planifier une réunion"), "meeting-form", shot=True)
     assert coord.evaluate("navigator.language") == "fr-FR"
-    tomorrow = today + timedelta(days=1)
-    coord.fill("[name=starts_at]", f"{tomorrow}T14:00")
-    coord.fill("[name=ends_at]", f"{tomorrow}T16:00")
+    day = today + timedelta(days=2)
+    coord.fill("[name=starts_at]", f"{day}T14:00")
+    coord.fill("[name=ends_at]", f"{day}T16:00")
     coord.fill("[name=place]", "Salle du conseil municipal")
     follow(coord, coord.get_by_role("button", name="Planifier"))
     assert re.search(MEETING_PAGE, coord.url), coord.url  # the form page itself would match "**/reunions/*/"
