@@ -17,3 +17,19 @@ def test_browser_tests_use_the_shared_login_and_axe_helpers():
         and any(marker in path.read_text() for marker in ("Axe(", "add_cookies("))
     ]
     assert offenders == []
+
+
+def test_a_return_to_the_same_page_has_the_same_axe_fingerprint(client):
+    """axe-core runs once per distinct page: two requests of one page differ only by per-request
+    values (nonce, CSRF token, the request's reference in the footer), which the fingerprint drops."""
+    from django.urls import reverse
+
+    from tests.e2e.conftest import page_fingerprint
+
+    width = {"width": 1280, "height": 900}
+    first, again = (client.get(reverse("core:legal")).content.decode() for _ in range(2))
+    assert first != again  # the footer's request reference at least
+    assert page_fingerprint(first, width) == page_fingerprint(again, width)
+    other = client.get(reverse("core:accessibility")).content.decode()
+    assert page_fingerprint(other, width) != page_fingerprint(first, width)
+    assert page_fingerprint(first, {"width": 375, "height": 812}) != page_fingerprint(first, width)

@@ -38,8 +38,9 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 _axe = Axe()
 # Markup fingerprints of the pages axe-core has already checked in this session.
 _checked: set[str] = set()
-# Per-request values that change nothing axe-core looks at.
-_VOLATILE = re.compile(r'nonce="[^"]*"|name="csrfmiddlewaretoken" value="[^"]*"')
+# Per-request values that change nothing axe-core looks at: the nonce, the CSRF token and the
+# request's reference in the footer (without it no two pages were ever alike).
+_VOLATILE = re.compile(r'nonce="[^"]*"|name="csrfmiddlewaretoken" value="[^"]*"|réf\. requête [0-9a-f]+')
 
 
 def follow(page: Any, locator: Any) -> None:
@@ -108,6 +109,11 @@ def page_width_overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
+def page_fingerprint(markup: str, viewport: Any) -> str:
+    """What axe-core's findings depend on: the markup, less its per-request values, and the width."""
+    return hashlib.sha256(f"{viewport}{_VOLATILE.sub('', markup)}".encode()).hexdigest()
+
+
 def a11y_problems(page: Any, name: str) -> list[str]:
     """The page's serious/critical axe findings (none when the same page was checked already).
 
@@ -117,8 +123,7 @@ def a11y_problems(page: Any, name: str) -> list[str]:
     if os.environ.get("CMER_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    markup = _VOLATILE.sub("", page.content())
-    fingerprint = hashlib.sha256(f"{page.viewport_size}{markup}".encode()).hexdigest()
+    fingerprint = page_fingerprint(page.content(), page.viewport_size)
     if fingerprint in _checked:
         return []
     problems = [f"{name}: {problem}" for problem in blocking_violations(page)]
