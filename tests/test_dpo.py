@@ -452,7 +452,15 @@ def _card(body: str, title: str) -> str:
     return body.split(f'<h2 class="fr-card__title">{title}</h2>', 1)[1].split('<div class="fr-card ', 1)[0]
 
 
-def test_dashboard_counts_coming_destructions_for_managers_and_requests_and_alerts_for_the_dpo(world):
+def test_dashboard_counts_coming_destructions_for_managers_and_requests_and_alerts_for_the_dpo(
+    world, monkeypatch
+):
+    # The DPO's card counts the unusual accesses of the last 30 days, activity at night among them:
+    # the test's own requests must not fall at night, whatever the hour it runs. The clock reads
+    # 11:00 (Paris), 40 days on: the world's events, written when the session started, fall out of
+    # the window too.
+    later = (timezone.localtime() + dt.timedelta(days=40)).replace(hour=11, minute=0)
+    monkeypatch.setattr(timezone, "now", lambda: later)
     soon = make_case(
         world.a, State.DISMISSED, scheduled_deletion=timezone.localdate() + dt.timedelta(days=10)
     )
