@@ -16,7 +16,7 @@ from cmer.audit.chain import GENESIS, canonical, compute_hash
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
 from cmer.cases.states import State
-from cmer.core.pdf import LocalOnlyFetcher
+from cmer.core.pdf_fetcher import LocalOnlyFetcher
 from cmer.privacy.alerts import AlertKind, alerts_for
 from cmer.privacy.models import PurgeReport, RetentionPolicy
 from cmer.privacy.purge import purge_run

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
-from cmer.core.pdf import LocalOnlyFetcher, is_allowed_url, render_pdf, watermark_text
+from cmer.core.pdf import is_allowed_url, render_pdf, watermark_text
+from cmer.core.pdf_fetcher import LocalOnlyFetcher
 from cmer.meetings.models import Decision, DecisionKind
 from cmer.referrals.models import Source
 from tests.factories import make_person
@@ -133,6 +136,18 @@ def test_fetcher_allows_only_data_and_static_files(tmp_path):
 
 
 @pytest.mark.django_db
+def test_weasyprint_loads_with_the_first_document_not_at_start_up():
+    """A gunicorn worker or a manage.py command that renders no PDF does not pay WeasyPrint's
+    import (0.4 s of CPU): every app's ready() and the whole URLconf load without it."""
+    code = (
+        "import sys, django; django.setup(); from django.urls import resolve; resolve('/'); "
+        "print('weasyprint' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_render_pdf_survives_a_remote_resource(world, tmp_path, settings):
     """A template asking for a remote image still renders, without the image (no network)."""
     template_dir = tmp_path / "tpl"

@@ -16,8 +16,6 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from cmer.core.french import format_date
 
@@ -45,16 +43,6 @@ def is_allowed_url(url: str) -> bool:
     return path.is_file() and any(path.is_relative_to(root) for root in static_roots())
 
 
-class LocalOnlyFetcher(URLFetcher):
-    """Refuses the network and any file outside the static directories (docs/stack.md §8)."""
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if not is_allowed_url(url):
-            # WeasyPrint logs the refusal and renders without the resource.
-            raise ValueError("resource refused by the local-only fetcher")
-        return super().fetch(url, headers)
-
-
 def watermark_text(membership: Membership, when: Any = None) -> str:
     when = timezone.localtime(when or timezone.now())
     return _(
@@ -75,6 +63,13 @@ def render_pdf(template_name: str, context: dict[str, Any], *, membership: Membe
         "watermark": watermark_text(membership),
         "watermark_short": _("compte n° %(account)s") % {"account": membership.user_id},
     }
+    # WeasyPrint and its Pango bindings load on the first document rather than at start-up: they
+    # cost 0.4 s of CPU to every process that loads the URLconf (each gunicorn worker, manage.py
+    # command and test subprocess), and most never render a PDF.
+    from weasyprint import HTML
+
+    from cmer.core.pdf_fetcher import LocalOnlyFetcher
+
     html = render_to_string(template_name, {**context, **marks})
     base = static_roots()[0].as_uri() + "/" if static_roots() else None
     return HTML(string=html, base_url=base, url_fetcher=LocalOnlyFetcher()).write_pdf()
