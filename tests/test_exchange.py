@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -269,6 +269,19 @@ def test_overdue_feedback_is_shown_on_the_dashboard(world, settings):
     assert list(Transmission.objects.feedback_overdue()) == [t]
     body = text(persona_client(world, "coordinator").get(reverse("core:dashboard")))
     assert "1 retour de l'État en retard" in body
+    register = text(persona_client(world, "state_member").get(reverse("exchange:transmissions")))
+    assert "en retard" in register
+
+
+def test_the_register_says_late_from_midnight_paris_time(world, monkeypatch):
+    """Due dates are Paris dates: at 00:30 in Paris (23:30 UTC) the register already counts the new
+    day, as the dashboard does; it read the UTC date and said nothing for that hour."""
+    paris_half_past_midnight = timezone.make_aware(
+        datetime.combine(timezone.localdate() + timedelta(days=40), time(0, 30))
+    ).astimezone(UTC)  # as timezone.now() gives it
+    monkeypatch.setattr(timezone, "now", lambda: paris_half_past_midnight)
+    t = age_transmission(make_transmission(world.a, sent=True), 31)
+    assert t.feedback_due_on == timezone.localdate() - timedelta(days=1)
     register = text(persona_client(world, "state_member").get(reverse("exchange:transmissions")))
     assert "en retard" in register
 

@@ -576,7 +576,7 @@ def test_a_seance_opens_on_its_day_only_and_records_attendance(world):
     event = AuditEvent.objects.get(action="meeting.opened")
     assert event.data == {"present": 2, "excused": 1, "absent": 1}
     # The annual report's attendance rate reads it: 2 present of 4 recorded.
-    year = timezone.localdate().year
+    year = timezone.localtime(today.starts_at).year  # it began an hour ago: last year, on New Year's night
     whole_year = period_for(year, today=date(year + 1, 1, 2))  # the running year stops at last month
     activity = collect([world.a.cell.pk], whole_year)[world.a.cell.pk].activity
     assert (activity.attendance_present, activity.attendance_recorded) == (2, 4)

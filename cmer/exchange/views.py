@@ -60,7 +60,14 @@ def transmission_register(request: CellRequest) -> HttpResponse:
     return render(
         request,
         "exchange/transmission_register.html",
-        {"rows": rows, "now": timezone.now(), "can": perms.register_abilities(m), "to_prepare": to_prepare},
+        {
+            "rows": rows,
+            "now": timezone.now(),
+            # Due dates are local (Paris) dates: just after midnight, now.date (UTC) is still yesterday.
+            "today": timezone.localdate(),
+            "can": perms.register_abilities(m),
+            "to_prepare": to_prepare,
+        },
     )
 
 
