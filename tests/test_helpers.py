@@ -1,4 +1,4 @@
-"""The test suite's own rules: one sign-in helper and one axe helper for every browser test."""
+"""The test suite's own rules: one sign-in helper, one axe helper and one way to open a browser context."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ SHARED = TESTS / "e2e" / "conftest.py"
 
 
 def test_browser_tests_use_the_shared_login_and_axe_helpers():
-    """Only tests/e2e/conftest.py runs axe-core or turns a test client's session into a cookie."""
+    """Only tests/e2e/conftest.py runs axe-core, turns a test client's session into a cookie or opens a
+    browser context (new_context: French, DSFR's frames slowed; see SLOWER_FRAMES)."""
     offenders = [
         str(path.relative_to(TESTS))
         for path in sorted(TESTS.rglob("*.py"))
         if path not in (SHARED, Path(__file__).resolve())
-        and any(marker in path.read_text() for marker in ("Axe(", "add_cookies("))
+        and any(marker in path.read_text() for marker in ("Axe(", "add_cookies(", "browser.new_context("))
     ]
     assert offenders == []
 

@@ -2,6 +2,7 @@
 
     page = login_in_browser(page, live_server, user)          # password + real TOTP, via the UI
     page = signed_in_page(browser, live_server, membership)   # session cookie, no login screens
+    page = new_context(browser, live_server.url).new_page()   # a new browser, signed out
     follow(page, page.get_by_role("button", name="Enregistrer"))  # click, then the next page loaded
     check_a11y(page, "referral-form")                         # 0 serious/critical axe findings
     problems += a11y_problems(page, "referral-form")          # the same, collected for the end
@@ -29,6 +30,7 @@ from django.test import Client
 from django_otp.oath import totp
 
 from cmer.accounts.models import TOTPDevice
+from tests.conftest import SLOWER_FRAMES
 from tests.personas import PASSWORD, login
 
 SHOTS = Path("artifacts/screenshots")
@@ -79,10 +81,17 @@ def login_in_browser(page: Any, live_server: Any, user: Any, password: str = PAS
     raise AssertionError("second factor refused in the browser")
 
 
+def new_context(browser: Any, base_url: str) -> Any:
+    """A new browser context, as a French user's browser, DSFR's frames slowed (SLOWER_FRAMES)."""
+    context = browser.new_context(base_url=base_url, locale="fr-FR")
+    context.add_init_script(SLOWER_FRAMES)
+    return context
+
+
 def signed_in_page(browser: Any, live_server: Any, membership: Any) -> Any:
     """A new browser context already signed in (password and second factor done) for a membership."""
     client = login(Client(), membership.user, membership)
-    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context = new_context(browser, live_server.url)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
     return context.new_page()

@@ -17,7 +17,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from cmer.accounts.models import Invitation, Membership, User
-from tests.e2e.conftest import a11y_problems, follow, signed_in_page
+from tests.e2e.conftest import a11y_problems, follow, new_context, signed_in_page
 from tests.test_smtp import smtp_server  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -63,7 +63,7 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     link = re.search(r"http://\S+", body).group(0)  # type: ignore[union-attr]
 
     # The invited person, in their own browser.
-    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context = new_context(browser, live_server.url)
     page = context.new_page()
     page.goto(link)
     expect(
@@ -105,7 +105,7 @@ def test_invitation_email_link_password_totp_charter_dashboard(
     problems += a11y_problems(page, "invitation-10-totp-replace")
 
     # A used link, and the forgotten-password pages, signed out.
-    anonymous = browser.new_context(base_url=live_server.url, locale="fr-FR").new_page()
+    anonymous = new_context(browser, live_server.url).new_page()
     anonymous.goto(link)
     expect(anonymous.get_by_text("déjà été utilisée")).to_be_visible()
     problems += a11y_problems(anonymous, "invitation-11-used-link")

@@ -24,7 +24,7 @@ from cmer.accounts.emails import send_invitation
 from cmer.accounts.models import BackupCode, Membership, TOTPDevice, User
 from cmer.accounts.services import invitation_create
 from cmer.audit.models import AuditEvent
-from tests.e2e.conftest import a11y_problems
+from tests.e2e.conftest import a11y_problems, new_context
 from tests.test_smtp import smtp_server  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -85,7 +85,7 @@ def test_invitation_then_passkey_enrolment_then_sign_in_with_the_passkey(
     link = re.search(r"http://\S+", body).group(0)  # type: ignore[union-attr]
     assert link.startswith(live_server.url)
 
-    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context = new_context(browser, live_server.url)
     page = context.new_page()
     cdp, authenticator = virtual_authenticator(context, page)
     page.goto(link)

@@ -27,7 +27,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import check_a11y, follow
+from tests.e2e.conftest import check_a11y, follow, new_context
 from tests.production_env import production_env
 
 pytestmark = pytest.mark.e2e
@@ -227,7 +227,7 @@ def assert_every_asset_applied(page, watch: Watch) -> None:  # type: ignore[no-u
 
 def test_deployed_pages_apply_every_stylesheet_and_script(deployed, browser):  # type: ignore[no-untyped-def]
     url, device = deployed
-    context = browser.new_context(base_url=url, locale="fr-FR")
+    context = new_context(browser, url)
     page = context.new_page()
     watch = Watch(page)
 
