@@ -50,12 +50,13 @@ WIDE = 1280
 
 
 def _today_window() -> tuple[datetime, datetime]:
-    """A slot that has begun and ends later the same day (the clock has reached the meeting)."""
+    """A slot of today that has begun and lasts another hour (the clock has reached the meeting).
+
+    It begins at midnight at the earliest (from 00:00 to 00:01 a start at 00:01 had not begun yet)
+    and may end after midnight: a test run at 23:59 still finds the meeting under way."""
     now = timezone.localtime()
     midnight = timezone.make_aware(datetime.combine(now.date(), time.min))
-    start = max(now - timedelta(minutes=20), midnight + timedelta(minutes=1))
-    end = min(now + timedelta(hours=1), midnight + timedelta(hours=23, minutes=59))
-    return start, end
+    return max(now - timedelta(minutes=20), midnight), now + timedelta(hours=1)
 
 
 def menu_rows(page: Any) -> int:
