@@ -459,7 +459,7 @@ def test_dashboard_counts_coming_destructions_for_managers_and_requests_and_aler
     # the test's own requests must not fall at night, whatever the hour it runs. The clock reads
     # 11:00 (Paris), 40 days on: the world's events, written when the session started, fall out of
     # the window too.
-    later = (timezone.localtime() + dt.timedelta(days=40)).replace(hour=11, minute=0)
+    later = (timezone.localtime() + dt.timedelta(days=40)).replace(hour=11, minute=0).astimezone(dt.UTC)
     monkeypatch.setattr(timezone, "now", lambda: later)
     soon = make_case(
         world.a, State.DISMISSED, scheduled_deletion=timezone.localdate() + dt.timedelta(days=10)

@@ -135,7 +135,6 @@ def test_fetcher_allows_only_data_and_static_files(tmp_path):
             LocalOnlyFetcher().fetch(url)
 
 
-@pytest.mark.django_db
 def test_weasyprint_loads_with_the_first_document_not_at_start_up():
     """A gunicorn worker or a manage.py command that renders no PDF does not pay WeasyPrint's
     import (0.4 s of CPU): every app's ready() and the whole URLconf load without it."""
@@ -148,6 +147,7 @@ def test_weasyprint_loads_with_the_first_document_not_at_start_up():
     assert done.stdout.strip() == "False"
 
 
+@pytest.mark.django_db
 def test_render_pdf_survives_a_remote_resource(world, tmp_path, settings):
     """A template asking for a remote image still renders, without the image (no network)."""
     template_dir = tmp_path / "tpl"
