@@ -20,11 +20,13 @@ def test_browser_tests_use_the_shared_login_and_axe_helpers():
     assert offenders == []
 
 
-def test_a_return_to_the_same_page_has_the_same_axe_fingerprint(client):
+def test_a_return_to_the_same_page_has_the_same_axe_fingerprint(client, monkeypatch):
     """axe-core runs once per distinct page: two requests of one page differ only by per-request
-    values (nonce, CSRF token, the request's reference in the footer), which the fingerprint drops."""
+    values (nonce, CSRF token, the request's reference in the footer), which the fingerprint drops.
+    Another browser or a changed stylesheet or script is another page to check."""
     from django.urls import reverse
 
+    from tests.e2e import conftest as e2e
     from tests.e2e.conftest import page_fingerprint
 
     width = {"width": 1280, "height": 900}
@@ -34,3 +36,7 @@ def test_a_return_to_the_same_page_has_the_same_axe_fingerprint(client):
     other = client.get(reverse("core:accessibility")).content.decode()
     assert page_fingerprint(other, width) != page_fingerprint(first, width)
     assert page_fingerprint(first, {"width": 375, "height": 812}) != page_fingerprint(first, width)
+    assert page_fingerprint(first, width, "156.0") != page_fingerprint(first, width, "157.0")
+    before = page_fingerprint(first, width)
+    monkeypatch.setattr(e2e, "static_sources_digest", lambda: "a stylesheet changed")
+    assert page_fingerprint(first, width) != before

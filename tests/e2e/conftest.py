@@ -9,14 +9,17 @@
 
 Every browser test uses these; none re-implements the sign-in or the axe run (tests/test_helpers.py).
 
-axe-core runs once per distinct page: a page whose markup and window width were already checked in
-this session (a return to the same screen) is not checked again. Screenshots of every checked page
+axe-core runs once per distinct page: a page found clean is remembered in .cache/axe-clean/ under
+what its findings depend on (page_fingerprint: the markup less its per-request values, the window
+width, the static files, the browser and axe-core), so a return to the same screen, the other
+xdist worker and the PostgreSQL run after the SQLite one do not check it again. Screenshots of every checked page
 go to artifacts/screenshots/<name>.png (git-ignored) when CMER_SCREENSHOTS=1; without it only the
 steps someone looks at are photographed (the journey of tests/e2e/test_cell_month.py).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -33,13 +36,15 @@ from cmer.accounts.models import TOTPDevice
 from tests.conftest import SLOWER_FRAMES
 from tests.personas import PASSWORD, login
 
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path("artifacts/screenshots")
 # A meeting's own page, not the planning form (/reunions/nouvelle/) a glob "**/reunions/*/" matches.
 MEETING_PAGE = re.compile(r"/reunions/(?!nouvelle/)[^/]+/$")
 BLOCKING_IMPACTS = {"serious", "critical"}
 _axe = Axe()
-# Markup fingerprints of the pages axe-core has already checked in this session.
-_checked: set[str] = set()
+_AXE_DIGEST = hashlib.sha256(_axe.axe_script.encode()).hexdigest()
+# One empty file per page axe-core found clean, named after its fingerprint.
+AXE_CLEAN = ROOT / ".cache" / "axe-clean"
 # Per-request values that change nothing axe-core looks at: the nonce, the CSRF token and the
 # request's reference in the footer (without it no two pages were ever alike).
 _VOLATILE = re.compile(r'nonce="[^"]*"|name="csrfmiddlewaretoken" value="[^"]*"|réf\. requête [0-9a-f]+')
@@ -118,13 +123,32 @@ def page_width_overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
-def page_fingerprint(markup: str, viewport: Any) -> str:
-    """What axe-core's findings depend on: the markup, less its per-request values, and the width."""
-    return hashlib.sha256(f"{viewport}{_VOLATILE.sub('', markup)}".encode()).hexdigest()
+@functools.cache
+def static_sources_digest() -> str:
+    """A digest of every static file collectstatic would take (path, size, modification time) and
+    of the locked requirements: it changes whenever a stylesheet or a script may have changed."""
+    from django.apps import apps
+    from django.contrib.staticfiles import finders
+
+    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes())
+    # The files collectstatic takes: a change of its ignore patterns is a change of the set.
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
+    for finder in finders.get_finders():
+        for path, storage in sorted(finder.list(ignore)):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def page_fingerprint(markup: str, viewport: Any, browser_version: str = "") -> str:
+    """What axe-core's findings depend on: the markup, less its per-request values, the width, the
+    stylesheets and scripts (static_sources_digest), the browser and axe-core itself."""
+    setting = f"{viewport}\0{browser_version}\0{static_sources_digest()}\0{_AXE_DIGEST}"
+    return hashlib.sha256(f"{setting}\0{_VOLATILE.sub('', markup)}".encode()).hexdigest()
 
 
 def a11y_problems(page: Any, name: str) -> list[str]:
-    """The page's serious/critical axe findings (none when the same page was checked already).
+    """The page's serious/critical axe findings (none when the same page was found clean already).
 
     For journeys that collect the findings of every page and assert once at the end. With
     CMER_SCREENSHOTS=1, a full-page screenshot to artifacts/screenshots/<name>.png as well.
@@ -132,11 +156,13 @@ def a11y_problems(page: Any, name: str) -> list[str]:
     if os.environ.get("CMER_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    fingerprint = page_fingerprint(page.content(), page.viewport_size)
-    if fingerprint in _checked:
+    clean = AXE_CLEAN / page_fingerprint(page.content(), page.viewport_size, page.context.browser.version)
+    if clean.exists():
         return []
     problems = [f"{name}: {problem}" for problem in blocking_violations(page)]
-    _checked.add(fingerprint)
+    if not problems:
+        AXE_CLEAN.mkdir(parents=True, exist_ok=True)
+        clean.touch()
     return problems
 
 

@@ -9,7 +9,6 @@ integrity hash that does not match what is served makes the browser drop the fil
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import check_a11y, follow, new_context
+from tests.e2e.conftest import check_a11y, follow, new_context, static_sources_digest
 from tests.production_env import production_env
 
 pytestmark = pytest.mark.e2e
@@ -84,17 +83,7 @@ def _collected_static() -> Path:
     PostgreSQL runs of the suite (and a developer's reruns) serve the same files, so the folder is
     keyed on every source file's path, size and modification time and rebuilt when one changes.
     """
-    from django.apps import apps
-    from django.contrib.staticfiles import finders
-
-    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes())
-    # The files collectstatic takes: a change of its ignore patterns is a change of the folder.
-    ignore = apps.get_app_config("staticfiles").ignore_patterns
-    for finder in finders.get_finders():
-        for path, storage in sorted(finder.list(ignore)):
-            stat = os.stat(storage.path(path))
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    target = ROOT / ".cache" / f"static-{digest.hexdigest()[:16]}"
+    target = ROOT / ".cache" / f"static-{static_sources_digest()[:16]}"
     if not (target / "staticfiles.json").exists():
         # A folder per process: two pytest-xdist workers (or the SQLite and PostgreSQL runs side by
         # side) may collect at the same time; the first complete folder wins, the other is dropped.
