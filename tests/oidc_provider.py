@@ -9,6 +9,7 @@ JWKS the provider does not sign with.
 from __future__ import annotations
 
 import fcntl
+import select
 import socket
 import subprocess  # nosec B404
 import time
@@ -88,29 +89,51 @@ class Provider:
         }
 
 
-@contextmanager
-def running_provider(site: str) -> Iterator[Provider]:
-    """The provider on a free port, registered for the client at `site` (our callback and logout)."""
-    _install()
+# How long the provider may take to listen. Once, under CI, node hung before listening (every
+# thread waiting on a lock, no port open) and the test waited 17 minutes: a start that does not
+# answer in time is stopped and made once more, then the test fails, it never hangs.
+START_SECONDS = 20
+
+
+def _start(site: str) -> tuple[subprocess.Popen[str], int] | None:
+    """The provider's process and port once it says it is ready; None, the process stopped, when
+    it has not said so within START_SECONDS."""
     port = _free_port()
-    callback = f"{site}/connexion/proconnect/retour/"
-    post_logout = f"{site}/deconnexion/proconnect/"
     process = subprocess.Popen(  # nosec B603
-        ["node", "provider.mjs", str(port), callback, post_logout],
+        [
+            "node",
+            "provider.mjs",
+            str(port),
+            f"{site}/connexion/proconnect/retour/",
+            f"{site}/deconnexion/proconnect/",
+        ],
         cwd=PROVIDER_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    assert process.stdout is not None
+    deadline = time.monotonic() + START_SECONDS
+    while (left := deadline - time.monotonic()) > 0 and select.select([process.stdout], [], [], left)[0]:
+        line = process.stdout.readline()
+        if line.startswith("ready "):
+            return process, port
+        if not line:  # it exited
+            break
+    process.kill()
+    process.wait()
+    return None
+
+
+@contextmanager
+def running_provider(site: str) -> Iterator[Provider]:
+    """The provider on a free port, registered for the client at `site` (our callback and logout)."""
+    _install()
+    started = _start(site) or _start(site)
+    if started is None:
+        raise RuntimeError(f"the OpenID provider did not start within {START_SECONDS} s, twice")
+    process, port = started
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if line.startswith("ready "):
-                break
-            if not line and process.poll() is not None:
-                raise RuntimeError("the OpenID provider did not start")
         yield Provider(issuer=f"http://127.0.0.1:{port}")
     finally:
         process.terminate()

@@ -40,3 +40,34 @@ def test_a_return_to_the_same_page_has_the_same_axe_fingerprint(client, monkeypa
     before = page_fingerprint(first, width)
     monkeypatch.setattr(e2e, "static_sources_digest", lambda: "a stylesheet changed")
     assert page_fingerprint(first, width) != before
+
+
+def test_a_provider_that_never_listens_is_stopped_not_waited_for(tmp_path, monkeypatch):
+    """The OpenID provider's start is bounded: a node process that never says it is ready is
+    stopped after START_SECONDS (it once hung for 17 minutes in CI), and one that does is kept."""
+    import os
+    import time
+
+    import pytest
+
+    from tests import oidc_provider
+
+    pid_file = tmp_path / "pid"
+    (tmp_path / "provider.mjs").write_text(
+        f"import {{ writeFileSync }} from 'node:fs';\n"
+        f"writeFileSync({str(pid_file)!r}, String(process.pid));\nsetInterval(() => {{}}, 1000);\n"
+    )
+    monkeypatch.setattr(oidc_provider, "PROVIDER_DIR", tmp_path)
+    monkeypatch.setattr(oidc_provider, "START_SECONDS", 1)
+    began = time.monotonic()
+    assert oidc_provider._start("http://testserver") is None
+    assert time.monotonic() - began < 10
+    with pytest.raises(ProcessLookupError):  # stopped and reaped
+        os.kill(int(pid_file.read_text()), 0)
+    (tmp_path / "provider.mjs").write_text(
+        "process.stdout.write('ready http://127.0.0.1\\n'); setInterval(() => {}, 1000);\n"
+    )
+    process, _port = oidc_provider._start("http://testserver")
+    assert process.poll() is None
+    process.kill()
+    process.wait()
