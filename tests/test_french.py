@@ -1,4 +1,4 @@
-"""French as a coordinator writes it, on every page and PDF (docs/architecture.md, "Views and templates").
+"""French as a coordinator writes it, on every page and PDF (docs/conventions.md, "Views and templates").
 
 One pass over every GET URL of the permission matrix, opened by every persona its row allows, in
 a world holding a situation with facts, a meeting and its decision, a support plan and a

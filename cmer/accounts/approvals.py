@@ -1,7 +1,7 @@
 """Who is told when the platform admin opens a membership that waits for the president.
 
 The DPO's alert is a notification, and notifications sit above accounts: the app that sends it
-registers its announcer here when Django starts (docs/architecture.md, registries), so accounts
+registers its announcer here when Django starts (docs/conventions.md, "Layers"), so accounts
 names no higher app. Announcers run inside the service's transaction.
 """
 

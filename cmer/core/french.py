@@ -1,6 +1,6 @@
 """Dates as a coordinator writes them: « 28 mars 2010 », « 1er avril 2024 », « mardi 5 mai 2026 ».
 
-One formatter for pages, PDFs and messages (docs/architecture.md, "Views and templates"): never ISO,
+One formatter for pages, PDFs and messages (docs/conventions.md, "Views and templates"): never ISO,
 never an English month. Django's own `date:"j F Y"` misses the « 1er » of the first of the month.
 """
 

@@ -1,4 +1,4 @@
-"""Read-only queries that may be served by a streaming replica (docs/architecture.md, "Security patterns").
+"""Read-only queries that may be served by a streaming replica (docs/conventions.md, "Security patterns").
 
 Only code that opts in with `replica_reads()` reads from the `replica` alias, and only when one is
 configured (CMER_REPLICA_DATABASE_URL) and no transaction is open on the primary: a read inside a

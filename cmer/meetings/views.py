@@ -348,7 +348,7 @@ def _session_response(
                 item_kind=item.kind, services=services_list, decision=decision, auto_id=f"i{item.pk}-%s"
             )
         rows.append({"item": item, "decision": decision, "name": names.get(item.case_id), "form": form})
-    # The official caveats wherever indicators are read (docs/indicators.md), the session included.
+    # The official caveats wherever indicators are read (docs/indicator-catalogue.md), the session included.
     version = CatalogueVersion.objects.current()
     caveats = list(version.caveats.all()) if version and rows else []
     context = {"meeting": meeting, "rows": rows, "can": can, "caveats": caveats}

@@ -36,7 +36,7 @@ class Category:
     POLICE_INTELLIGENCE = "police_intelligence"
 
 
-# What may never be the subject of a catalogue item (docs/indicators.md, "Rules for the catalogue").
+# What may never be the subject of a catalogue item (docs/indicator-catalogue.md, "Rules for the catalogue").
 # Judgement words are not here: the official wording itself says "sites extrémistes violents".
 CATALOGUE_FORBIDDEN = frozenset(
     {

@@ -5,7 +5,7 @@ the live code becomes, so it imports nothing from `cmer`. Never edit the data be
 version is written through the application (draft, approval) or by a new data migration.
 `cmer/training/catalogue_v1.py` reads it from here for the tests that reload or inspect v1.
 
-Paraphrased from public SG-CIPD, DGSI and Éducation nationale material (docs/indicators.md). No item
+Paraphrased from public SG-CIPD, DGSI and Éducation nationale material (docs/indicator-catalogue.md). No item
 names a religion, a practice, an origin, a nationality, a family structure, a health condition or a
 political opinion: items describe observable behaviour only, and carry no weight.
 """
