@@ -9,6 +9,7 @@ JWKS the provider does not sign with.
 from __future__ import annotations
 
 import fcntl
+import os
 import select
 import socket
 import subprocess  # nosec B404
@@ -95,7 +96,7 @@ class Provider:
 START_SECONDS = 20
 
 
-def _start(site: str) -> tuple[subprocess.Popen[str], int] | None:
+def _start(site: str) -> tuple[subprocess.Popen[bytes], int] | None:
     """The provider's process and port once it says it is ready; None, the process stopped, when
     it has not said so within START_SECONDS."""
     port = _free_port()
@@ -110,16 +111,19 @@ def _start(site: str) -> tuple[subprocess.Popen[str], int] | None:
         cwd=PROVIDER_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        text=True,
     )
     assert process.stdout is not None
-    deadline = time.monotonic() + START_SECONDS
-    while (left := deadline - time.monotonic()) > 0 and select.select([process.stdout], [], [], left)[0]:
-        line = process.stdout.readline()
-        if line.startswith("ready "):
-            return process, port
-        if not line:  # it exited
+    # Raw reads of the pipe: a buffered readline() could keep the "ready" line in its buffer while
+    # select() waits on an empty pipe until the deadline.
+    output, deadline = b"", time.monotonic() + START_SECONDS
+    fd = process.stdout.fileno()
+    while (left := deadline - time.monotonic()) > 0 and select.select([fd], [], [], left)[0]:
+        chunk = os.read(fd, 4096)
+        if not chunk:  # it exited
             break
+        output += chunk
+        if any(line.startswith(b"ready ") for line in output.split(b"\n")):
+            return process, port
     process.kill()
     process.wait()
     return None

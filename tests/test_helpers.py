@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
+
+import pytest
 
 TESTS = Path(__file__).resolve().parent
 SHARED = TESTS / "e2e" / "conftest.py"
@@ -45,11 +49,6 @@ def test_a_return_to_the_same_page_has_the_same_axe_fingerprint(client, monkeypa
 def test_a_provider_that_never_listens_is_stopped_not_waited_for(tmp_path, monkeypatch):
     """The OpenID provider's start is bounded: a node process that never says it is ready is
     stopped after START_SECONDS (it once hung for 17 minutes in CI), and one that does is kept."""
-    import os
-    import time
-
-    import pytest
-
     from tests import oidc_provider
 
     pid_file = tmp_path / "pid"

@@ -12,9 +12,9 @@ Every browser test uses these; none re-implements the sign-in or the axe run (te
 axe-core runs once per distinct page: a page found clean is remembered in .cache/axe-clean/ under
 what its findings depend on (page_fingerprint: the markup less its per-request values, the window
 width, the static files, the browser and axe-core), so a return to the same screen, the other
-xdist worker and the PostgreSQL run after the SQLite one do not check it again. Screenshots of every checked page
-go to artifacts/screenshots/<name>.png (git-ignored) when CMER_SCREENSHOTS=1; without it only the
-steps someone looks at are photographed (the journey of tests/e2e/test_cell_month.py).
+xdist worker and the PostgreSQL run after the SQLite one do not check it again. Screenshots of
+every checked page go to artifacts/screenshots/<name>.png (git-ignored) when CMER_SCREENSHOTS=1;
+without it only the steps someone looks at are photographed (tests/e2e/test_cell_month.py).
 """
 
 from __future__ import annotations
