@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping, Sequence
 
 import pytest
@@ -13,40 +14,63 @@ from cmer.stats.suppression import Line, Mark, label, suppress
 BIG = 10**9
 
 
-def _propagate(dom: dict, lines: Sequence[Line]) -> bool:
-    """Shrink domains (lo, hi) in place without ever removing a feasible value; False if empty."""
-    for _ in range(500):
-        moved = False
-        for line in lines:
-            parts_lo = sum(dom[p][0] for p in line.parts)
-            parts_hi = sum(dom[p][1] for p in line.parts)
-            t_lo, t_hi = dom[line.total]
-            nt = (max(t_lo, parts_lo), min(t_hi, parts_hi))
-            if nt != (t_lo, t_hi):
-                dom[line.total] = nt
-                moved = True
-            t_lo, t_hi = dom[line.total]
-            if t_lo > t_hi:
+@functools.lru_cache(maxsize=16)
+def _lines_of(lines: tuple[Line, ...]) -> dict[Hashable, tuple[int, ...]]:
+    """For each cell, the lines (by position) it appears in, as total or as part."""
+    found: dict[Hashable, list[int]] = {}
+    for i, line in enumerate(lines):
+        for key in (line.total, *line.parts):
+            found.setdefault(key, []).append(i)
+    return {key: tuple(where) for key, where in found.items()}
+
+
+def _propagate(dom: dict, lines: Sequence[Line], changed: Sequence[Hashable] | None = None) -> bool:
+    """Shrink domains (lo, hi) in place without ever removing a feasible value; False if empty.
+
+    A line is looked at again only when one of its cells moved (a worklist: the same fixed point
+    as sweeping every line until none moves, without the sweeps that find nothing to do). With
+    `changed`, the domains were at a fixed point but for those cells: only their lines start."""
+    lines = tuple(lines)
+    lines_of = _lines_of(lines)
+    pending = list(range(len(lines)) if changed is None else {j for k in changed for j in lines_of[k]})
+    queued = set(pending)
+    budget = 500 * len(lines)  # still sound when it runs out: domains only shrank by proven steps
+    while pending and budget:
+        budget -= 1
+        i = pending.pop()
+        queued.discard(i)
+        line = lines[i]
+        moved = []
+        parts_lo = sum(dom[p][0] for p in line.parts)
+        parts_hi = sum(dom[p][1] for p in line.parts)
+        t_lo, t_hi = dom[line.total]
+        nt = (max(t_lo, parts_lo), min(t_hi, parts_hi))
+        if nt[0] > nt[1]:
+            return False
+        if nt != (t_lo, t_hi):
+            dom[line.total] = nt
+            moved.append(line.total)
+        t_lo, t_hi = nt
+        for p in line.parts:
+            lo, hi = dom[p]
+            np_ = (max(lo, t_lo - (parts_hi - hi)), min(hi, t_hi - (parts_lo - lo)))
+            if np_[0] > np_[1]:
                 return False
-            for p in line.parts:
-                lo, hi = dom[p]
-                others_lo = parts_lo - lo
-                others_hi = parts_hi - hi
-                np_ = (max(lo, t_lo - others_hi), min(hi, t_hi - others_lo))
-                if np_[0] > np_[1]:
-                    return False
-                if np_ != (lo, hi):
-                    dom[p] = np_
-                    parts_lo += np_[0] - lo
-                    parts_hi += np_[1] - hi
-                    moved = True
-        if not moved:
-            return True
-    return True  # still sound: domains only shrank by proven steps
+            if np_ != (lo, hi):
+                dom[p] = np_
+                parts_lo += np_[0] - lo
+                parts_hi += np_[1] - hi
+                moved.append(p)
+        for key in moved:
+            for j in lines_of[key]:
+                if j not in queued:
+                    queued.add(j)
+                    pending.append(j)
+    return True
 
 
-def _solve(dom: dict, lines: Sequence[Line]) -> bool:
-    if not _propagate(dom, lines):
+def _solve(dom: dict, lines: Sequence[Line], changed: Sequence[Hashable] | None = None) -> bool:
+    if not _propagate(dom, lines, changed):
         return False
     open_vars = [k for k, (lo, hi) in dom.items() if lo < hi]
     if not open_vars:
@@ -61,7 +85,7 @@ def _solve(dom: dict, lines: Sequence[Line]) -> bool:
     for branch in branches:
         trial = dict(dom)
         trial[k] = branch
-        if _solve(trial, lines):
+        if _solve(trial, lines, (k,)):
             return True
     return False
 
@@ -80,11 +104,12 @@ def exposed_small_counts(
     """Small counts readable directly or recomputable: the attacker's wins."""
     wins = [k for k, v in values.items() if 1 <= v <= 4 and marks[k] is Mark.SHOWN]
     base = domains(values, marks)
+    assert _propagate(base, lines)  # the true values lie in every domain
     for k, mark in marks.items():
         if mark is not Mark.SMALL:
             continue
-        alternatives = [v for v in range(1, 5) if v != values[k]]
-        if not any(_solve({**base, k: (v, v)}, lines) for v in alternatives):
+        alternatives = [v for v in range(1, 5) if v != values[k] and base[k][0] <= v <= base[k][1]]
+        if not any(_solve({**base, k: (v, v)}, lines, (k,)) for v in alternatives):
             wins.append(k)
     return wins
 
