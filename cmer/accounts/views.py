@@ -172,7 +172,9 @@ def otp_setup(request: AccountRequest) -> HttpResponse:
         request.session["cmer_totp_key"] = key_hex
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        totp = TOTP(bytes.fromhex(key_hex), drift=1)
+        # The code of the current 30-second window or of either neighbour, as at sign-in
+        # (TOTPDevice.tolerance): a code read just before its window ends is typed after it.
+        totp = TOTP(bytes.fromhex(key_hex))
         totp.time = time.time()
         token = form.cleaned_data["token"]
         if len(token) == 6 and totp.verify(int(token), tolerance=1):
@@ -332,7 +334,7 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
     form = _reauth_form(request, TotpReplaceForm)
     if request.method == "POST" and form.is_valid():
         confirmed = passkeys.take_confirmation(request) is not None
-        totp = TOTP(bytes.fromhex(key_hex), drift=1)
+        totp = TOTP(bytes.fromhex(key_hex))  # tolerance as at enrolment (otp_setup)
         totp.time = time.time()
         if not totp.verify(int(form.cleaned_data["new_token"]), tolerance=1):
             form.add_error(
