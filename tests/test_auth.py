@@ -246,6 +246,41 @@ def test_a_new_app_code_from_the_window_that_just_ended_is_accepted(world):
     assert TOTPDevice.objects.get(user=user).key == new_key.hex()
 
 
+def replay_is_refused(user: User, code: str) -> bool:
+    """A TOTP code typed again at sign-in, from another browser: refused."""
+    client = Client()
+    post_password(client, user.email)
+    response = client.post(OTP_VERIFY, {"token": code})
+    return response.status_code == 200 and bool(response.context["form"].errors["token"])
+
+
+def test_the_code_that_enrolled_the_app_cannot_sign_in_again(world):
+    """The code that enrols an app, or swaps it, is spent (RFC 6238 §5.2): replayed at sign-in
+    in its window, it is refused."""
+    user = world.a.user("member")
+    TOTPDevice.objects.filter(user=user).delete()
+    client = Client()
+    post_password(client, user.email)
+    client.get(OTP_SETUP)
+    away_from_a_window_edge()
+    code = key_token(client.session["cmer_totp_key"])
+    assert len(client.post(OTP_SETUP, {"token": code}).context["codes"]) == 10
+    assert TOTPDevice.objects.get(user=user).last_t == int(time.time()) // 30
+    assert replay_is_refused(user, code)
+
+    # Another person swaps their app: the new app's first code is spent as well.
+    user = world.a.user("coordinator")
+    client = full_login(Client(), user)
+    old = TOTPDevice.objects.get(user=user)
+    url = reverse("accounts:totp_replace")
+    client.get(url)
+    away_from_a_window_edge()
+    code = key_token(client.session["cmer_totp_new_key"])
+    response = client.post(url, {"password": PASSWORD, "token": token_for(old, 1), "new_token": code})
+    assert response.status_code == 302
+    assert replay_is_refused(user, code)
+
+
 def test_user_without_membership_lands_on_dashboard_message(world):
     client = full_login(Client(), world.outsider)
     response = client.get(DASHBOARD)

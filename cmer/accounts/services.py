@@ -238,24 +238,30 @@ def has_passkey(user: User) -> bool:
 
 
 @transaction.atomic
-def totp_enrol(*, user: User, key_hex: str) -> tuple[TOTPDevice, list[str]]:
-    """Confirm a TOTP device (the token was checked by the caller) and issue backup codes."""
+def totp_enrol(*, user: User, key_hex: str, last_t: int) -> tuple[TOTPDevice, list[str]]:
+    """Confirm a TOTP device and issue backup codes. The caller checked the code of time step
+    `last_t`: that code is spent, it cannot sign in afterwards (RFC 6238 §5.2, as TOTPDevice)."""
     TOTPDevice.objects.filter(user=user).delete()
-    device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
+    device = TOTPDevice.objects.create(
+        user=user, name="Application TOTP", key=key_hex, confirmed=True, last_t=last_t
+    )
     codes = _new_backup_codes(user)
     record(action="auth.otp_enrolled", actor=user, target=user)
     return device, codes
 
 
 def totp_replace(
-    *, user: User, password: str, token: str, key_hex: str, passkey_confirmed: bool = False
+    *, user: User, password: str, token: str, key_hex: str, last_t: int, passkey_confirmed: bool = False
 ) -> TOTPDevice:
-    """Swap the authenticator app after re-authentication (the new app's code checked by the caller)."""
+    """Swap the authenticator app after re-authentication; the caller checked the new app's code
+    of time step `last_t`, spent as at enrolment (totp_enrol)."""
     # Its failures stay written.
     reauthenticate(user=user, password=password, token=token, passkey_confirmed=passkey_confirmed)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        device = TOTPDevice.objects.create(user=user, name="Application TOTP", key=key_hex, confirmed=True)
+        device = TOTPDevice.objects.create(
+            user=user, name="Application TOTP", key=key_hex, confirmed=True, last_t=last_t
+        )
         record(action="auth.otp_replaced", actor=user, target=user)
     return device
 

@@ -178,7 +178,7 @@ def otp_setup(request: AccountRequest) -> HttpResponse:
         totp.time = time.time()
         token = form.cleaned_data["token"]
         if len(token) == 6 and totp.verify(int(token), tolerance=1):
-            device, codes = services.totp_enrol(user=user, key_hex=key_hex)
+            device, codes = services.totp_enrol(user=user, key_hex=key_hex, last_t=totp.t())
             del request.session["cmer_totp_key"]
             otp_login(request, device)
             request.session.cycle_key()
@@ -347,6 +347,7 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 token=form.cleaned_data["token"],
                 key_hex=key_hex,
+                last_t=totp.t(),  # the matched step (verify leaves the drift that matched)
                 passkey_confirmed=confirmed,
             ),
             success=_("Nouvelle application d'authentification enregistrée."),
