@@ -41,8 +41,9 @@ def token_for(device: TOTPDevice, offset_steps: int = 0) -> str:
     return f"{code:06d}"
 
 
-def key_token(key_hex: str) -> str:
-    return f"{totp(bytes.fromhex(key_hex)):06d}"
+def key_token(key_hex: str, drift: int = 0) -> str:
+    """The code an app holding this key shows now (or `drift` windows away)."""
+    return f"{totp(bytes.fromhex(key_hex), drift=drift):06d}"
 
 
 def post_password(client: Client, email: str, password: str = PASSWORD):
@@ -224,26 +225,26 @@ def test_a_new_app_code_from_the_window_that_just_ended_is_accepted(world):
     client = Client()
     post_password(client, user.email)
     client.get(OTP_SETUP)
-    key = bytes.fromhex(client.session["cmer_totp_key"])
+    key_hex = client.session["cmer_totp_key"]
     away_from_a_window_edge()
-    response = client.post(OTP_SETUP, {"token": f"{totp(key, drift=-2):06d}"})
+    response = client.post(OTP_SETUP, {"token": key_token(key_hex, drift=-2)})
     assert response.status_code == 200 and response.context["form"].errors["token"]
     assert not TOTPDevice.objects.filter(user=user).exists()
-    response = client.post(OTP_SETUP, {"token": f"{totp(key, drift=-1):06d}"})
+    response = client.post(OTP_SETUP, {"token": key_token(key_hex, drift=-1)})
     assert response.status_code == 200 and len(response.context["codes"]) == 10
-    assert TOTPDevice.objects.get(user=user).key == key.hex()
+    assert TOTPDevice.objects.get(user=user).key == key_hex
     backup_code = response.context["codes"][0]  # the re-authentication the swap asks for
 
     url = reverse("accounts:totp_replace")
     client.get(url)
-    new_key = bytes.fromhex(client.session["cmer_totp_new_key"])
+    new_key = client.session["cmer_totp_new_key"]
     away_from_a_window_edge()
-    form = {"password": PASSWORD, "token": backup_code, "new_token": f"{totp(new_key, drift=-2):06d}"}
+    form = {"password": PASSWORD, "token": backup_code, "new_token": key_token(new_key, drift=-2)}
     assert client.post(url, form).status_code == 400
-    form["new_token"] = f"{totp(new_key, drift=-1):06d}"
+    form["new_token"] = key_token(new_key, drift=-1)
     response = client.post(url, form)
     assert response.status_code == 302 and response.url == reverse("accounts:backup_codes")
-    assert TOTPDevice.objects.get(user=user).key == new_key.hex()
+    assert TOTPDevice.objects.get(user=user).key == new_key
 
 
 def replay_is_refused(user: User, code: str) -> bool:

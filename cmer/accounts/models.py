@@ -356,6 +356,20 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         return 1
 
 
+def new_app_code_step(key_hex: str, token: str) -> int | None:
+    """The time step of `token` for an app key not enrolled yet, or None if it does not match.
+
+    The windows sign-in accepts (a new device's tolerance: the current 30-second window or either
+    neighbour), so a code read just before its window ends and typed after it is accepted. The
+    caller stores the step as the device's `last_t`: that code is then spent (RFC 6238 §5.2)."""
+    if len(token) != 6 or not token.isdigit():
+        return None
+    totp = TOTP(bytes.fromhex(key_hex))
+    totp.time = time.time()
+    tolerance = TOTPDevice._meta.get_field("tolerance").get_default()
+    return totp.t() if totp.verify(int(token), tolerance) else None
+
+
 def backup_code_digest(device_id: int, code: str) -> str:
     """Keyed hash of a backup code, bound to its device: a database copy alone reveals nothing.
 

@@ -26,7 +26,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.oath import TOTP
 from django_otp_webauthn.models import WebAuthnCredential
 
 from cmer.accounts import emails, passkeys, proconnect, services
@@ -44,7 +43,15 @@ from cmer.accounts.forms import (
     TotpReplaceForm,
 )
 from cmer.accounts.http import AccountRequest, CellRequest
-from cmer.accounts.models import BackupCode, FactorReset, Invitation, Membership, TOTPDevice, User
+from cmer.accounts.models import (
+    BackupCode,
+    FactorReset,
+    Invitation,
+    Membership,
+    TOTPDevice,
+    User,
+    new_app_code_step,
+)
 from cmer.accounts.permissions import (
     can_approve_factor_reset,
     can_approve_membership,
@@ -172,13 +179,9 @@ def otp_setup(request: AccountRequest) -> HttpResponse:
         request.session["cmer_totp_key"] = key_hex
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # The code of the current 30-second window or of either neighbour, as at sign-in
-        # (TOTPDevice.tolerance): a code read just before its window ends is typed after it.
-        totp = TOTP(bytes.fromhex(key_hex))
-        totp.time = time.time()
-        token = form.cleaned_data["token"]
-        if len(token) == 6 and totp.verify(int(token), tolerance=1):
-            device, codes = services.totp_enrol(user=user, key_hex=key_hex, last_t=totp.t())
+        step = new_app_code_step(key_hex, form.cleaned_data["token"])
+        if step is not None:
+            device, codes = services.totp_enrol(user=user, key_hex=key_hex, last_t=step)
             del request.session["cmer_totp_key"]
             otp_login(request, device)
             request.session.cycle_key()
@@ -334,9 +337,8 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
     form = _reauth_form(request, TotpReplaceForm)
     if request.method == "POST" and form.is_valid():
         confirmed = passkeys.take_confirmation(request) is not None
-        totp = TOTP(bytes.fromhex(key_hex))  # tolerance as at enrolment (otp_setup)
-        totp.time = time.time()
-        if not totp.verify(int(form.cleaned_data["new_token"]), tolerance=1):
+        step = new_app_code_step(key_hex, form.cleaned_data["new_token"])
+        if step is None:
             form.add_error(
                 "new_token", _("Code invalide : vérifiez l'heure de votre téléphone et réessayez.")
             )
@@ -347,7 +349,7 @@ def totp_replace(request: AccountRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 token=form.cleaned_data["token"],
                 key_hex=key_hex,
-                last_t=totp.t(),  # the matched step (verify leaves the drift that matched)
+                last_t=step,
                 passkey_confirmed=confirmed,
             ),
             success=_("Nouvelle application d'authentification enregistrée."),
