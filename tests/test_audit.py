@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
-from cmer.audit import checkpoints, triggers
+from cmer.audit import chain, checkpoints, triggers
 from cmer.audit.chain import canonical, verify
 from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
@@ -318,16 +322,71 @@ def test_ranges_verified_in_worker_processes_find_what_one_walk_finds(no_trigger
     assert result == verify(span=None)
 
 
+def _wait_for(condition, seconds: float = 60) -> None:
+    """Until another process reaches a state."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="worker processes verify on PostgreSQL only (SQLite's test database is in memory)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_walk_stops_verify_audit_with_a_clear_error(monkeypatch):
+    """The kernel may kill a worker (out of memory): verify_audit stops and says so, instead of
+    waiting for ever for the ranges that worker held (as multiprocessing.Pool did)."""
+    bulk_chain(3000, id_stride=STRIDE, seed=12)
+    monkeypatch.setattr(chain, "PARALLEL_SPAN", SPAN)  # 7 ranges instead of one
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call_command("verify_audit", "--processes", "2", "--batch", "1")
+        except BaseException as exc:  # reported by the assertions below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    side = connections.create_connection("default")
+    side.set_autocommit(False)
+    walk = threading.Thread(target=run, daemon=True)  # a hang must not hold the test run
+    try:
+        with side.cursor() as cursor:
+            walk.start()
+            # Once the workers are started, the table is locked: their next read waits. (One row
+            # at a time, a walk lasts seconds: the lock comes first.)
+            _wait_for(lambda: len(multiprocessing.active_children()) == 2)
+            cursor.execute("LOCK TABLE audit_auditevent IN ACCESS EXCLUSIVE MODE")
+
+            def both_wait() -> bool:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # one per query, not per transaction
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                return cursor.fetchone()[0] == 2
+
+            _wait_for(both_wait)
+            for worker in multiprocessing.active_children():
+                worker.kill()
+            side.rollback()
+        walk.join(timeout=60)
+    finally:
+        side.rollback()
+        side.close()
+    assert not walk.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], CommandError)
+    assert "a worker process ended before its range was verified" in str(errors[0])
+
+
 @pytest.mark.django_db(transaction=True)
 def test_writers_in_and_out_of_transactions_keep_one_chain():
     """record() outside a transaction (a page that only reads: head, then an INSERT that takes
     the lock itself on PostgreSQL) races writers holding the lock in long transactions: every
     event is written once, in one unbroken chain, and none fails."""
-    import threading
-    import time
-
-    from django.db import connections
-
     errors: list[BaseException] = []
 
     def writer(n: int, in_transaction: bool) -> None:

@@ -19,6 +19,7 @@ import hmac
 import json
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -366,6 +367,15 @@ def _verify_span(
     return _Span(read, checked, first, last_seq, last_hash)
 
 
+def _start_worker(database: dict[str, Any], audit_key: str) -> None:
+    """A spawned worker starts with nothing: Django is set up on the parent's database and key."""
+    import django
+
+    settings.DATABASES = {"default": database}
+    settings.CMER_AUDIT_KEY = audit_key
+    django.setup()
+
+
 def _span_job(bounds: tuple[int, int | None, int]) -> _Span:
     """One range in a worker process, which then lets its connection go (no idle one is left)."""
     from django.db import connection
@@ -403,6 +413,9 @@ def _join(
     return VerifyResult(True, checked, head_seq, head_hash, anchor_seq=anchor_seq)
 
 
+PARALLEL_SPAN = 100_000  # ids per range in worker processes: a range is a few seconds' work
+
+
 def _ranges(span: int) -> list[tuple[int, int | None]]:
     """Primary-key ranges of about `span` ids; the last one is open (rows appended meanwhile)."""
     from django.db import connection
@@ -438,7 +451,7 @@ def verify(
     transaction only (workers cannot see another connection's uncommitted rows, nor an
     in-memory SQLite database); otherwise they run here, one after the other.
     """
-    from django.db import connection, connections
+    from django.db import connection
 
     anchor_seq: int | None = None
     if start_seq is None and use_anchor:
@@ -459,21 +472,31 @@ def verify(
     expected_seq = start_seq if start_seq is not None else 1
     parallel = processes > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
     if span is None and parallel:
-        span = 100_000
+        span = PARALLEL_SPAN
     ranges = [(0, None)] if span is None else _ranges(span)
     if not parallel or len(ranges) == 1:
         spans = (_verify_span(after, up_to, batch, on_batch) for after, up_to in ranges)
         return _join(spans, expected_seq, expected_prev, anchor_seq)
-    # Forked workers inherit the settings as they are (a test database, an override), and must
-    # not share this process's socket: it is closed first and reopened on the next query.
-    connections.close_all()
-    pool = multiprocessing.get_context("fork").Pool(min(processes, len(ranges)))
+    # Workers are spawned, not forked: a fork copies this process's threads' locks as they are
+    # (a test runner's, a pool's own) and could leave a worker blocked for ever. They are told
+    # the database this connection uses (under tests, the test database) and the key. They are
+    # never killed mid-range: one killed while sending its result holds the result queue's
+    # lock for good, the likely way multiprocessing.Pool.terminate() once hung here after a
+    # break was found (seen once, not reproduced). On a break, the ranges not started are
+    # cancelled and those under way finish; a worker that dies (OOM killer) raises
+    # BrokenProcessPool.
+    pool = ProcessPoolExecutor(
+        max_workers=min(processes, len(ranges)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(dict(connection.settings_dict), settings.CMER_AUDIT_KEY),
+    )
     try:
-        done = pool.imap(_span_job, [(after, up_to, batch) for after, up_to in ranges])
+        jobs = [pool.submit(_span_job, (after, up_to, batch)) for after, up_to in ranges]
+        done = (job.result() for job in jobs)
         return _join(_told(done, on_batch), expected_seq, expected_prev, anchor_seq)
     finally:
-        pool.terminate()
-        pool.join()
+        pool.shutdown(cancel_futures=True)
 
 
 def _told(spans: Iterable[_Span], on_batch: Callable[[int], object] | None) -> Iterator[_Span]:

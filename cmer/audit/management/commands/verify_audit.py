@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,14 @@ class Command(BaseCommand):
         require_checkpoint: bool,
         **options: Any,
     ) -> None:
-        result = verify_with_progress(self, batch=batch, processes=processes)
+        try:
+            result = verify_with_progress(self, batch=batch, processes=processes)
+        except BrokenProcessPool as exc:
+            raise CommandError(
+                "Verification stopped: a worker process ended before its range was verified "
+                "(out of memory?). The chain is neither confirmed nor found broken: run again, "
+                "with --processes 1 to verify in this process alone."
+            ) from exc
         if not result.ok:
             raise CommandError(checkpoints.describe_failure(result))
         path = Path(checkpoint_file) if checkpoint_file else checkpoints.default_path()
