@@ -176,6 +176,9 @@ def test_totp_enrolment_with_qr_and_backup_codes(world):
     page = client.get(OTP_SETUP)
     assert page.status_code == 200
     assert 'src="data:image/svg+xml;base64,' in page.content.decode()
+    # No backup code exists yet: the field asks for the app's 6 digits only.
+    assert "Les 6 chiffres affichés par votre application." in page.content.decode()
+    assert "code de secours" not in page.content.decode()
     key_hex = client.session["cmer_totp_key"]
     assert page.context["secret"]  # the manual-entry key is shown too
     # The key survives a reload: the QR code the person scanned stays valid.
@@ -185,6 +188,10 @@ def test_totp_enrolment_with_qr_and_backup_codes(world):
     # A wrong code confirms nothing.
     wrong = f"{(int(key_token(key_hex)) + 1) % 1_000_000:06d}"
     response = client.post(OTP_SETUP, {"token": wrong})
+    assert response.status_code == 200 and response.context["form"].errors["token"]
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    # Neither does an 8-digit code, whatever it is.
+    response = client.post(OTP_SETUP, {"token": "12345678"})
     assert response.status_code == 200 and response.context["form"].errors["token"]
     assert not TOTPDevice.objects.filter(user=user).exists()
 

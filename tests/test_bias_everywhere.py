@@ -32,6 +32,7 @@ EXEMPT = {
     # Sign-in, searches and codes: nothing is recorded about a person from them.
     "accounts.LoginForm.password": "a password",
     "accounts.TokenForm.token": "a one-time code",
+    "accounts.EnrolmentTokenForm.token": "an authenticator app's one-time code",
     "accounts.MembershipCreateForm.service": "the member's own service name",
     "accounts.InvitationForm.first_name": "an invited member's own name",
     "accounts.InvitationForm.last_name": "an invited member's own name",

@@ -43,6 +43,17 @@ class TokenForm(DsfrForm):
         return token
 
 
+class EnrolmentTokenForm(TokenForm):
+    """Enrolment of an app: its 6-digit code only, as no backup code exists yet."""
+
+    token = forms.CharField(
+        label=_("Code à usage unique"),
+        help_text=_("Les 6 chiffres affichés par votre application."),
+        max_length=6,
+        min_length=6,
+    )
+
+
 class ChooseCellForm(DsfrForm):
     membership = PublicIdModelChoiceField(
         label=_("Cellule"),

@@ -31,6 +31,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from cmer.accounts import emails, passkeys, proconnect, services
 from cmer.accounts.forms import (
     ChooseCellForm,
+    EnrolmentTokenForm,
     InvitationForm,
     LoginForm,
     MembershipCreateForm,
@@ -177,7 +178,7 @@ def otp_setup(request: AccountRequest) -> HttpResponse:
     if not key_hex:
         key_hex = secrets.token_hex(20)
         request.session["cmer_totp_key"] = key_hex
-    form = TokenForm(request.POST or None)
+    form = EnrolmentTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         step = new_app_code_step(key_hex, form.cleaned_data["token"])
         if step is not None:
