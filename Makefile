@@ -19,6 +19,8 @@ PYTEST_BROWSER_WORKERS ?= 2
 PYTEST_PARALLEL = $(BIN)/pytest -n $(PYTEST_WORKERS) --maxschedchunk=2 -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 PYTEST_BROWSER = $(BIN)/pytest -n $(PYTEST_BROWSER_WORKERS) --maxschedchunk=1 -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
 export CMER_DEBUG ?= 1
+# BROWSER=0 leaves the browser tests out of `make test`: CI runs them once, on PostgreSQL (.ci/run).
+BROWSER ?= 1
 
 # Benchmarks of docs/performance.md on PostgreSQL (own database cmer_bench_<SCALE>); not tests.
 # Options of bench/run.py, e.g. `make bench BENCH_ARGS="--only P1,P9 --p9-long"`.
@@ -48,7 +50,7 @@ demo: venv
 # The whole suite on the embedded SQLite database (browser tests included).
 test: venv
 	$(PYTEST_PARALLEL)
-	$(PYTEST_BROWSER)
+	$(if $(filter 1,$(BROWSER)),$(PYTEST_BROWSER))
 
 # The same suite on PostgreSQL (DATABASE_URL overrides PG_URL; see scripts/setup-postgres.sh).
 test-pg: venv
