@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +9,9 @@ from cmer.accounts.models import Membership, User
 from cmer.accounts.roles import Role
 from cmer.core.forms import DsfrForm
 from cmer.core.id_fields import PublicIdModelChoiceField
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class LoginForm(DsfrForm):
@@ -23,13 +26,14 @@ class LoginForm(DsfrForm):
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
 
-class TokenForm(DsfrForm):
-    token = forms.CharField(
-        label=_("Code à usage unique"),
-        help_text=_("Les 6 chiffres de votre application, ou un code de secours à 8 chiffres."),
-        max_length=8,
-        min_length=6,
+def _one_time_code(help_text: StrOrPromise, max_length: int) -> forms.CharField:
+    return forms.CharField(
+        label=_("Code à usage unique"), help_text=help_text, max_length=max_length, min_length=6
     )
+
+
+class TokenForm(DsfrForm):
+    token = _one_time_code(_("Les 6 chiffres de votre application, ou un code de secours à 8 chiffres."), 8)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,12 +50,7 @@ class TokenForm(DsfrForm):
 class EnrolmentTokenForm(TokenForm):
     """Enrolment of an app: its 6-digit code only, as no backup code exists yet."""
 
-    token = forms.CharField(
-        label=_("Code à usage unique"),
-        help_text=_("Les 6 chiffres affichés par votre application."),
-        max_length=6,
-        min_length=6,
-    )
+    token = _one_time_code(_("Les 6 chiffres affichés par votre application."), 6)
 
 
 class ChooseCellForm(DsfrForm):
