@@ -570,3 +570,38 @@ def test_helper_login_is_equivalent_to_the_real_flow(world):
     real = full_login(Client(), user)
     helper = login(Client(), user, world.a.members["member"])
     assert real.get(DASHBOARD).status_code == helper.get(DASHBOARD).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "fields"),
+    [
+        ("TokenForm", ["token"]),
+        ("EnrolmentTokenForm", ["token"]),
+        ("ReauthForm", ["token"]),
+        ("TotpReplaceForm", ["token", "new_token"]),
+    ],
+)
+def test_every_one_time_code_field_takes_the_code_as_the_app_shows_it(form, fields):
+    """Each code field offers the phone's keypad and the app's code, accepts the code with the
+    space apps show (« 123 456 », no maxlength to cut a paste short) and digits only."""
+    from cmer.accounts import forms as account_forms
+
+    form_class = getattr(account_forms, form)
+    unbound = form_class()
+    for name in fields:
+        html = str(unbound[name])
+        assert 'autocomplete="one-time-code"' in html and 'inputmode="numeric"' in html, html
+        assert "maxlength" not in html, html
+    for value, error in [("12a456", True), ("²²²²²²", True), ("１２３４５６", True), ("12345", True)]:
+        bound = form_class(data={name: value for name in fields})
+        bound.is_valid()
+        assert all(bool(bound.errors.get(name)) is error for name in fields), (value, bound.errors)
+    assert form_class(data={n: "12a456" for n in fields}).errors[fields[0]] == [
+        "Le code ne contient que des chiffres."
+    ]
+    spaced = {name: " 123 456 " if unbound.fields[name].max_length == 6 else "1234 5678" for name in fields}
+    bound = form_class(data=spaced)
+    bound.is_valid()
+    for name in fields:
+        assert name not in bound.errors
+        assert bound.cleaned_data[name] == spaced[name].replace(" ", "")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -9,9 +9,6 @@ from cmer.accounts.models import Membership, User
 from cmer.accounts.roles import Role
 from cmer.core.forms import DsfrForm
 from cmer.core.id_fields import PublicIdModelChoiceField
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
 
 
 class LoginForm(DsfrForm):
@@ -26,31 +23,49 @@ class LoginForm(DsfrForm):
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
 
-def _one_time_code(help_text: StrOrPromise, max_length: int) -> forms.CharField:
-    return forms.CharField(
-        label=_("Code à usage unique"), help_text=help_text, max_length=max_length, min_length=6
-    )
+class OneTimeCodeField(forms.CharField):
+    """The digits of a one-time code: an app's 6, or a backup code's 8.
+
+    Apps show « 123 456 »: spaces are dropped before the length is checked, and the input has no
+    maxlength, which would cut a pasted « 123 456 » to « 123 45 ». The phone offers its keypad and
+    the code from the app (autocomplete one-time-code)."""
+
+    widget = forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+    def __init__(self, *, digits: int, **kwargs: Any) -> None:
+        super().__init__(max_length=digits, min_length=6, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return "".join((super().to_python(value) or "").split())
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and not (value.isascii() and value.isdigit()):  # not « ² » nor other scripts' digits
+            raise forms.ValidationError(_("Le code ne contient que des chiffres."), code="digits")
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        attrs.pop("minlength", None)
+        return attrs
 
 
 class TokenForm(DsfrForm):
-    token = _one_time_code(_("Les 6 chiffres de votre application, ou un code de secours à 8 chiffres."), 8)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        attrs = self.fields["token"].widget.attrs
-        attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric"})
-
-    def clean_token(self) -> str:
-        token = self.cleaned_data["token"].replace(" ", "")
-        if not token.isdigit():
-            raise forms.ValidationError(_("Le code ne contient que des chiffres."))
-        return token
+    token = OneTimeCodeField(
+        label=_("Code à usage unique"),
+        help_text=_("Les 6 chiffres de votre application, ou un code de secours à 8 chiffres."),
+        digits=8,
+    )
 
 
 class EnrolmentTokenForm(TokenForm):
     """Enrolment of an app: its 6-digit code only, as no backup code exists yet."""
 
-    token = _one_time_code(_("Les 6 chiffres affichés par votre application."), 6)
+    token = OneTimeCodeField(
+        label=_("Code à usage unique"),
+        help_text=_("Les 6 chiffres affichés par votre application."),
+        digits=6,
+    )
 
 
 class ChooseCellForm(DsfrForm):
@@ -90,34 +105,20 @@ class MembershipRoleForm(DsfrForm):
     role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)
 
 
-def _digits_token(value: str) -> str:
-    token = value.replace(" ", "")
-    if not token.isdigit():
-        raise forms.ValidationError(_("Le code ne contient que des chiffres."))
-    return token
-
-
 class ReauthForm(DsfrForm):
     """Password and a current second factor again, before a change to the account's security."""
 
     password = forms.CharField(
         label=_("Mot de passe actuel"), max_length=1024, strip=False, widget=forms.PasswordInput
     )
-    token = forms.CharField(
-        label=_("Code de votre application, ou un code de secours"), max_length=8, min_length=6
-    )
+    token = OneTimeCodeField(label=_("Code de votre application, ou un code de secours"), digits=8)
 
     def __init__(self, *args: Any, passkey_confirmed: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
-        self.fields["token"].widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric"})
         if passkey_confirmed:
             # The passkey just confirmed in this session is the current factor: no code needed.
             self.fields["token"].required = False
-
-    def clean_token(self) -> str:
-        token = self.cleaned_data["token"]
-        return _digits_token(token) if token else ""
 
 
 class NewPasswordForm(DsfrForm):
@@ -152,18 +153,7 @@ class PasswordChangeForm(ReauthForm, NewPasswordForm):
 
 
 class TotpReplaceForm(ReauthForm):
-    new_token = forms.CharField(
-        label=_("Code affiché par la nouvelle application"), max_length=6, min_length=6
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["new_token"].widget.attrs.update(
-            {"autocomplete": "one-time-code", "inputmode": "numeric"}
-        )
-
-    def clean_new_token(self) -> str:
-        return _digits_token(self.cleaned_data["new_token"])
+    new_token = OneTimeCodeField(label=_("Code affiché par la nouvelle application"), digits=6)
 
 
 class PasswordResetRequestForm(DsfrForm):
