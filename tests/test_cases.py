@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from cmer.audit.models import AuditEvent
@@ -213,6 +214,44 @@ def test_close_with_reason_then_archive_then_read_only_with_a_written_reason(wor
     assert CANARY in client.get(_detail(case)).content.decode()
     # The reason opened the archive for its author only.
     assert CANARY not in persona_client(world, "coordinator").get(_detail(case)).content.decode()
+
+
+def _case_routes(resolver: URLResolver | None = None, namespace: str = "") -> Iterator[tuple[str, str]]:
+    """(URL name, keyword) of every URL pattern that names a case, found by its `case` converter."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _case_routes(entry, f"{namespace}{entry.namespace}:" if entry.namespace else namespace)
+        elif isinstance(entry, URLPattern):
+            for keyword, converter in entry.pattern.converters.items():
+                if getattr(converter, "kind", "") == "case":
+                    yield f"{namespace}{entry.name}", keyword
+
+
+def test_no_page_of_an_archived_case_shows_it_before_the_written_reason(world):
+    """Not only the situation page: every page naming a case (plan, qualification, transmission,
+    rectification, erasure, letters...) sends to the written reason first (docs/rules.md §3)."""
+    case = make_case(world.a, State.ARCHIVED, person=make_person(world.a.cell, last_name=CANARY))
+    fact = make_referral(world.a, case=case).observations.get().fact
+    routes = sorted(set(_case_routes()))
+    assert len(routes) >= 15  # the walk reached the cases, support, exchange and privacy patterns
+    detail = _detail(case)
+    for role in ("president", "coordinator"):
+        client = persona_client(world, role)
+        for name, keyword in routes:
+            response = client.get(reverse(name, kwargs={keyword: case.pk}))
+            body = response.content.decode(errors="replace")
+            assert CANARY not in body and fact not in body, (role, name)
+            if name == "cases:detail":
+                assert response.status_code == 200 and "motif de votre consultation" in body
+            elif role == "coordinator" and response.status_code != 405:  # 405: the POST-only actions
+                # The coordinator holds every capability on a case: the reason is all that is missing.
+                assert (response.status_code, response.get("Location")) == (302, detail), name
+    client = persona_client(world, "coordinator")
+    client.post(
+        reverse("cases:archive_access", kwargs={"pk": case.pk}), {"reason": "Demande de rectification."}
+    )
+    for name in ("cases:detail", "privacy:rectify"):
+        assert CANARY in client.get(reverse(name, kwargs={"pk": case.pk})).content.decode(), name
 
 
 def test_close_with_unknown_reason_keeps_the_case_open(world):

@@ -10,6 +10,7 @@ without its « er », and no internal code (closed-list codes, « cases.case »,
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -194,3 +195,34 @@ def test_french_dates_say_1er_and_never_iso():
     assert format_time(moment) == "14 h 05"
     assert format_time(timezone.make_aware(datetime(2026, 4, 1, 9, 0))) == "9 h"
     assert format_date(None) == "" and format_date("pas une date") == ""
+
+
+# Messages shown after an action (a flash, an error) are not on any page the scan opens: their
+# source is read instead. A translatable string is one given to a gettext function or a
+# {% translate %} / {% blocktranslate %} tag.
+_TRANSLATABLE = [
+    re.compile(
+        r"""\b(?:_|gettext(?:_lazy)?|ngettext(?:_lazy)?|pgettext(?:_lazy)?)\(\s*((?:"[^"]*"\s*)+|(?:'[^']*'\s*)+)"""
+    ),
+    re.compile(r"""{%\s*(?:translate|trans)\s+"([^"]*)\""""),
+    re.compile(r"{%\s*blocktrans(?:late)?\b[^%]*%}(.*?){%\s*endblocktrans(?:late)?\s*%}", re.S),
+]
+
+
+def lazy_plurals(text: str) -> list[str]:
+    """The translatable strings of a source file that write a plural as « (s) »."""
+    return [m.group(1) for p in _TRANSLATABLE for m in p.finditer(text) if re.search(r"\w\(s\)", m.group(1))]
+
+
+def test_no_message_writes_a_plural_as_s_in_brackets():
+    root = Path(__file__).resolve().parent.parent / "cmer"
+    files = [*root.rglob("*.py"), *root.rglob("*.html"), *root.rglob("*.txt")]
+    assert len(files) > 200
+    found = {str(f.relative_to(root)): lazy_plurals(f.read_text()) for f in files}
+    assert {name: strings for name, strings in found.items() if strings} == {}
+    # The reading sees each form of a message: a call, a tag, a block.
+    assert lazy_plurals('x = _("%(n)s situation(s) archivée(s)")') == ['"%(n)s situation(s) archivée(s)"']
+    assert lazy_plurals('{% translate "un ou des agent(s)" %}') == ["un ou des agent(s)"]
+    assert lazy_plurals("{% blocktranslate %}{{ n }} membre(s){% endblocktranslate %}") == [
+        "{{ n }} membre(s)"
+    ]

@@ -145,9 +145,12 @@ def test_an_erasure_keeps_statistics_consistent_and_the_chain_verifiable(world):
 
     assert totals() == (3, 3)
     client = persona_client(world, "coordinator")
-    response = client.post(reverse("privacy:erase", args=[erased.pk]), {"mode": "erasure", "confirm": "on"})
+    response = client.post(
+        reverse("privacy:erase", args=[erased.pk]), {"mode": "erasure", "confirm": "on"}, follow=True
+    )
 
-    assert response.status_code == 302
+    assert response.redirect_chain == [(reverse("cases:list"), 302)]
+    assert "Effacement réalisé : 1 situation détruite." in response.content.decode()
     assert (
         not Case.objects.filter(pk=erased.pk).exists()
         and not Person.objects.filter(pk=erased.person_id).exists()
@@ -315,7 +318,9 @@ def test_a_restriction_archives_the_finished_situations_and_waits_for_open_ones(
     assert ended.state == State.CLOSED and not PurgeReport.objects.filter(trigger="rights").exists()
 
     Case.objects.filter(pk=still_open.pk).update(state=State.CLOSED)
-    assert client.post(url, {"mode": "restriction", "confirm": "on"}).status_code == 302
+    done = client.post(url, {"mode": "restriction", "confirm": "on"}, follow=True)
+    assert done.redirect_chain == [(reverse("cases:list"), 302)]
+    assert "Traitement limité : 2 situations archivées." in done.content.decode()
     assert set(Case.objects.filter(person=person).values_list("state", flat=True)) == {State.ARCHIVED}
     assert PurgeReport.objects.get(trigger="rights").counts == {"archived": 2, "rule.restriction": 2}
     assert AuditEvent.objects.filter(action="rights.restriction").exists()

@@ -93,6 +93,13 @@ def archive_window_open(membership: Membership | None, case: Case) -> bool:
     return ArchiveAccess.objects.filter(case=case, by=membership, at__gte=since).exists()
 
 
+def archive_closed_to(membership: Membership | None, case: Case) -> bool:
+    """An archived case this membership has not opened with a written reason: no page shows its
+    content (identity, facts, plan, letters) until then, only the page that asks for the reason
+    (docs/rules.md §3, state `archived`)."""
+    return case.state == State.ARCHIVED and not archive_window_open(membership, case)
+
+
 def can_attach_case(membership: Membership | None, case: Case) -> bool:
     """The president or coordinator attaches a new signalement to the known person's situation."""
     return _manager_of(membership, case)

@@ -34,6 +34,7 @@ from cmer.cases.links import links_for
 from cmer.cases.models import Case, Transition
 from cmer.cases.permissions import abilities as case_abilities
 from cmer.cases.permissions import (
+    archive_closed_to,
     archive_window_open,
     can_archive_case,
     can_attach_case,
@@ -211,6 +212,8 @@ def qualify(request: CellRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(request, Case.objects.visible_to(membership).select_related("person"), pk=pk)
     if not can_qualify(membership):
         raise deny(request, "case.qualify", case)
+    if archive_closed_to(membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     form = QualifyForm(request.POST or None)
     valid = request.method == "POST" and form.is_valid()
     bias_warnings_record(forms=[form])
@@ -365,6 +368,8 @@ def attach(request: CellRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(request, Case.objects.visible_to(membership).select_related("person"), pk=pk)
     if not can_attach_case(membership, case):
         raise deny(request, "case.attach", case)
+    if archive_closed_to(membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     targets = _attach_targets(membership, case)
     form = AttachForm(request.POST, targets=targets)
     if not form.is_valid():
@@ -389,6 +394,8 @@ def information(request: CellRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(request, Case.objects.visible_to(membership).select_related("person"), pk=pk)
     if not can_record_information(membership, case):
         raise deny(request, "person.information", case)
+    if archive_closed_to(membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     form = InformationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Décision d'information incomplète : corrigez les champs signalés."))
@@ -421,6 +428,8 @@ def information_letter(request: CellRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(request, Case.objects.visible_to(membership), pk=pk)
     if not can_record_information(membership, case):
         raise deny(request, "case.information_letter", case)
+    if archive_closed_to(membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     context = {
         "case": case,
         "controller": settings.CMER_CONTROLLER,

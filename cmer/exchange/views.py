@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cmer.accounts.http import CellRequest
 from cmer.audit.services import record
 from cmer.cases.models import Case
+from cmer.cases.permissions import archive_closed_to
 from cmer.cases.states import State
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
@@ -77,6 +78,8 @@ def transmission_create(request: CellRequest, case_pk: int) -> HttpResponse:
     case = get_visible_or_404(request, Case.objects.visible_to(m), pk=case_pk)
     if not perms.can_prepare_transmission(m):
         raise deny(request, "transmission.prepare", case)
+    if archive_closed_to(m, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     form = TransmissionForm(request.POST or None, case=case)
     valid = request.method == "POST" and form.is_valid()
     bias_warnings_record(forms=[form])

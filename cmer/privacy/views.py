@@ -26,6 +26,7 @@ from cmer.audit.models import AuditEvent
 from cmer.audit.services import record
 from cmer.cases.information import information_due
 from cmer.cases.models import ArchiveAccess, Case
+from cmer.cases.permissions import archive_closed_to
 from cmer.cases.persons import find_known_persons
 from cmer.core.errors import run_service
 from cmer.core.french import format_date
@@ -490,6 +491,8 @@ def _case_for_rights(request: CellRequest, pk: int, allowed: Callable[[Any], boo
 def rectify(request: CellRequest, pk: int) -> HttpResponse:
     """Correct the identity and facts of the person of a case (GDPR art. 16)."""
     case = _case_for_rights(request, pk, can_rectify_person, "person.rectify")
+    if archive_closed_to(request.membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     person = case.person
     observations = list(
         Observation.objects.filter(referral__person=person)
@@ -529,6 +532,8 @@ def rectify(request: CellRequest, pk: int) -> HttpResponse:
 def erase(request: CellRequest, pk: int) -> HttpResponse:
     """Erase the person of a case and all their situations (GDPR art. 17), through the purge."""
     case = _case_for_rights(request, pk, can_erase_person, "rights.erasure")
+    if archive_closed_to(request.membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["mode"] == "restriction":
@@ -536,19 +541,29 @@ def erase(request: CellRequest, pk: int) -> HttpResponse:
                 request, lambda: restrict_person(person=case.person, by=request.membership)
             )
             if restricted is not None:
+                n = restricted.counts.get("archived", 0)
                 messages.success(
                     request,
-                    _("Traitement limité : %(n)s situation(s) archivée(s). Le rapport est transmis au DPO.")
-                    % {"n": restricted.counts.get("archived", 0)},
+                    ngettext(
+                        "Traitement limité : %(n)s situation archivée. Le rapport est transmis au DPO.",
+                        "Traitement limité : %(n)s situations archivées. Le rapport est transmis au DPO.",
+                        n,
+                    )
+                    % {"n": n},
                 )
                 return redirect("cases:list")
         else:
             report = run_service(request, lambda: purge_person(person=case.person, by=request.membership))
             if report is not None:
+                n = report.counts.get("cases.Case", 0)
                 messages.success(
                     request,
-                    _("Effacement réalisé : %(n)s situation(s) détruite(s). Le rapport est transmis au DPO.")
-                    % {"n": report.counts.get("cases.Case", 0)},
+                    ngettext(
+                        "Effacement réalisé : %(n)s situation détruite. Le rapport est transmis au DPO.",
+                        "Effacement réalisé : %(n)s situations détruites. Le rapport est transmis au DPO.",
+                        n,
+                    )
+                    % {"n": n},
                 )
                 return redirect("cases:list")
     count = Case.objects.visible_to(request.membership).filter(person_id=case.person_id).count()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cmer.accounts.http import CellRequest
 from cmer.audit.services import record
 from cmer.cases.models import Action, ActionUpdate, Case
+from cmer.cases.permissions import archive_closed_to
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.support import services
@@ -47,6 +48,8 @@ def plan_detail(request: CellRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     if not can_follow_actions(request.membership):
         raise deny(request, "support.plan_read", case)
+    if archive_closed_to(request.membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     return _plan_response(request, case)
 
 
@@ -57,6 +60,8 @@ def action_add(request: CellRequest, pk: int) -> HttpResponse:
     plan = getattr(case, "support_plan", None)
     if not can_assign_actions(membership) or plan is None:
         raise deny(request, "support.action_assign", case)
+    if archive_closed_to(membership, case):
+        return redirect("cases:detail", pk=case.pk)  # which asks for the written reason first
     form = ActionForm(request.POST, services_list=services.service_choices(case.cell_id))
     valid = form.is_valid()
     bias_warnings_record(forms=[form])
