@@ -515,7 +515,7 @@ def test_state_member_reads_what_was_addressed_to_the_state_and_nothing_else(wor
         fact.indicator.label,
         "Évaluation de la situation par l'État",
         "Protocole de la cellule",
-        "Préparée et approuvée sur la plateforme",
+        "Par la plateforme, après approbation du président",
     ):
         assert shown in body
     for hidden in (

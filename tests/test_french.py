@@ -53,6 +53,7 @@ def problems(text: str) -> list[str]:
         "numeric date": r"\b\d{1,2}/\d{1,2}/\d{4}\b",
         "English month": r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?\s+\d",
         "(s) plural": r"\w\(s\)",
+        "Django's empty choice (« — choisir — » here)": r"-{9}",
         "1 without « er »": rf"(?<![\d,])\b1 (?:{MONTHS})\b",
         "object id": r"(?<![&\w])#\d+",
         "model label": r"\b(?:cases|meetings|exchange|referrals|support)\.[a-z]+\b(?= ?#|\s*\d)",
@@ -116,7 +117,12 @@ MONTH_PAGES = [
 def _problems_of(name: str, persona: str, response) -> list[str]:  # type: ignore[no-untyped-def]
     content = readable(response)
     pdf = response.get("Content-Type", "").startswith("application/pdf")
-    return [f"{name} ({persona}) {p}" for p in problems(content if pdf else visible_text(content))]
+    found = problems(content if pdf else visible_text(content))
+    # The browser's tab shows the title as text: markup there is read out as « <p><a class=… ».
+    title = None if pdf else re.search(r"(?s)<title>(.*?)</title>", content)
+    if title and "<" in title.group(1):
+        found.append(f"markup in the title: {title.group(1)[:80]!r}")
+    return [f"{name} ({persona}) {p}" for p in found]
 
 
 @pytest.mark.parametrize("page", MONTH_PAGES)

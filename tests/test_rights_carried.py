@@ -243,6 +243,22 @@ def test_attaching_a_second_signalement_gives_one_situation_with_two(world):
     assert event.target_id == str(known.pk) and event.data["from"] == new.pk and event.data["referrals"] == 1
 
 
+def test_a_known_person_whose_situation_cannot_take_the_signalement_yet_is_told_why(world):
+    cw = world.a
+    waiting = make_case(
+        cw, person=make_person(cw.cell, last_name="Morel", first_name="Inès", birth_date=BIRTH)
+    )
+    new = make_case(cw, person=make_person(cw.cell, last_name="Morel", first_name="Inès", birth_date=BIRTH))
+    client = persona_client(world, "coordinator")
+    page = client.get(reverse("cases:qualify", args=[new.pk])).content.decode()
+    assert "Personne déjà connue" in page and waiting.reference in page
+    assert "Rattacher" not in page and "ne peut pas encore être rattaché" in page
+    # Once the existing situation is qualified, the form replaces the explanation.
+    Case.objects.filter(pk=waiting.pk).update(state=State.SUPPORT)
+    page = client.get(reverse("cases:qualify", args=[new.pk])).content.decode()
+    assert "Rattacher" in page and "ne peut pas encore être rattaché" not in page
+
+
 def test_a_closed_situation_is_reopened_by_a_new_signalement(world):
     cw = world.a
     person = make_person(cw.cell, last_name="Roux", first_name="Sam", birth_date=BIRTH)

@@ -243,6 +243,8 @@ def qualify(request: CellRequest, pk: int) -> HttpResponse:
     if can_attach_case(membership, case) and case.state in (State.RECEIVED, State.PREQUALIFICATION):
         targets = [c for c in context["known_cases"] if c.state in ATTACH_TARGETS]
         context["attach_form"] = AttachForm(targets=targets) if targets else None
+        # Known, but no situation can take the signalement yet: say why rather than show nothing.
+        context["attach_blocked"] = bool(context["known_cases"]) and not targets
     status = 400 if request.method == "POST" else 200
     return render(request, "cases/qualify.html", context, status=status)
 

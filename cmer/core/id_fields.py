@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cmer.core.public_ids import primary_key, public_id
 
@@ -39,6 +40,8 @@ def decoder(kind: str) -> Any:
 class PublicIdModelChoiceField(forms.ModelChoiceField):
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         self.kind = kind
+        # Django's « --------- » otherwise; every list of the platform opens the same way.
+        kwargs.setdefault("empty_label", _("— choisir —"))
         super().__init__(*args, **kwargs)
 
     def prepare_value(self, value: Any) -> Any:

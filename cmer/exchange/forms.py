@@ -122,9 +122,10 @@ class PrefectInformationForm(DsfrForm):
     received_on = _date_field(_("Date de l'information"))
     case = PublicIdModelChoiceField(
         kind="case",
-        label=_("Situation suivie concernée (facultatif)"),
+        label=_("Situation suivie concernée"),
         queryset=Case.objects.none(),
         required=False,
+        empty_label=_("— aucune —"),
         error_messages={"invalid_choice": _("Cette situation n'est pas accessible.")},
     )
 

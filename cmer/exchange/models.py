@@ -42,7 +42,7 @@ class Purpose(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    PLATFORM = "platform", _("Préparée et approuvée sur la plateforme")
+    PLATFORM = "platform", _("Par la plateforme, après approbation du président")
     SECURE_MAIL = "secure_mail", _("Déjà envoyée par messagerie sécurisée de l'État")
     LETTER = "letter", _("Déjà envoyée par courrier officiel")
     IN_MEETING = "in_meeting", _("Déjà remise en réunion au représentant de l'État")

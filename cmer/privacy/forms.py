@@ -88,6 +88,11 @@ class RightsRequestForm(DsfrForm, forms.ModelForm):
         fields = ["reference", "kind", "received_on"]
         widgets = {"received_on": forms.DateInput(attrs={"type": "date"})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The model's blank choice reads « --------- »; every list of the platform opens the same way.
+        self.fields["kind"].choices = [("", _("— choisir —")), *RightsRequest._meta.get_field("kind").choices]
+
     def clean_received_on(self) -> dt.date:
         day = self.cleaned_data["received_on"]
         if day > dt.date.today() + dt.timedelta(days=1):

@@ -485,7 +485,10 @@ def bias_counts(request: CellRequest) -> HttpResponse:
         .order_by("-shown")
     )
     rows = [{**row, "label": CATEGORY_LABELS.get(row["code"], row["code"])} for row in totals]
-    months = BiasWarningCount.objects.all()[:60]
+    months = [
+        {**month, "label": CATEGORY_LABELS.get(month["code"], month["code"])}
+        for month in BiasWarningCount.objects.values("month", "code", "shown", "confirmed")[:60]
+    ]
     context = {"rows": rows, "months": months, "can": abilities(request.membership)}
     return render(request, "training/bias_counts.html", context)
 
