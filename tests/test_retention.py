@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from io import StringIO
+from itertools import product
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -19,9 +21,11 @@ from cmer.cases.schedule import case_deletion_date_refresh
 from cmer.cases.states import State
 from cmer.meetings.models import AgendaItem, Decision, DecisionKind, Meeting
 from cmer.notifications.models import Notification
-from cmer.privacy.models import MinutesEntry, PurgeReport, RetentionPolicy
+from cmer.privacy import retention
+from cmer.privacy.forms import RetentionPolicyForm
+from cmer.privacy.models import POLICY_FIELDS, MinutesEntry, PurgeReport, RetentionPolicy
 from cmer.privacy.purge import purge_run
-from cmer.privacy.retention import Rule, add_years, deletion_due, scheduled_deletion
+from cmer.privacy.retention import Due, Rule, add_years, deletion_due, scheduled_deletion
 from cmer.referrals.models import Observation, Referral
 from tests.factories import make_case, make_person, make_referral
 from tests.factories_meetings import make_item
@@ -156,6 +160,94 @@ def test_older_adult_is_capped_years_after_opening(world):
     assert Case.objects.filter(pk=case.pk).exists()
     purge_run(cell=world.a.cell, today=dt.date(2026, 3, 1), wet_run=True)
     assert not Case.objects.filter(pk=case.pk).exists()
+
+
+def test_a_lower_young_age_limit_never_keeps_a_young_adult_longer(world):
+    """docs/rules.md §8: the coordinator may only shorten. A threshold of 18 once moved a
+    24-year-old from the young-person cap (1 January 2027) to the adult cap (2 December 2031)."""
+    person = make_person(world.a.cell, birth_date=dt.date(2001, 6, 1))
+    case = make_case(
+        world.a, State.SUPPORT, person=person, is_minor=False, opened_at=at(dt.date(2025, 12, 2))
+    )
+    default = RetentionPolicy(cell_id=world.a.cell.pk)
+    lowered = RetentionPolicy(cell_id=world.a.cell.pk, young_age_limit=18)
+    assert deletion_due(case, default) == Due(dt.date(2027, 1, 1), Rule.YOUNG_AGE)
+    assert deletion_due(case, lowered) == Due(dt.date(2027, 1, 1), Rule.YOUNG_AGE)
+    # The threshold still shortens where the adult cap comes first: 19 at opening, born in 2006.
+    younger = make_case(
+        world.a,
+        State.SUPPORT,
+        person=make_person(world.a.cell, birth_date=dt.date(2006, 3, 3)),
+        is_minor=False,
+        opened_at=at(dt.date(2025, 12, 2)),
+    )
+    assert deletion_due(younger, default) == Due(dt.date(2032, 1, 1), Rule.YOUNG_AGE)
+    assert deletion_due(younger, lowered) == Due(dt.date(2031, 12, 2), Rule.ADULT_CAP)
+
+
+def _valid_values(field: str) -> range:
+    """Every value the edit form accepts for one policy field, read from the model's validators."""
+    validators = RetentionPolicy._meta.get_field(field).validators
+    low = max(v.limit_value for v in validators if isinstance(v, MinValueValidator))
+    high = min(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
+    return range(low, high + 1)
+
+
+def test_the_form_accepts_exactly_the_values_the_property_below_walks():
+    defaults = {f: RetentionPolicy._meta.get_field(f).default for f in POLICY_FIELDS}
+    for field in POLICY_FIELDS:
+        values = _valid_values(field)
+        assert values[-1] == defaults[field]  # the default is the maximum: "only shorten"
+        for value, ok in (
+            (values[0] - 1, False),
+            (values[0], True),
+            (values[-1], True),
+            (values[-1] + 1, False),
+        ):
+            form = RetentionPolicyForm({**defaults, field: value})
+            assert form.is_valid() is ok, (field, value, form.errors)
+
+
+def test_no_valid_policy_ever_sets_a_later_deletion_date_than_the_defaults(world, monkeypatch):
+    """Property (docs/rules.md §8, "only shorten"): over every valid value of each field, the
+    product of the three age fields, and the product of every field's bounds, for people of
+    every age at opening and cases in every kind of state, no date is later than the default's."""
+    cell_id = world.a.cell.pk
+    opened_on = dt.date(2025, 12, 2)
+    ages = (12, 16, 17, 18, 19, 21, 23, 24, 25, 26, 31, 45)
+    cases = []
+    for age in ages:
+        person = make_person(world.a.cell, birth_date=dt.date(opened_on.year - age, 6, 1))
+        for state in (State.RECEIVED, State.SUPPORT, State.WATCH):
+            cases.append(make_case(world.a, state, person=person, is_minor=age < 18, opened_at=at(opened_on)))
+        if age < 18:  # a minor not flagged as one: the age rule alone must still protect them
+            cases.append(
+                make_case(world.a, State.SUPPORT, person=person, is_minor=False, opened_at=at(opened_on))
+            )
+        for state in (State.DISMISSED, State.CLOSED, State.COMMON_LAW, State.ARCHIVED):
+            cases.append(ended_case(world.a, state, opened_on + dt.timedelta(days=40), person=person))
+
+    defaults = {f: RetentionPolicy._meta.get_field(f).default for f in POLICY_FIELDS}
+    policies = [{**defaults, field: v} for field in POLICY_FIELDS for v in _valid_values(field)]
+    ages_fields = ("young_age_limit", "young_max_age", "adult_cap_years")
+    policies += [
+        {**defaults, **dict(zip(ages_fields, combo, strict=True))}
+        for combo in product(*(_valid_values(f) for f in ages_fields))
+    ]
+    bounds = [(_valid_values(f)[0], _valid_values(f)[-1]) for f in POLICY_FIELDS]
+    policies += [dict(zip(POLICY_FIELDS, combo, strict=True)) for combo in product(*bounds)]
+
+    # Some 50,000 dates: the end of each follow-up (a query for ended cases) is read once per case.
+    ends = {case.pk: retention.end_of_follow_up(case) for case in cases}
+    monkeypatch.setattr(retention, "end_of_follow_up", lambda case: ends[case.pk])
+    baseline = {case.pk: deletion_due(case, RetentionPolicy(cell_id=cell_id)).on for case in cases}
+    later = [
+        (case.person.birth_year, case.state, case.is_minor, values)
+        for values in policies
+        for case in cases
+        if deletion_due(case, RetentionPolicy(cell_id=cell_id, **values)).on > baseline[case.pk]
+    ]
+    assert later == []
 
 
 def test_a_shorter_policy_applies(world):

@@ -18,6 +18,7 @@ from cmer.accounts.roles import Role
 from cmer.cases.models import Person
 from cmer.core import crypto
 from cmer.core.french import format_date, format_datetime
+from cmer.privacy.models import YOUNG_AGE_LIMIT
 from cmer.privacy.retention import audit_retention_statement, policy_for, policy_pending
 from cmer.referrals.models import Source
 from cmer.training.models import CatalogueVersion
@@ -166,12 +167,15 @@ def _retention(cell: Cell) -> Section:
             ),
             (
                 _("Mineurs et jeunes majeurs"),
-                _("aucune donnée au-delà de %(age)s ans (personnes de moins de %(lim)s ans à l'ouverture)")
-                % {"age": policy.young_max_age, "lim": policy.young_age_limit},
+                _(
+                    "aucune donnée au-delà de %(age)s ans (mineurs et personnes de moins de %(lim)s ans à l'ouverture)"
+                )
+                % {"age": policy.young_max_age, "lim": YOUNG_AGE_LIMIT},
             ),
             (
                 _("Majeurs plus âgés"),
-                _("au plus %(n)s ans après l'ouverture") % {"n": policy.adult_cap_years},
+                _("au plus %(n)s ans après l'ouverture (à partir de %(lim)s ans à l'ouverture)")
+                % {"n": policy.adult_cap_years, "lim": policy.young_age_limit},
             ),
             (_("Journal d'audit"), audit_retention_statement(cell.pk)),
             (_("Validation"), validated),

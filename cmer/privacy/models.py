@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -43,8 +44,17 @@ class RetentionPolicy(models.Model):
         default=ARCHIVE_YEARS,
         validators=[MinValueValidator(1), MaxValueValidator(ARCHIVE_YEARS)],
     )
+    # Lowering it can only shorten: the young-person ceiling still covers everyone under
+    # YOUNG_AGE_LIMIT, and the earliest date wins (cmer/privacy/retention.py, deletion_due).
     young_age_limit = models.PositiveSmallIntegerField(
-        _("âge à l'ouverture en dessous duquel la personne est « jeune »"),
+        _("majeurs plus âgés : âge à l'ouverture à partir duquel la durée maximale s'applique"),
+        help_text=format_lazy(
+            _(
+                "En dessous de {} ans, la limite d'âge des mineurs et jeunes majeurs s'applique "
+                "aussi : la date la plus proche l'emporte."
+            ),
+            YOUNG_AGE_LIMIT,
+        ),
         default=YOUNG_AGE_LIMIT,
         validators=[MinValueValidator(18), MaxValueValidator(YOUNG_AGE_LIMIT)],
     )

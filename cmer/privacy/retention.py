@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from cmer.accounts.models import Cell
 from cmer.cases.models import Case, Transition
 from cmer.cases.states import State
-from cmer.privacy.models import POLICY_FIELDS, RetentionPolicy
+from cmer.privacy.models import POLICY_FIELDS, YOUNG_AGE_LIMIT, RetentionPolicy
 
 # States after which the follow-up is over; the archive period runs from entering one of them.
 ARCHIVABLE = frozenset({State.CLOSED, State.COMMON_LAW})
@@ -181,12 +181,17 @@ def deletion_due(case: Case, policy: RetentionPolicy | None = None) -> Due:
             candidates.append(Due(day + dt.timedelta(days=policy.dismissed_days), Rule.DISMISSED))
         else:
             candidates.append(Due(add_years(day, policy.archive_years), Rule.ARCHIVE))
-    young = case.is_minor or (case.opened_at.year - case.person.birth_year) < policy.young_age_limit
-    if young:
+    age = case.opened_at.year - case.person.birth_year
+    # The young-person ceiling covers everyone under the default age, whatever the cell's
+    # threshold: were the two caps exclusive, lowering `young_age_limit` would move a 24-year-old
+    # from birth year + 26 to the 6-year adult cap, a later date, and the coordinator may only
+    # shorten (docs/rules.md §8). Below the default, the cell's threshold only adds the adult cap,
+    # and the earliest date wins, so no valid policy ever pushes a date back.
+    if case.is_minor or age < YOUNG_AGE_LIMIT:
         candidates.append(
             Due(dt.date(case.person.birth_year + policy.young_max_age + 1, 1, 1), Rule.YOUNG_AGE)
         )
-    else:
+    if not case.is_minor and age >= policy.young_age_limit:
         candidates.append(Due(add_years(_local_date(case.opened_at), policy.adult_cap_years), Rule.ADULT_CAP))
     return min(candidates, key=lambda d: d.on)
 

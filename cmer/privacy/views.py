@@ -47,7 +47,7 @@ from cmer.privacy.forms import (
     RightsUpdateForm,
     SubjectForm,
 )
-from cmer.privacy.models import PurgeReport, RightsRequest, RightsStatus
+from cmer.privacy.models import YOUNG_AGE_LIMIT, PurgeReport, RightsRequest, RightsStatus
 from cmer.privacy.permissions import (
     can_edit_retention,
     can_erase_person,
@@ -304,6 +304,7 @@ def retention(request: CellRequest) -> HttpResponse:
         "policy": policy_for(membership.cell_id),
         "audit_applied": audit_retention_statement(membership.cell_id),
         "pending": stored if policy_pending(membership.cell_id) else None,
+        "young_age_default": YOUNG_AGE_LIMIT,
         "form": RetentionPolicyForm(instance=stored) if can_edit_retention(membership) else None,
         "can_validate": can_validate_retention(membership),
         "purge_form": PurgeForm() if can_run_purge(membership) else None,
@@ -320,6 +321,7 @@ def retention_edit(request: CellRequest) -> HttpResponse:
         context = {
             "policy": policy_for(membership.cell_id),
             "audit_applied": audit_retention_statement(membership.cell_id),
+            "young_age_default": YOUNG_AGE_LIMIT,
             "form": form,
             "purge_form": PurgeForm(),
         }
