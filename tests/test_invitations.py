@@ -22,11 +22,21 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from cmer.accounts import services
-from cmer.accounts.models import BackupCodeDevice, FactorReset, Invitation, Membership, TOTPDevice, User
+from cmer.accounts.models import (
+    BackupCodeDevice,
+    FactorReset,
+    Invitation,
+    Membership,
+    TOTPDevice,
+    User,
+    token_digest,
+)
+from cmer.accounts.roles import MANAGERS, PERSONAL_DATA_ROLES
 from cmer.audit.models import AuditEvent
 from cmer.core.errors import DomainError
+from cmer.notifications.models import Notification
 from tests.factories import make_person
-from tests.personas import PASSWORD, persona_client
+from tests.personas import PASSWORD, make_cell, persona_client
 from tests.test_auth import DASHBOARD, LOGIN, OTP_SETUP, OTP_VERIFY, full_login, key_token, post_password
 from tests.test_smtp import smtp_server  # noqa: F401  (fixture)
 
@@ -160,31 +170,138 @@ def test_invitation_refused_for_a_member_or_a_pending_address(world, smtp_server
     assert Invitation.objects.count() == 1
 
 
+ADMIN_ADD = reverse("admin:accounts_invitation_add")
+
+
+def admin_invite(staff: Client, cell, role: str, address: str):  # type: ignore[no-untyped-def]
+    data = {"cell": cell.pk, "role": role, "email": address, "first_name": "Paule", "last_name": "Maire"}
+    return staff.post(ADMIN_ADD, {**data, "service": "Mairie"})
+
+
+def accept_with_new_account(body: str) -> Membership:
+    """The invited person follows the link in the e-mail and chooses a password."""
+    link = link_in(body)
+    response = Client().post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302 and response.url == OTP_SETUP
+    return Invitation.objects.get(token_digest=token_digest(link.rstrip("/").rsplit("/", 1)[-1])).membership
+
+
 def test_platform_admin_invites_the_first_president(world, smtp_server):  # noqa: F811
+    cell = make_cell("GGG", "Gamma-ville", "13003")  # no president, no coordinator yet
     staff = persona_client(world, "staff")
-    add = reverse("admin:accounts_invitation_add")
-    assert staff.get(add).status_code == 200
-    data = {
-        "cell": world.b.cell.pk,
-        "role": "president",
-        "email": "maire@beta.test",
-        "first_name": "Paule",
-        "last_name": "Maire",
-        "service": "Mairie",
-    }
-    response = staff.post(add, data)
+    assert staff.get(ADMIN_ADD).status_code == 200
+    response = admin_invite(staff, cell, "president", "maire@gamma.test")
     assert response.status_code == 302, response.content.decode()[:2000]
     ((rcpt, _subject, body),) = mails(smtp_server)
-    assert rcpt == ["maire@beta.test"] and "Beta-ville" in body
-    invitation = Invitation.objects.get(email="maire@beta.test")
+    assert rcpt == ["maire@gamma.test"] and "Gamma-ville" in body
+    invitation = Invitation.objects.get(email="maire@gamma.test")
     assert invitation.created_by == world.staff and invitation.role == "president"
+    assert invitation.by_platform_admin
     assert events("invitation.created").get().actor_id == world.staff.pk
     # The admin offers the two manager roles only; nothing about the link is shown there.
-    assert staff.post(add, {**data, "email": "x@beta.test", "role": "member"}).status_code == 200
+    assert admin_invite(staff, cell, "member", "x@gamma.test").status_code == 200
     assert (
         invitation.token_digest
         not in staff.get(reverse("admin:accounts_invitation_changelist")).content.decode()
     )
+
+
+def test_platform_admin_cannot_invite_itself_coordinator_of_a_cell_that_has_one(world, smtp_server):  # noqa: F811
+    """docs/rules.md §2: the admin invites a cell's first president or coordinator only."""
+    staff = persona_client(world, "staff")
+    response = admin_invite(staff, world.a.cell, "coordinator", world.staff.email)
+    assert response.status_code == 200  # the add form again, with the refusal on it
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Cette cellule a déjà un président ou un coordonnateur en fonction : l'administrateur de la "
+        "plateforme n'invite que les premiers, les suivants sont invités par eux."
+    ]
+    assert "déjà un président ou un coordonnateur" in response.content.decode()
+    # Nor a president, nor in the other cell; and the service refuses it the same way.
+    assert admin_invite(staff, world.b.cell, "president", "autre@beta.test").status_code == 200
+    with pytest.raises(DomainError) as refused:
+        services.invitation_create(
+            cell=world.a.cell,
+            email=world.staff.email,
+            first_name="Admin",
+            last_name="Plateforme",
+            role="coordinator",
+            service="",
+            by=world.staff,
+            by_platform_admin=True,
+        )
+    assert refused.value.code == "cell_has_manager"
+    assert not Invitation.objects.exists() and not events("invitation.created").exists()
+    assert mails(smtp_server) == []
+    assert not Membership.objects.filter(user=world.staff).exists()
+
+
+def test_a_cells_first_coordinator_from_the_admin_waits_for_its_first_president(world, smtp_server):  # noqa: F811
+    """docs/rules.md, "The platform admin": what the admin gives waits for the president. The
+    first coordinator of a cell with no president waits for the first president, whom nobody
+    could approve (never their own membership): that one alone opens at once, then approves."""
+    cell = make_cell("GGG", "Gamma-ville", "13003")
+    staff = persona_client(world, "staff")
+    assert admin_invite(staff, cell, "coordinator", "coord@gamma.test").status_code == 302
+    coordinator = accept_with_new_account(mails(smtp_server)[0][2])
+    assert coordinator.role == "coordinator" and coordinator.approval_pending
+    assert not Membership.objects.active().filter(pk=coordinator.pk).exists()
+    created = events("membership.created").get(target_id=str(coordinator.pk))
+    assert created.actor_id == world.staff.pk and created.data["pending"] is True
+
+    # The waiting coordinator is no active manager: the admin still invites the first president.
+    assert admin_invite(staff, cell, "president", "maire@gamma.test").status_code == 302
+    president = accept_with_new_account(mails(smtp_server)[1][2])
+    assert president.role == "president" and not president.approval_pending
+    assert Membership.objects.active().filter(pk=president.pk).exists()
+
+    services.membership_approve(membership=coordinator, by=president)
+    assert Membership.objects.active().filter(pk=coordinator.pk).exists()
+    # From now on the cell's managers invite; the admin is refused.
+    assert admin_invite(staff, cell, "coordinator", "second@gamma.test").status_code == 200
+    assert not Invitation.objects.filter(email="second@gamma.test").exists()
+
+
+@pytest.mark.parametrize("role", sorted(PERSONAL_DATA_ROLES - MANAGERS))
+def test_an_admin_invitation_in_another_personal_data_role_waits_for_the_president(world, role):
+    """Accepted, it gives what the admin's membership form gives: nothing until the president
+    approves, the cell's DPO told at once (the admin form offers P/C only: the service here)."""
+    invitation, _token = services.invitation_create(
+        cell=world.a.cell,
+        email=world.outsider.email,
+        first_name="Oscar",
+        last_name="Dehors",
+        role=role,
+        service="",
+        by=world.staff,
+        by_platform_admin=True,
+    )
+    membership = services.invitation_accept_existing(invitation=invitation, user=world.outsider)
+    assert membership.approval_pending
+    assert not Membership.objects.active().filter(pk=membership.pk).exists()
+    alert = Notification.objects.get(kind="membership_pending", target_id=membership.pk)
+    assert alert.recipient_id == world.a.user("dpo").pk
+    created = events("membership.created").get(target_id=str(membership.pk))
+    assert created.actor_id == world.staff.pk and created.data["pending"] is True
+
+    services.membership_approve(membership=membership, by=world.a.members["president"])
+    assert Membership.objects.active().filter(pk=membership.pk).exists()
+
+
+def test_an_admin_invitation_of_a_trainer_needs_no_approval(world):
+    """The trainer's role opens no personal data (docs/rules.md, "The platform admin")."""
+    invitation, _token = services.invitation_create(
+        cell=world.a.cell,
+        email=world.outsider.email,
+        first_name="Oscar",
+        last_name="Dehors",
+        role="trainer",
+        service="",
+        by=world.staff,
+        by_platform_admin=True,
+    )
+    membership = services.invitation_accept_existing(invitation=invitation, user=world.outsider)
+    assert not membership.approval_pending
+    assert not Notification.objects.filter(kind="membership_pending").exists()
 
 
 # --- passwords ---------------------------------------------------------------------------------

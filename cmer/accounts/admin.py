@@ -218,8 +218,14 @@ class InvitationAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("cell") and data.get("email"):
-            refusal = services.invitation_refusal(cell=data["cell"], email=data["email"].strip().lower())
+        if data.get("cell") and data.get("email") and data.get("role"):
+            # The service's own check, so that the admin sees the refusal on the form.
+            refusal = services.invitation_refusal(
+                cell=data["cell"],
+                email=data["email"].strip().lower(),
+                role=data["role"],
+                by_platform_admin=True,
+            )
             if refusal is not None:
                 raise forms.ValidationError(refusal.message)
         return data
@@ -249,6 +255,7 @@ class InvitationAdmin(admin.ModelAdmin):
             role=obj.role,
             service=obj.service,
             by=cast(User, request.user),
+            by_platform_admin=True,
         )
         obj.pk = invitation.pk  # the admin redirects to the saved object
         try:

@@ -454,6 +454,10 @@ class Invitation(models.Model):
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations_sent"
     )
+    # Sent from the platform admin: the membership it gives waits for the president like any the
+    # admin makes (docs/rules.md, "The platform admin"); the creator's is_staff would also flag a
+    # staff account that is a cell's manager, and may change after sending.
+    by_platform_admin = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     sent_count = models.PositiveSmallIntegerField(default=0)

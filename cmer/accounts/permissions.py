@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cmer.accounts.models import Membership
 from cmer.accounts.roles import APPROVERS, MANAGERS, has_role
 
 if TYPE_CHECKING:
-    from cmer.accounts.models import FactorReset, Membership
+    from cmer.accounts.models import Cell, FactorReset
 
 
 def has_membership(membership: Membership | None) -> bool:
@@ -49,6 +50,26 @@ def can_approve_membership(membership: Membership | None, target: Membership) ->
 def can_invite(membership: Membership | None) -> bool:
     """The president and the coordinator invite people to their own cell (and resend, revoke)."""
     return can_manage_memberships(membership)
+
+
+def can_platform_admin_invite(cell: Cell, role: str) -> bool:
+    """The platform admin invites a president or coordinator only while the cell has none active."""
+    # Its first managers (docs/rules.md §2, "first P/C of a cell"); after that the cell's own
+    # president and coordinator invite. Other roles are refused by nothing here: what the admin
+    # gives in them waits for the president (is_cells_first_president, membership_create).
+    if role not in MANAGERS:
+        return True
+    return not Membership.objects.active().filter(cell=cell, role__in=MANAGERS).exists()
+
+
+def is_cells_first_president(cell: Cell, role: str) -> bool:
+    """A president joining a cell with no active president: nobody could approve them."""
+    # A president never approves their own membership and only a president approves, so the
+    # admin's invitation of a cell's first president opens at once; every other access it gives
+    # waits for that president (docs/rules.md, "The platform admin").
+    if role not in APPROVERS:
+        return False
+    return not Membership.objects.active().filter(cell=cell, role__in=APPROVERS).exists()
 
 
 def can_request_factor_reset(membership: Membership | None, target: Membership) -> bool:

@@ -36,7 +36,9 @@ from cmer.accounts.models import (
 from cmer.accounts.permissions import (
     can_approve_factor_reset,
     can_approve_membership,
+    can_platform_admin_invite,
     can_request_factor_reset,
+    is_cells_first_president,
 )
 from cmer.accounts.roles import PERSONAL_DATA_ROLES
 from cmer.accounts.tasks import send_password_reset
@@ -382,8 +384,18 @@ def _new_token() -> tuple[str, str]:
     return token, token_digest(token)
 
 
-def invitation_refusal(*, cell: Cell, email: str) -> ServiceError | None:
+def invitation_refusal(
+    *, cell: Cell, email: str, role: str, by_platform_admin: bool = False
+) -> ServiceError | None:
     """Why this address cannot be invited to this cell now, or None (forms show it before saving)."""
+    if by_platform_admin and not can_platform_admin_invite(cell, role):
+        return ServiceError(
+            _(
+                "Cette cellule a déjà un président ou un coordonnateur en fonction : l'administrateur "
+                "de la plateforme n'invite que les premiers, les suivants sont invités par eux."
+            ),
+            code="cell_has_manager",
+        )
     if Membership.objects.active().filter(cell=cell, user__email__iexact=email).exists():
         return ServiceError(_("Cette personne est déjà membre de la cellule."), code="already_member")
     if Invitation.objects.pending().filter(cell=cell, email__iexact=email).exists():
@@ -404,14 +416,18 @@ def invitation_create(
     role: str,
     service: str,
     by: User | None,
+    by_platform_admin: bool = False,
 ) -> tuple[Invitation, str]:
     """Invite a person to a role in the cell. Returns the invitation and its link token.
 
     The token exists only in the returned value and the e-mail; the database keeps its hash.
     `by` is None only for the platform's own command (the admin passes the staff user).
+    From the platform admin (`by_platform_admin`), a president or coordinator only while the cell
+    has none active, and the membership waits for the president (docs/rules.md, "The platform
+    admin").
     """
     email = email.strip().lower()
-    refusal = invitation_refusal(cell=cell, email=email)
+    refusal = invitation_refusal(cell=cell, email=email, role=role, by_platform_admin=by_platform_admin)
     if refusal is not None:
         raise refusal
     token, digest = _new_token()
@@ -424,6 +440,7 @@ def invitation_create(
         service=service,
         token_digest=digest,
         created_by=by,
+        by_platform_admin=by_platform_admin,
         expires_at=timezone.now() + INVITATION_VALIDITY,
         sent_count=1,
     )
@@ -468,6 +485,14 @@ def _accept(invitation: Invitation, user: User) -> Membership:
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.state != "pending":
         raise ServiceError(_("Cette invitation n'est plus valable."), code="invitation_closed")
+    # An access the platform admin gives waits for the president, as from its membership form
+    # (membership_create); only a cell's first president opens at once: nobody could approve them.
+    as_platform_admin = locked.by_platform_admin
+    if as_platform_admin:
+        # One acceptance at a time in the cell: two presidents invited together cannot both be its
+        # first, the second waits for the first.
+        Cell.objects.select_for_update().filter(pk=locked.cell_id).first()
+        as_platform_admin = not is_cells_first_president(locked.cell, locked.role)
     # The membership is the inviter's decision: it is audited as theirs, through the service.
     membership = membership_create(
         cell=locked.cell,
@@ -476,6 +501,7 @@ def _accept(invitation: Invitation, user: User) -> Membership:
         service=locked.service,
         start_date=timezone.localdate(),
         by=locked.created_by or user,
+        by_platform_admin=as_platform_admin,
     )
     locked.accepted_at = timezone.now()
     locked.membership = membership
