@@ -201,6 +201,49 @@ def test_state_member_sees_sent_transmissions_only(world):
     assert sent.reference in body and draft.reference not in body
 
 
+def test_register_hides_the_case_and_who_prepared_it_from_a_state_member(world):
+    """docs/rules.md §2: the State member reads a sent transmission without the case's reference or
+    who prepared it; the register showed both to every reader, as the detail page does not."""
+    t = make_transmission(world.a, sent=True)
+    register = reverse("exchange:transmissions")
+    context = (
+        t.case.reference,
+        world.a.user("coordinator").get_full_name(),  # prepared it
+        world.a.user("president").get_full_name(),  # approved it
+    )
+    state = text(persona_client(world, "state_member").get(register))
+    assert t.reference in state
+    for hidden in context:
+        assert hidden not in state
+    assert "Préparée, approuvée" not in state
+    coordinator = text(persona_client(world, "coordinator").get(register))
+    assert t.reference in coordinator
+    for shown in context:
+        assert shown in coordinator
+
+
+def test_register_does_not_fetch_the_context_for_a_state_member(world):
+    """Hidden is not enough: the register's query for a State member reads neither the case nor the
+    memberships who prepared and approved, and its count does not grow with the rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = persona_client(world, "state_member")
+    make_transmission(world.a, sent=True)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("exchange:transmissions"))
+    for _ in range(4):
+        make_transmission(world.a, sent=True)
+    with CaptureQueriesContext(connection) as five:
+        assert client.get(reverse("exchange:transmissions")).status_code == 200
+    assert len(five) == len(one)
+    register = [q["sql"] for q in five if 'FROM "exchange_transmission"' in q["sql"]]
+    assert register
+    for sql in register:
+        for context in ('"case_id"', '"prepared_by_id"', '"approved_by_id"', '"cases_case"'):
+            assert context not in sql
+
+
 # --- State feedback ------------------------------------------------------------------------------
 
 

@@ -100,6 +100,8 @@ def register_abilities(membership: Membership | None) -> dict[str, bool]:
     return {
         "read": can_read_transmission(membership),
         "prepare": can_prepare_transmission(membership),
+        # The case's reference and who prepared or approved: not for a State member (docs/rules.md §2).
+        "context": sees_transmission_context(membership),
         "feedback": can_record_feedback(membership),
     }
 

@@ -44,11 +44,13 @@ def _audit_read(request: CellRequest, action: str, target: Model | None = None, 
 @requires(perms.can_view_register, "transmission.register")
 def transmission_register(request: CellRequest) -> HttpResponse:
     m = request.membership
-    rows = (
-        Transmission.objects.visible_to(m)
-        .select_related("case", "prepared_by__user", "approved_by__user", "feedback")
-        .prefetch_related("observations")
-    )
+    rows = Transmission.objects.visible_to(m).select_related("feedback").prefetch_related("observations")
+    if perms.sees_transmission_context(m):
+        rows = rows.select_related("case", "prepared_by__user", "approved_by__user")
+    else:
+        # A State member reads what was addressed to the State, nothing of the case around it
+        # (docs/rules.md §2): its reference and who prepared or approved it are not even fetched.
+        rows = rows.defer("case", "prepared_by", "approved_by")
     _audit_read(request, "transmission.register_read", count=len(rows))
     # Cases the cell decided to transmit (in a meeting, or urgently) and not yet transmitted.
     to_prepare = []
