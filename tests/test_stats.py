@@ -238,13 +238,15 @@ from datetime import date  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from cmer.accounts.models import Charter, CharterAcceptance  # noqa: E402
 from cmer.accounts.roles import Role  # noqa: E402
 from cmer.audit.models import AuditEvent  # noqa: E402
 from cmer.referrals.models import Source  # noqa: E402
 from cmer.stats.aggregates import collect, period_for  # noqa: E402
+from cmer.stats.permissions import stats_cells  # noqa: E402
 from cmer.stats.report import csv_safe, values_and_lines  # noqa: E402
 from tests.factories_stats import Situation, bulk_situations, mixed  # noqa: E402
-from tests.personas import login, make_membership, persona_client  # noqa: E402
+from tests.personas import login, make_cell, make_membership, persona_client  # noqa: E402
 
 YEAR = 2025
 SOURCE_TABLE = "Signalements reçus par origine"
@@ -322,6 +324,46 @@ def test_consolidated_view_only_adds_up_what_each_cell_publishes(world):
     response = single.get("/statistiques/", {"annee": YEAR, "perimetre": "all"})
     assert response.status_code == 200
     assert "Filtre invalide" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_consolidated_view_leaves_out_a_cell_whose_charter_is_not_accepted(world):
+    """docs/rules.md §2: nothing of a cell before its current charter is accepted. The State member
+    of A also holds a membership in B, never accepted: B's 30 situations are not added up in A's
+    consolidated figures, until B's charter is accepted (positive control)."""
+    officer = world.a.members["state_member"]
+    in_b = make_membership(officer.user, world.b.cell, Role.STATE_MEMBER, accept=False)
+    bulk_situations(world.b, YEAR, [Situation(source=Source.SCHOOL)] * 30)
+    client = login(persona_client(world, "state_member"), officer.user, officer)
+    query = {"annee": YEAR, "perimetre": "all"}
+
+    sources = csv_table(client.get("/statistiques/export.csv", query), SOURCE_TABLE)
+    assert sources["Total"] == "0" and sources["établissement scolaire"] == "0"
+    # One cell only: the consolidated perimeter is not even offered.
+    assert "Filtre invalide" in client.get("/statistiques/", query).content.decode()
+
+    CharterAcceptance.objects.create(membership=in_b, charter=world.b.cell.current_charter())
+    sources = csv_table(client.get("/statistiques/export.csv", query), SOURCE_TABLE)
+    assert sources["Total"] == "30" and sources["établissement scolaire"] == "30"
+    assert "Filtre invalide" not in client.get("/statistiques/", query).content.decode()
+    # A new version of B's charter asks again: until it is accepted, B is left out once more.
+    Charter.objects.create(cell=world.b.cell, version=2, text="Charte v2", effective_date=date(2024, 6, 1))
+    sources = csv_table(client.get("/statistiques/export.csv", query), SOURCE_TABLE)
+    assert sources["Total"] == "0"
+
+
+@pytest.mark.django_db
+def test_the_cells_added_up_are_found_in_one_query_whatever_their_number(world, django_assert_num_queries):
+    """docs/performance.md P2: the charter of each other cell is checked in the same query, not
+    one more query per membership."""
+    officer = world.a.members["state_member"]
+    make_membership(officer.user, world.b.cell, Role.STATE_MEMBER)
+    third = make_cell("CCC", "Gamma-ville", "13003")
+    make_membership(officer.user, third, Role.STATE_MEMBER)
+    make_membership(officer.user, make_cell("DDD", "Delta-ville", "13004"), Role.STATE_MEMBER, accept=False)
+    with django_assert_num_queries(1):
+        cells = stats_cells(officer)
+    assert cells == [world.a.cell, world.b.cell, third]
 
 
 @pytest.mark.django_db

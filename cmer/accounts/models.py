@@ -195,6 +195,28 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
             approval_pending=False,
         )
 
+    def charter_accepted(self) -> MembershipQuerySet:
+        """Those that accepted their cell's charter in force, as the charter gate asks of the current
+        one (Membership.has_accepted_current_charter), in the same query for all of them.
+
+        Nobody sees anything of a cell before accepting its current charter (docs/rules.md §2), so
+        whatever adds up several memberships of one account keeps only these.
+        """
+        current = (
+            Charter.objects.filter(
+                cell_id=models.OuterRef(models.OuterRef("cell_id")), effective_date__lte=timezone.localdate()
+            )
+            .order_by("-version")
+            .values("pk")[:1]
+        )
+        return self.filter(
+            models.Exists(
+                CharterAcceptance.objects.filter(
+                    membership_id=models.OuterRef("pk"), charter_id=models.Subquery(current)
+                )
+            )
+        )
+
     def current_for(self, user: User, membership_id: Any) -> Membership | None:
         """The user's active membership named by the session, or their only one."""
         memberships = self.active().filter(user=user).select_related("cell", "user")
