@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cmer.accounts import services
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
+from cmer.accounts.models import Cell, Charter, CharterAcceptance, Invitation, Membership
 from cmer.audit.models import AuditEvent, Outcome
 from cmer.core.public_ids import public_id
 from tests.personas import login, make_membership, make_user, persona_client
@@ -333,6 +333,44 @@ def test_manager_cannot_end_own_membership(world):
     coordinator.refresh_from_db()
     assert coordinator.end_date is None
     assert events("membership.end").get().outcome == Outcome.DENIED
+
+
+def test_only_a_president_gives_or_takes_the_presidents_role(world):
+    """The president approves the coordinator's transmissions: a coordinator who could appoint
+    one would choose who approves their own work (docs/rules.md §2)."""
+    president, member = world.a.members["president"], world.a.members["member"]
+    coordinator = persona_client(world, "coordinator")
+    page = coordinator.get(MEMBERS).content.decode()
+    assert 'value="president"' not in page and 'value="member"' in page  # add and invite forms
+    for name, form, data in (
+        ("accounts:member_add", "form", {"email": world.outsider.email, "role": "president"}),
+        (
+            "accounts:invitation_create",
+            "invite_form",
+            {"email": "maire.bis@mairie.test", "first_name": "Léa", "last_name": "Bis", "role": "president"},
+        ),
+    ):
+        response = coordinator.post(reverse(name), data)
+        assert response.status_code == 400 and "role" in response.context[form].errors, name
+    assert not Membership.objects.filter(user=world.outsider).exists()
+    assert not Invitation.objects.filter(email="maire.bis@mairie.test").exists()
+    coordinator.post(reverse("accounts:member_role", kwargs={"pk": member.pk}), {"role": "president"})
+    assert (
+        coordinator.post(
+            reverse("accounts:member_role", kwargs={"pk": president.pk}), {"role": "member"}
+        ).status_code
+        == 403
+    )
+    assert coordinator.post(reverse("accounts:member_end", kwargs={"pk": president.pk})).status_code == 403
+    member.refresh_from_db()
+    president.refresh_from_db()
+    assert (member.role, president.role, president.end_date) == ("member", "president", None)
+    # The president gives it (a deputy, say).
+    by_president = persona_client(world, "president")
+    assert 'value="president"' in by_president.get(MEMBERS).content.decode()
+    by_president.post(reverse("accounts:member_role", kwargs={"pk": member.pk}), {"role": "president"})
+    member.refresh_from_db()
+    assert member.role == "president"
 
 
 def test_role_change_takes_effect_at_next_request(world):

@@ -93,6 +93,10 @@ class MembershipCreateForm(DsfrForm):
     role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
     service = forms.CharField(label=_("Service ou organisation"), max_length=120, required=False)
 
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_only(self, roles)
+
     def clean_email(self) -> User:
         email = self.cleaned_data["email"].lower()
         user = User.objects.filter(email__iexact=email, is_active=True).first()
@@ -103,6 +107,17 @@ class MembershipCreateForm(DsfrForm):
 
 class MembershipRoleForm(DsfrForm):
     role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)
+
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_only(self, roles)
+
+
+def _offer_only(form: forms.Form, roles: list[str]) -> None:
+    """The role list holds the roles this manager may give (accounts.permissions.roles_given_by):
+    another one posted is refused as an invalid choice."""
+    field = form.fields["role"]
+    field.choices = [(value, label) for value, label in Role.choices if value in roles]  # type: ignore[attr-defined]
 
 
 class ReauthForm(DsfrForm):
@@ -170,6 +185,10 @@ class InvitationForm(DsfrForm):
     last_name = forms.CharField(label=_("Nom"), max_length=150)
     role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
     service = forms.CharField(label=_("Service ou organisation"), max_length=120, required=False)
+
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _offer_only(self, roles)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cmer.accounts.models import Membership
-from cmer.accounts.roles import APPROVERS, MANAGERS, has_role
+from cmer.accounts.roles import APPROVERS, MANAGERS, Role, has_role
 
 if TYPE_CHECKING:
     from cmer.accounts.models import Cell, FactorReset
@@ -21,14 +21,28 @@ def can_manage_memberships(membership: Membership | None) -> bool:
     return has_role(membership, MANAGERS)
 
 
+def roles_given_by(membership: Membership | None) -> list[str]:
+    """The roles a manager gives (adds, invites, changes to): the president's only by a president.
+
+    The president is the second person who approves the coordinator's transmissions and the
+    memberships the platform admin makes (docs/rules.md §2, §6): a coordinator who could appoint
+    one could choose who approves their own work.
+    """
+    if not can_manage_memberships(membership):
+        return []
+    return [role for role in Role.values if role not in APPROVERS or has_role(membership, APPROVERS)]
+
+
 def can_end_membership(membership: Membership | None, target: Membership) -> bool:
-    """A manager may end another open membership of their cell, never their own."""
+    """A manager may end another open membership of their cell, never their own; a president's
+    role is ended or changed only by a president (roles_given_by)."""
     return (
         can_manage_memberships(membership)
         and membership is not None
         and target.cell_id == membership.cell_id
         and target.pk != membership.pk
         and target.end_date is None
+        and target.role in roles_given_by(membership)
     )
 
 

@@ -61,6 +61,7 @@ from cmer.accounts.permissions import (
     can_invite,
     can_manage_memberships,
     can_request_factor_reset,
+    roles_given_by,
 )
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
@@ -549,8 +550,16 @@ def charter(request: AccountRequest) -> HttpResponse:
 @requires(can_manage_memberships, "membership.list")
 def members(request: CellRequest) -> HttpResponse:
     return render(
-        request, "accounts/members.html", _members_context(request, MembershipCreateForm(), InvitationForm())
+        request,
+        "accounts/members.html",
+        _members_context(
+            request, MembershipCreateForm(roles=_roles(request)), InvitationForm(roles=_roles(request))
+        ),
     )
+
+
+def _roles(request: CellRequest) -> list[str]:
+    return roles_given_by(request.membership)
 
 
 def _members_context(request: CellRequest, form: Any, invite_form: Any) -> dict[str, Any]:
@@ -580,7 +589,7 @@ def _members_context(request: CellRequest, form: Any, invite_form: Any) -> dict[
 @requires(can_manage_memberships, "membership.create")
 def member_add(request: CellRequest) -> HttpResponse:
     membership = request.membership
-    form = MembershipCreateForm(request.POST)
+    form = MembershipCreateForm(request.POST, roles=_roles(request))
     if form.is_valid() and run_service(
         request,
         lambda: services.membership_create(
@@ -596,21 +605,24 @@ def member_add(request: CellRequest) -> HttpResponse:
     ):
         return redirect("accounts:members")
     return render(
-        request, "accounts/members.html", _members_context(request, form, InvitationForm()), status=400
+        request,
+        "accounts/members.html",
+        _members_context(request, form, InvitationForm(roles=_roles(request))),
+        status=400,
     )
 
 
 @require_POST
 @requires(can_invite, "invitation.create")
 def invitation_create(request: CellRequest) -> HttpResponse:
-    form = InvitationForm(request.POST)
+    form = InvitationForm(request.POST, roles=_roles(request))
     created = form.is_valid() and run_service(
         request,
         lambda: services.invitation_create(cell=request.cell, by=request.user, **form.cleaned_data),
         form=form,
     )
     if not created:
-        context = _members_context(request, MembershipCreateForm(), form)
+        context = _members_context(request, MembershipCreateForm(roles=_roles(request)), form)
         return render(request, "accounts/members.html", context, status=400)
     invitation, token = created
     _send_invitation(request, invitation, token)
@@ -707,7 +719,7 @@ def member_role(request: CellRequest, pk: int) -> HttpResponse:
     target = get_visible_or_404(request, Membership.objects.visible_to(membership), pk=pk)
     if not can_end_membership(membership, target):
         raise deny(request, "membership.role", target)
-    form = MembershipRoleForm(request.POST)
+    form = MembershipRoleForm(request.POST, roles=_roles(request))
     if not form.is_valid():
         messages.error(request, _("Rôle inconnu."))
         return redirect("accounts:members")
