@@ -327,7 +327,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # English framework strings into French pages.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
-# Messages are written in French (the msgids); `makemessages -l en` puts a catalogue here.
+# Messages are written in French (the msgids); `makemessages -l en` puts a catalogue here. The
+# French one holds only the plural messages, for the French rule (0 and 1 take the singular):
+# `manage.py plural_catalogue` writes it (docs/conventions.md, « Views and templates »).
 LOCALE_PATHS = [BASE_DIR / "cmer" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
