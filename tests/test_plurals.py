@@ -3,7 +3,7 @@ templates »).
 
 The msgids are French. Each plural message needs an entry in the French catalogue
 (cmer/locale/fr/LC_MESSAGES, written by `manage.py plural_catalogue`), whose header carries the
-French rule (n > 1): without one Django chooses with the English rule (n == 1), « Il vous reste
+French rule (0 and 1 singular): without one Django chooses with the English rule (n == 1), « Il vous reste
 0 codes de secours ».
 """
 
@@ -133,7 +133,8 @@ def test_the_committed_catalogue_is_the_one_the_command_writes(settings, tmp_pat
     call_command("plural_catalogue")
     call_command("plural_catalogue", "--check")
     assert (
-        b"Plural-Forms: nplurals=2; plural=(n > 1);" in (tmp_path / "fr/LC_MESSAGES/django.mo").read_bytes()
+        b"Plural-Forms: nplurals=3; plural=(n == 0 || n == 1) ? 0"
+        in (tmp_path / "fr/LC_MESSAGES/django.mo").read_bytes()
     )
 
 

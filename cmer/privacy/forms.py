@@ -14,7 +14,7 @@ from cmer.cases.models import RectificationReason, Sex
 from cmer.core.forms import DsfrForm
 from cmer.core.french import format_date
 from cmer.core.public_ids import primary_key, public_id
-from cmer.privacy.models import RetentionPolicy, RightsOutcome, RightsRequest, RightsStatus
+from cmer.privacy.models import RetentionPolicy, RightsKind, RightsOutcome, RightsRequest, RightsStatus
 from cmer.privacy.services import POLICY_FIELDS
 from cmer.referrals.forms import OLDEST_BIRTH
 from cmer.training.bias import BiasGuardMixin
@@ -91,7 +91,9 @@ class RightsRequestForm(DsfrForm, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The model's blank choice reads « --------- »; every list of the platform opens the same way.
-        self.fields["kind"].choices = [("", _("— choisir —")), *RightsRequest._meta.get_field("kind").choices]
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)  # the model field has choices
+        kind.choices = [("", _("— choisir —")), *RightsKind.choices]
 
     def clean_received_on(self) -> dt.date:
         day = self.cleaned_data["received_on"]

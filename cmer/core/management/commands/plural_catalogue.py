@@ -2,12 +2,13 @@
 
 Messages are written in French, as the msgids. A singular msgid needs no catalogue entry (gettext
 returns it as is); a plural one does: without an entry Django chooses between the two forms with
-the English rule (n == 1), « 0 codes de secours » where French says « 0 code de secours »
-(n > 1). This command finds every plural message of the source (`ngettext` / `ngettext_lazy` calls
-in cmer/**/*.py, `{% blocktranslate count %}…{% plural %}` in the templates) and writes each one
-with its own two forms under the French rule, then compiles the .mo in Python: neither refreshing
-nor serving the catalogue needs GNU gettext. Both files are committed (a fresh `make demo` has no
-build step); tests/test_plurals.py fails when they are out of step with the source.
+the English rule (n == 1), « 0 codes de secours » where French says « 0 code de secours ». This
+command finds every plural message of the source (`ngettext` / `ngettext_lazy` calls in
+cmer/**/*.py, `{% blocktranslate count %}…{% plural %}` in the templates) and has Babel write the
+.po and compile the .mo, each message's own forms under French's rule (Babel's, from CLDR, as in
+Django's own French catalogue): no GNU gettext needed. Both files are committed (a fresh
+`make demo` has no build step); tests/test_plurals.py fails when they are out of step with the
+source.
 
     python manage.py plural_catalogue           # rewrite both files
     python manage.py plural_catalogue --check   # exit 1 if they are stale, write nothing
@@ -18,8 +19,8 @@ from __future__ import annotations
 import ast
 import os
 import re
-import struct
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +32,12 @@ from django.templatetags.i18n import BlockTranslateNode
 PLURAL_CALLS = {"ngettext", "ngettext_lazy"}
 # A message context would need a msgctxt in the catalogue: refused until a message needs one.
 CONTEXT_CALLS = {"npgettext", "npgettext_lazy"}
+FIXED_DATE = datetime(2026, 12, 2, tzinfo=UTC)
 PLURAL_TAG = re.compile(r"{%-?\s*plural\s*-?%}")
-HEADER = (
-    "Project-Id-Version: CMER\n"
-    "Language: fr\n"
-    "MIME-Version: 1.0\n"
-    "Content-Type: text/plain; charset=UTF-8\n"
-    "Content-Transfer-Encoding: 8bit\n"
-    "Plural-Forms: nplurals=2; plural=(n > 1);\n"
-)
 PO_PREAMBLE = (
-    "# French plural forms of CMER's messages (French: 0 and 1 take the singular).\n"
-    "# Generated from the source by `python manage.py plural_catalogue`: do not edit by hand,\n"
-    "# and do not run `makemessages -l fr` (docs/conventions.md, « Views and templates »).\n"
+    "# French plural forms of CMER's messages (0 and 1 take the singular).\n"
+    "# Written by `python manage.py plural_catalogue`: do not edit by hand,\n"
+    "# nor run `makemessages -l fr` (docs/conventions.md)."
 )
 
 
@@ -116,43 +110,39 @@ def plural_messages(root: Path | None = None) -> dict[PluralMessage, list[str]]:
     return {message: sorted(where[message]) for message in sorted(where)}
 
 
-def _po_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
+def catalogue_files(messages: dict[PluralMessage, list[str]]) -> dict[str, bytes]:
+    """The .po and .mo, written by Babel: each entry's two forms are its own two msgids."""
+    from io import BytesIO
 
+    # Babel writes the catalogue; only writing it needs Babel (requirements-dev.txt), not serving it.
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import write_po
 
-def po_text(messages: dict[PluralMessage, list[str]]) -> str:
-    lines = [
-        PO_PREAMBLE + 'msgid ""',
-        'msgstr ""',
-        *(_po_string(line + "\n") for line in HEADER.splitlines()),
-    ]
-    for message, files in messages.items():
-        lines += ["", *(f"#: {f}" for f in files)]
-        lines += [f"msgid {_po_string(message.singular)}", f"msgid_plural {_po_string(message.plural)}"]
-        lines += [f"msgstr[0] {_po_string(message.singular)}", f"msgstr[1] {_po_string(message.plural)}"]
-    return "\n".join(lines) + "\n"
-
-
-def mo_bytes(messages: dict[PluralMessage, list[str]]) -> bytes:
-    """The GNU .mo format (little-endian, no hash table, which Python's gettext never reads)."""
-    entries = {b"": HEADER.encode()}
-    for message in messages:
-        forms = message.singular.encode() + b"\0" + message.plural.encode()
-        entries[forms] = forms  # msgstr[0] = the singular msgid, msgstr[1] = the plural one
-    keys = sorted(entries)
-    ids_start = 28 + 16 * len(keys)
-    strs_start = ids_start + sum(len(k) + 1 for k in keys)
-    ids = strs = b""
-    id_table: list[int] = []
-    str_table: list[int] = []
-    for key in keys:
-        id_table += [len(key), ids_start + len(ids)]
-        str_table += [len(entries[key]), strs_start + len(strs)]
-        ids += key + b"\0"
-        strs += entries[key] + b"\0"
-    header = struct.pack("<7I", 0x950412DE, 0, len(keys), 28, 28 + 8 * len(keys), 0, 0)
-    return header + struct.pack(f"<{len(id_table) * 2}I", *id_table, *str_table) + ids + strs
+    # A fixed date in the header: the files change only when a message does.
+    catalogue = Catalog(
+        locale="fr",
+        project="CMER",
+        header_comment=PO_PREAMBLE,
+        version="1",
+        msgid_bugs_address="-",
+        last_translator="manage.py plural_catalogue",
+        language_team="CMER",
+        fuzzy=False,
+        creation_date=FIXED_DATE,
+        revision_date=FIXED_DATE,
+    )
+    # French by CLDR, as Django's own French catalogue: « one » for 0 and 1, « many » for exact
+    # millions (« 1 000 000 de… »), « other » for the rest; the plural msgid serves both of these.
+    for message, where in messages.items():
+        forms = (message.singular, *[message.plural] * (catalogue.num_plurals - 1))
+        catalogue.add((message.singular, message.plural), forms, locations=[(f, 0) for f in where])
+    files: dict[str, bytes] = {}
+    for name, write in (("django.po", write_po), ("django.mo", write_mo)):
+        out = BytesIO()
+        write(out, catalogue)
+        files[name] = out.getvalue()
+    return files
 
 
 class Command(BaseCommand):
@@ -166,10 +156,7 @@ class Command(BaseCommand):
             messages = plural_messages()
         except CatalogueError as exc:
             raise CommandError(str(exc)) from exc
-        files = {
-            locale_dir() / "django.po": po_text(messages).encode(),
-            locale_dir() / "django.mo": mo_bytes(messages),
-        }
+        files = {locale_dir() / name: content for name, content in catalogue_files(messages).items()}
         stale = [path for path, content in files.items() if not path.exists() or path.read_bytes() != content]
         if check:
             if stale:
