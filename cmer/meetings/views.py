@@ -23,6 +23,8 @@ from cmer.accounts.http import CellRequest
 from cmer.accounts.models import Membership
 from cmer.audit.services import record
 from cmer.cases.models import Case
+from cmer.cases.permissions import can_read_archive
+from cmer.cases.states import State
 from cmer.core.errors import run_service
 from cmer.core.policy import deny, get_visible_or_404, requires
 from cmer.meetings import services
@@ -78,6 +80,17 @@ def _items(meeting: Meeting, membership: Membership) -> QuerySet[AgendaItem]:
     )
 
 
+def _readable_cases(membership: Membership, items: list[AgendaItem]) -> frozenset[int]:
+    """The ids of the agenda's cases this membership may open, so a reference links to its page only
+    then: reading a case is Case.visible_to (docs/rules.md §2: P/C the cell, M/S their scope), and
+    an archived one only for whom may give a written reason. One query whatever the agenda's size."""
+    cases = {item.case_id: item.case for item in items}
+    visible = Case.objects.visible_to(membership).filter(pk__in=list(cases)).values_list("pk", flat=True)
+    return frozenset(
+        pk for pk in visible if cases[pk].state != State.ARCHIVED or can_read_archive(membership, cases[pk])
+    )
+
+
 @require_GET
 @requires(can_list_meetings, "meeting.list")
 def meeting_list(request: CellRequest) -> HttpResponse:
@@ -126,9 +139,11 @@ def _agenda_context(request: CellRequest, meeting: Meeting, **forms: Any) -> dic
     can = abilities(membership, meeting)
     # A guest outside the meeting's window sees its date and place, not who attends.
     attendees = services.attendee_rows(meeting) if can["details"] else []
+    items = list(_items(meeting, membership))
     context: dict[str, Any] = {
         "meeting": meeting,
-        "items": _items(meeting, membership),
+        "items": items,
+        "readable_cases": _readable_cases(membership, items),
         "attendees": attendees,
         "can": can,
     }
@@ -351,7 +366,13 @@ def _session_response(
     # The official caveats wherever indicators are read (docs/indicator-catalogue.md), the session included.
     version = CatalogueVersion.objects.current()
     caveats = list(version.caveats.all()) if version and rows else []
-    context = {"meeting": meeting, "rows": rows, "can": can, "caveats": caveats}
+    context = {
+        "meeting": meeting,
+        "rows": rows,
+        "can": can,
+        "caveats": caveats,
+        "readable_cases": _readable_cases(membership, items),
+    }
     return render(request, "meetings/meeting_session.html", context, status=400 if bound else 200)
 
 
@@ -400,13 +421,18 @@ def meeting_minutes(request: CellRequest, pk: int) -> HttpResponse:
     membership = request.membership
     if not can_read_minutes(membership):
         raise deny(request, "meeting.minutes", meeting)
-    items = (
+    items = list(
         AgendaItem.objects.visible_to(membership)
         .filter(meeting=meeting)
         .select_related("case", "decision", "decision__recorded_by__user")
         .order_by("order", "pk")
     )
-    context = {"meeting": meeting, "items": items, "can": abilities(membership, meeting)}
+    context = {
+        "meeting": meeting,
+        "items": items,
+        "readable_cases": _readable_cases(membership, items),
+        "can": abilities(membership, meeting),
+    }
     return render(request, "meetings/meeting_minutes.html", context)
 
 

@@ -1,0 +1,92 @@
+"""Meetings as their readers see them: links to the situations one may read, the next meeting of a
+situation, the convocation's count, the guest invitation, references kept whole, the status badge."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from cmer.cases.models import Case
+from cmer.cases.states import State
+from tests.factories_meetings import make_action, make_item, make_meeting
+from tests.personas import persona_client
+
+pytestmark = pytest.mark.django_db
+
+SCOPED = ("member", "state_member")
+
+
+def _get(world, persona: str, name: str, pk: int) -> str:
+    response = persona_client(world, persona).get(reverse(name, kwargs={"pk": pk}))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _case_url(case_id: int) -> str:
+    return reverse("cases:detail", kwargs={"pk": case_id})
+
+
+# --- the reference links to the situation whenever the reader may read it -------------------------
+
+
+@pytest.mark.parametrize("persona", SCOPED)
+def test_a_member_convened_opens_the_situations_of_the_agenda(world, persona):
+    meeting = make_meeting(world.a, opened=True)
+    item = make_item(world.a, meeting, guest=False)
+    url = _case_url(item.case_id)
+    assert f'href="{url}#reunions">{item.case.reference}</a>' in _get(
+        world, persona, "meetings:detail", meeting.pk
+    )
+    assert f'href="{url}"' in _get(world, persona, "meetings:session", meeting.pk)
+    assert f'href="{url}#reunions">' in _get(world, persona, "meetings:minutes", meeting.pk)
+    # The link leads somewhere: the situation's page answers them.
+    assert persona_client(world, persona).get(url).status_code == 200
+
+
+def test_no_link_to_a_situation_the_reader_may_no_longer_read(world):
+    """Once the relevé is validated the member's scope ends (docs/rules.md §5): the reference stays
+    in the relevé, as plain text, and the situation's page is closed to them."""
+    meeting = make_meeting(world.a, opened=True, validated=True)
+    item = make_item(world.a, meeting, guest=False)
+    url = _case_url(item.case_id)
+    minutes = _get(world, "member", "meetings:minutes", meeting.pk)
+    assert item.case.reference in minutes and url not in minutes
+    assert persona_client(world, "member").get(url).status_code == 404
+    # The coordinator still reads it, and has the link.
+    assert f'href="{url}#reunions"' in _get(world, "coordinator", "meetings:minutes", meeting.pk)
+
+
+def test_no_link_to_an_archived_situation_for_a_member(world):
+    """An archived case asks a written reason that only P/C may give: a member would meet a refusal."""
+    meeting = make_meeting(world.a)
+    item = make_item(world.a, meeting, guest=False)
+    Case.objects.filter(pk=item.case_id).update(state=State.ARCHIVED)
+    url = _case_url(item.case_id)
+    page = _get(world, "member", "meetings:detail", meeting.pk)
+    assert item.case.reference in page and url not in page
+    assert persona_client(world, "member").get(url).status_code == 403
+    # The coordinator is sent to the page that asks for the reason.
+    assert f'href="{url}#reunions"' in _get(world, "coordinator", "meetings:detail", meeting.pk)
+
+
+def test_the_links_cost_one_query_whatever_the_agenda_size(world):
+    client = persona_client(world, "member")
+    counts = []
+    for n in (2, 30):
+        meeting = make_meeting(world.a, opened=True)
+        items = [make_item(world.a, meeting, guest=False) for _ in range(n)]
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("meetings:session", kwargs={"pk": meeting.pk})).content.decode()
+        counts.append(len(ctx.captured_queries))
+        assert all(_case_url(i.case_id) in page for i in items)
+    assert counts[0] == counts[1], counts
+
+
+def test_the_action_page_links_its_situation_for_the_service_member(world):
+    action = make_action(world.a, "svc-member")
+    url = _case_url(action.case_id)
+    page = _get(world, "member", "support:action", action.pk)
+    assert f'<a href="{url}">{action.case.reference}</a>' in page
+    assert persona_client(world, "member").get(url).status_code == 200
