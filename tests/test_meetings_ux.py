@@ -3,13 +3,20 @@ situation, the convocation's count, the guest invitation, references kept whole,
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cmer.cases.models import Case
 from cmer.cases.states import State
+from cmer.core.french import format_datetime
+from cmer.meetings.models import AgendaItem, Meeting
+from tests.factories import make_case
 from tests.factories_meetings import make_action, make_item, make_meeting
 from tests.personas import persona_client
 
@@ -90,3 +97,58 @@ def test_the_action_page_links_its_situation_for_the_service_member(world):
     page = _get(world, "member", "support:action", action.pk)
     assert f'<a href="{url}">{action.case.reference}</a>' in page
     assert persona_client(world, "member").get(url).status_code == 200
+
+
+# --- the situation's next meeting is one still to hold -------------------------------------------
+
+
+def _section(world, case_id: int) -> str:
+    """The situation page as the coordinator reads it, blanks between tags squeezed."""
+    return re.sub(r">\s+<", "><", _get(world, "coordinator", "cases:detail", case_id))
+
+
+def _on(meeting: Meeting, case: Case) -> None:
+    AgendaItem.objects.create(meeting=meeting, case=case, kind="review", order=1)
+
+
+def _starting_in(meeting: Meeting, delta: timedelta) -> Meeting:
+    """The meeting moved to start `delta` from now (two hours long, as the demo's)."""
+    start = timezone.now() + delta
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=start, ends_at=start + timedelta(hours=2))
+    meeting.refresh_from_db()
+    return meeting
+
+
+@pytest.mark.parametrize("stage", ["opened", "validated"])
+def test_the_next_meeting_is_never_one_already_opened_or_validated(world, stage):
+    """A séance opened at 16 h 17 for 16 h 30 starts later than now, yet it is not to come."""
+    case = make_case(world.a, State.TO_REVIEW)
+    early = _starting_in(
+        make_meeting(world.a, opened=True, validated=stage == "validated"), timedelta(minutes=13)
+    )
+    _on(early, case)
+    later = _starting_in(make_meeting(world.a), timedelta(days=7))
+    _on(later, case)
+    html = _section(world, case.pk)
+    assert f"Prochaine réunion</dt><dd>{format_datetime(later.starts_at)}, " in html
+    assert format_datetime(early.starts_at) not in html.split("Prochaine réunion</dt>")[1][:200]
+    # The table lists the later meeting: the page does not also say there is none to come.
+    assert "Aucune réunion à venir" not in html
+
+
+def test_no_meeting_to_come_is_said_only_when_there_is_none(world):
+    case = make_case(world.a, State.TO_REVIEW)
+    held = _starting_in(make_meeting(world.a, opened=True, validated=True), timedelta(minutes=13))
+    _on(held, case)
+    html = _section(world, case.pk)
+    assert "Prochaine réunion" not in html and "Aucune réunion à venir : planifier une réunion" in html
+
+
+def test_a_cancelled_meeting_is_not_offered_to_put_the_situation_on(world):
+    case = make_case(world.a, State.TO_REVIEW)
+    cancelled = _starting_in(make_meeting(world.a), timedelta(days=3))
+    Meeting.objects.filter(pk=cancelled.pk).update(cancelled_at=timezone.now())
+    kept = _starting_in(make_meeting(world.a), timedelta(days=5))
+    html = _section(world, case.pk)
+    assert reverse("meetings:item_add", kwargs={"pk": kept.pk}) in html
+    assert reverse("meetings:item_add", kwargs={"pk": cancelled.pk}) not in html

@@ -6,6 +6,8 @@ so a member sees the items of the meetings they are convened to and a guest only
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,20 @@ from cmer.meetings.services import ITEM_KIND_FOR_STATE
 # How many upcoming meetings the page offers to put the situation on (the nearest ones).
 UPCOMING_OFFERED = 3
 
+# A meeting still to hold (docs/rules.md §5): not cancelled, its séance not opened, its relevé not
+# validated (which implies opened today; said anyway, as the rules say it). The filter and _to_hold
+# say the same, for a queryset and for a meeting already read.
+TO_HOLD = {"cancelled_at__isnull": True, "opened_at__isnull": True, "minutes_validated_at__isnull": True}
+
+
+def _to_hold(meeting: Meeting, now: datetime) -> bool:
+    return (
+        meeting.starts_at >= now
+        and meeting.cancelled_at is None
+        and meeting.opened_at is None
+        and meeting.minutes_validated_at is None
+    )
+
 
 def meetings_section(membership: Membership, case: Case) -> CaseSection | None:
     if not can_list_meetings(membership):
@@ -31,20 +47,21 @@ def meetings_section(membership: Membership, case: Case) -> CaseSection | None:
         .order_by("-meeting__starts_at", "-pk")
     )
     now = timezone.now()
-    # « Prochaine » is a meeting still to come: not one under way or held, nor a cancelled one.
-    upcoming = [i.meeting for i in items if i.meeting.starts_at >= now and i.meeting.cancelled_at is None]
-    # Managers may put a situation waiting for the cell on a meeting not held yet.
+    # « Prochaine » is a meeting still to hold (_to_hold): one opened early, before its hour, is
+    # under way or held, even while its start is still ahead.
+    upcoming = [i.meeting for i in items if _to_hold(i.meeting, now)]
+    # Managers may put a situation waiting for the cell on another meeting still to hold.
     offered: list[Meeting] = []
     if can_manage_meetings(membership) and case.state in ITEM_KIND_FOR_STATE:
         offered = list(
             Meeting.objects.visible_to(membership)
-            .filter(starts_at__gte=now, opened_at__isnull=True, minutes_validated_at__isnull=True)
+            .filter(starts_at__gte=now, **TO_HOLD)
             .exclude(pk__in=[i.meeting_id for i in items])
             .order_by("starts_at")[:UPCOMING_OFFERED]
         )
     summary: tuple[tuple[object, str], ...] = ()
-    if upcoming:
-        nearest = min(upcoming, key=lambda m: m.starts_at)
+    nearest = min(upcoming, key=lambda m: m.starts_at) if upcoming else None
+    if nearest is not None:
         summary = ((_("Prochaine réunion"), f"{format_datetime(nearest.starts_at)}, {nearest.place}"),)
     return CaseSection(
         anchor="reunions",
@@ -55,6 +72,8 @@ def meetings_section(membership: Membership, case: Case) -> CaseSection | None:
             "offered": offered,
             "can_manage": can_manage_meetings(membership),
             "waiting": case.state in ITEM_KIND_FOR_STATE,
+            # « Aucune réunion à venir » only when the situation is on none either.
+            "next_meeting": nearest,
         },
         order=30,
         summary=summary,  # type: ignore[arg-type]
