@@ -19,6 +19,7 @@ from cmer.meetings.models import AgendaItem, Meeting
 from tests.factories import make_case
 from tests.factories_meetings import make_action, make_item, make_meeting
 from tests.personas import persona_client
+from tests.test_exports import readable
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,17 @@ def test_a_cancelled_meeting_is_not_offered_to_put_the_situation_on(world):
     html = _section(world, case.pk)
     assert reverse("meetings:item_add", kwargs={"pk": kept.pk}) in html
     assert reverse("meetings:item_add", kwargs={"pk": cancelled.pk}) not in html
+
+
+# --- the convocation counts the convened, not the guest invited to one item ----------------------
+
+
+def test_the_convocation_counts_the_convened_and_not_the_guest(world):
+    meeting = make_meeting(world.a)  # president, coordinator, member and State member convened
+    make_item(world.a, meeting, guest=True)  # the guest attends for this item
+    assert meeting.attendees.count() == 5
+    pdf = persona_client(world, "coordinator").get(
+        reverse("meetings:convocation_pdf", kwargs={"pk": meeting.pk})
+    )
+    text = " ".join(readable(pdf).split())
+    assert "Participants convoqués 4 " in text

@@ -468,7 +468,8 @@ def convocation_pdf(request: CellRequest, pk: int) -> HttpResponse:
     context = {
         "item_counts": counts,
         "item_total": sum(kinds.values()),
-        "convened": meeting.attendees.count(),
+        # The convened only: a guest is an attendee for their item, invited, not convened (§5).
+        "convened": len(services.attendance_roll(meeting)),
     }
     return meeting_pdf_response(request, meeting, "convocation", "meetings/pdf_convocation.html", context)
 
