@@ -3,6 +3,7 @@ situation, the convocation's count, the guest invitation, references kept whole,
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cmer.accounts.models import CharterAcceptance, Membership
 from cmer.cases.models import Case
 from cmer.cases.states import State
 from cmer.core.french import format_datetime
@@ -167,3 +169,46 @@ def test_the_convocation_counts_the_convened_and_not_the_guest(world):
     )
     text = " ".join(readable(pdf).split())
     assert "Participants convoqués 4 " in text
+
+
+# --- an empty guest list says why -----------------------------------------------------------------
+
+
+def _agenda(world, meeting: Meeting) -> str:
+    return _get(world, "coordinator", "meetings:detail", meeting.pk)
+
+
+def _alert(page: str) -> str:
+    start = page.index('id="guests-unavailable"')
+    return html.unescape(page[start : page.index("</div>", start)])
+
+
+def test_the_guest_list_says_the_guest_has_not_accepted_the_charter(world):
+    item = make_item(world.a, guest=False)
+    guest = world.a.members["guest"]
+    CharterAcceptance.objects.filter(membership=guest).delete()
+    page = _agenda(world, item.meeting)
+    alert = _alert(page)
+    assert "Aucun intervenant ponctuel ne peut être invité à un point" in alert
+    assert "n'a pas encore accepté la charte de confidentialité en vigueur" in alert
+    assert guest.user.get_full_name() in alert
+    # No empty list to choose from, no « Inviter » that can only be refused.
+    assert reverse("meetings:item_guest", kwargs={"pk": item.pk}) not in page
+
+
+def test_the_guest_list_says_the_cell_has_no_guest(world):
+    item = make_item(world.a, guest=False)
+    Membership.objects.filter(pk=world.a.members["guest"].pk).update(end_date=timezone.localdate())
+    page = _agenda(world, item.meeting)
+    alert = _alert(page)
+    assert "la cellule n'en compte aucun" in alert
+    assert f'href="{reverse("accounts:members")}"' in alert
+    assert reverse("meetings:item_guest", kwargs={"pk": item.pk}) not in page
+
+
+def test_a_guest_who_accepted_the_charter_is_offered_without_a_notice(world):
+    item = make_item(world.a, guest=False)
+    page = _agenda(world, item.meeting)
+    assert 'id="guests-unavailable"' not in page
+    assert reverse("meetings:item_guest", kwargs={"pk": item.pk}) in page
+    assert f"{world.a.members['guest'].user.get_full_name()} (svc-guest)</option>" in page

@@ -124,6 +124,15 @@ def invitable_guests(cell: Cell, participants: list[Convenable] | None = None) -
     ]
 
 
+def guests_pending_charter(cell: Cell, participants: list[Convenable] | None = None) -> list[Membership]:
+    """Guests of the cell who cannot be invited to an item until they accept the charter in force."""
+    return [
+        c.membership
+        for c in (participants or cell_participants(cell))
+        if can_be_invited_to_item(c.membership) and c.reason
+    ]
+
+
 def _check_open_for_changes(meeting: Meeting) -> None:
     if meeting.cancelled_at is not None:
         raise MeetingError(_("Cette réunion est annulée : elle ne peut plus être modifiée."))

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cmer.accounts.http import CellRequest
 from cmer.accounts.models import Membership
+from cmer.accounts.permissions import can_invite
 from cmer.audit.services import record
 from cmer.cases.models import Case
 from cmer.cases.permissions import can_read_archive
@@ -162,6 +163,9 @@ def _agenda_context(request: CellRequest, meeting: Meeting, **forms: Any) -> dic
             or ConveneForm(eligible=[c.membership for c in convenable], pending=pending),
             add_form=forms.get("add_form") or AgendaAddForm(candidates=candidates),
             guest_choices=services.invitable_guests(meeting.cell, participants),
+            # Why the guest list may be empty: no guest in the cell, or not one has accepted the charter.
+            guest_pending=services.guests_pending_charter(meeting.cell, participants),
+            can_invite_to_cell=can_invite(membership),
             can_uninvite=timezone.now() < meeting.starts_at,
             open_day=openable and first <= timezone.now() <= last,
             open_form=(forms.get("open_form") or OpenForm(roll=services.attendance_roll(meeting, attendees)))
