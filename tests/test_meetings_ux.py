@@ -212,3 +212,22 @@ def test_a_guest_who_accepted_the_charter_is_offered_without_a_notice(world):
     assert 'id="guests-unavailable"' not in page
     assert reverse("meetings:item_guest", kwargs={"pk": item.pk}) in page
     assert f"{world.a.members['guest'].user.get_full_name()} (svc-guest)</option>" in page
+
+
+# --- a reference is kept whole on a narrow screen (cmer-ref: no break at its hyphens) -------------
+
+
+def _refs_kept_whole(page: str, reference: str) -> int:
+    """How many times `reference` is shown inside an element of class cmer-ref (link or not)."""
+    pattern = r'class="cmer-ref">(?:<a [^>]*>)?' + re.escape(reference) + "<"
+    return len(re.findall(pattern, page))
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "member"])
+def test_references_of_the_meeting_pages_are_kept_whole(world, persona):
+    meeting = make_meeting(world.a, opened=True)
+    ref = make_item(world.a, meeting, guest=False).case.reference
+    assert _refs_kept_whole(_get(world, persona, "meetings:detail", meeting.pk), ref) == 1
+    assert _refs_kept_whole(_get(world, persona, "meetings:minutes", meeting.pk), ref) == 1
+    # The session: the item's heading and the link to the situation.
+    assert _refs_kept_whole(_get(world, persona, "meetings:session", meeting.pk), ref) == 2
