@@ -231,3 +231,16 @@ def test_references_of_the_meeting_pages_are_kept_whole(world, persona):
     assert _refs_kept_whole(_get(world, persona, "meetings:minutes", meeting.pk), ref) == 1
     # The session: the item's heading and the link to the situation.
     assert _refs_kept_whole(_get(world, persona, "meetings:session", meeting.pk), ref) == 2
+
+
+# --- the relevé names its columns as the screen does ----------------------------------------------
+
+
+def test_the_releve_pdf_heads_the_item_kind_column_as_the_screen_does(world):
+    meeting = make_meeting(world.a, opened=True)
+    make_item(world.a, meeting, guest=False)
+    screen = _get(world, "coordinator", "meetings:minutes", meeting.pk)
+    assert '<th scope="col">Nature</th>' in screen
+    pdf = persona_client(world, "coordinator").get(reverse("meetings:minutes_pdf", kwargs={"pk": meeting.pk}))
+    text = readable(pdf)
+    assert "Nature" in text.split() and "Examen" not in text
