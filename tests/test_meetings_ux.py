@@ -244,3 +244,35 @@ def test_the_releve_pdf_heads_the_item_kind_column_as_the_screen_does(world):
     pdf = persona_client(world, "coordinator").get(reverse("meetings:minutes_pdf", kwargs={"pk": meeting.pk}))
     text = readable(pdf)
     assert "Nature" in text.split() and "Examen" not in text
+
+
+# --- a séance just opened is « en cours », not « tenue » ------------------------------------------
+
+
+def _badge(page: str) -> str:
+    start = page.index('class="fr-badge ')
+    return page[start : page.index("</span>", start)].split(">")[-1]
+
+
+def test_a_seance_opened_before_its_hour_is_under_way_then_held_after_its_end(world):
+    # Its hour come but the séance not opened: still only convened.
+    waiting = make_meeting(world.a)
+    assert _badge(_get(world, "coordinator", "meetings:detail", waiting.pk)) == "convoquée"
+    meeting = _starting_in(make_meeting(world.a, opened=True), timedelta(minutes=13))
+    make_item(world.a, meeting, guest=False)
+    for name in ("meetings:detail", "meetings:session", "meetings:minutes"):
+        assert _badge(_get(world, "coordinator", name, meeting.pk)) == "en cours", name
+    listing = persona_client(world, "coordinator").get(reverse("meetings:list")).content.decode()
+    assert "en cours</span>" in listing and "tenue, relevé à valider" not in listing
+    # Past its end and not validated: held, its relevé awaits the president.
+    _starting_in(meeting, -timedelta(hours=3))
+    assert _badge(_get(world, "coordinator", "meetings:detail", meeting.pk)) == "tenue, relevé à valider"
+    # Validated: so it says, whatever the hour.
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_validated_at=timezone.now())
+    _starting_in(meeting, -timedelta(minutes=30))
+    assert _badge(_get(world, "coordinator", "meetings:detail", meeting.pk)) == "relevé validé"
+    meeting.refresh_from_db()
+    assert not meeting.is_under_way
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_validated_at=None, cancelled_at=timezone.now())
+    meeting.refresh_from_db()
+    assert not meeting.is_under_way

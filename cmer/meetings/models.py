@@ -50,6 +50,20 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return _("Réunion du %(day)s") % {"day": format_date(self.starts_at)}
 
+    @property
+    def is_under_way(self) -> bool:
+        """Opened and not past its end: the séance sits (« en cours »), it is not yet « tenue ».
+
+        The séance's end is not recorded: the meeting's own end stands for it, as for the « À venir »
+        list and a guest's window (docs/rules.md §5). A séance opened before its hour is under way.
+        """
+        return (
+            self.opened_at is not None
+            and self.minutes_validated_at is None
+            and self.cancelled_at is None
+            and timezone.now() <= self.ends_at
+        )
+
 
 class Attendance(models.TextChoices):
     PRESENT = "present", _("présent")
