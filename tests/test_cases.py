@@ -254,6 +254,26 @@ def test_no_page_of_an_archived_case_shows_it_before_the_written_reason(world):
         assert CANARY in client.get(reverse(name, kwargs={"pk": case.pk})).content.decode(), name
 
 
+def test_an_action_of_an_archived_case_waits_for_the_reason_too(world):
+    """An action page names its situation and its plan: archived, it is the situation's content."""
+    action = make_plan(world.a).actions.get()
+    Case.objects.filter(pk=action.case_id).update(state=State.ARCHIVED)
+    url = reverse("support:action", kwargs={"pk": action.pk})
+    detail = reverse("cases:detail", kwargs={"pk": action.case_id})
+    coordinator = persona_client(world, "coordinator")
+    response = coordinator.get(url)
+    assert (response.status_code, response["Location"]) == (302, detail)
+    # The referent cannot read archives at all: the situation page refuses them.
+    referent = persona_client(world, "member")
+    response = referent.get(url, follow=True)
+    assert response.redirect_chain == [(detail, 302)] and response.status_code == 403
+    assert action.title not in response.content.decode()
+    coordinator.post(
+        reverse("cases:archive_access", kwargs={"pk": action.case_id}), {"reason": "Bilan demandé."}
+    )
+    assert action.title in coordinator.get(url).content.decode()
+
+
 def test_close_with_unknown_reason_keeps_the_case_open(world):
     case = make_case(world.a, State.SUPPORT)
     client = persona_client(world, "coordinator")

@@ -89,6 +89,8 @@ def action_update(request: CellRequest, pk: int) -> HttpResponse:
     action = get_visible_or_404(request, qs, pk=pk)
     if not can_update_action(membership, action):
         raise deny(request, "support.action_update", action)
+    if archive_closed_to(membership, action.case):
+        return redirect("cases:detail", pk=action.case_id)  # which asks for the written reason first
     form = ActionUpdateForm(request.POST or None, initial={"result": action.result})
     valid = request.method == "POST" and form.is_valid()
     bias_warnings_record(forms=[form])
