@@ -240,10 +240,11 @@ def test_the_releve_pdf_heads_the_item_kind_column_as_the_screen_does(world):
     meeting = make_meeting(world.a, opened=True)
     make_item(world.a, meeting, guest=False)
     screen = _get(world, "coordinator", "meetings:minutes", meeting.pk)
-    assert '<th scope="col">Nature</th>' in screen
+    assert '<th scope="col">Nature</th>' in screen and '<th scope="col">Situation</th>' in screen
     pdf = persona_client(world, "coordinator").get(reverse("meetings:minutes_pdf", kwargs={"pk": meeting.pk}))
     text = readable(pdf)
     assert "Nature" in text.split() and "Examen" not in text
+    assert "Situation" in text.split() and "Référence" not in text
 
 
 # --- a séance just opened is « en cours », not « tenue » ------------------------------------------
