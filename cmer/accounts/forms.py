@@ -84,7 +84,18 @@ class ChooseCellForm(DsfrForm):
         field.label_from_instance = lambda m: f"{m.cell} — {m.get_role_display()}"
 
 
-class MembershipCreateForm(DsfrForm):
+class GivenRolesForm(DsfrForm):
+    """A form whose role list holds only the roles this manager may give
+    (accounts.permissions.roles_given_by): another one posted is refused as an invalid choice."""
+
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["role"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(value, label) for value, label in Role.choices if value in roles]
+
+
+class MembershipCreateForm(GivenRolesForm):
     email = forms.EmailField(
         label=_("Adresse électronique du compte"),
         max_length=254,
@@ -92,10 +103,6 @@ class MembershipCreateForm(DsfrForm):
     )
     role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
     service = forms.CharField(label=_("Service ou organisation"), max_length=120, required=False)
-
-    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _offer_only(self, roles)
 
     def clean_email(self) -> User:
         email = self.cleaned_data["email"].lower()
@@ -105,19 +112,8 @@ class MembershipCreateForm(DsfrForm):
         return user
 
 
-class MembershipRoleForm(DsfrForm):
+class MembershipRoleForm(GivenRolesForm):
     role = forms.ChoiceField(label=_("Nouveau rôle"), choices=Role.choices)
-
-    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _offer_only(self, roles)
-
-
-def _offer_only(form: forms.Form, roles: list[str]) -> None:
-    """The role list holds the roles this manager may give (accounts.permissions.roles_given_by):
-    another one posted is refused as an invalid choice."""
-    field = form.fields["role"]
-    field.choices = [(value, label) for value, label in Role.choices if value in roles]  # type: ignore[attr-defined]
 
 
 class ReauthForm(DsfrForm):
@@ -179,16 +175,12 @@ class PasswordResetRequestForm(DsfrForm):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
 
 
-class InvitationForm(DsfrForm):
+class InvitationForm(GivenRolesForm):
     email = forms.EmailField(label=_("Adresse électronique professionnelle"), max_length=254)
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     last_name = forms.CharField(label=_("Nom"), max_length=150)
     role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices)
     service = forms.CharField(label=_("Service ou organisation"), max_length=120, required=False)
-
-    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _offer_only(self, roles)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -183,6 +183,27 @@ def charter_text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def charter_in_force(cell: Any) -> models.QuerySet[Charter, Any]:
+    """The pk of a cell's charter in force (its latest version already effective), as a subquery;
+    `cell` is a cell id or an OuterRef to one."""
+    return (
+        Charter.objects.filter(cell_id=cell, effective_date__lte=timezone.localdate())
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+
+
+def accepted_charter_in_force() -> models.Exists:
+    """For a query over memberships: has each accepted its own cell's charter in force, as the
+    charter gate asks (Membership.has_accepted_current_charter), in the same query for all."""
+    return models.Exists(
+        CharterAcceptance.objects.filter(
+            membership_id=models.OuterRef("pk"),
+            charter_id=models.Subquery(charter_in_force(models.OuterRef(models.OuterRef("cell_id")))),
+        )
+    )
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self, on: Any = None) -> MembershipQuerySet:
         today = on or timezone.localdate()
@@ -196,26 +217,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         )
 
     def charter_accepted(self) -> MembershipQuerySet:
-        """Those that accepted their cell's charter in force, as the charter gate asks of the current
-        one (Membership.has_accepted_current_charter), in the same query for all of them.
-
-        Nobody sees anything of a cell before accepting its current charter (docs/rules.md §2), so
-        whatever adds up several memberships of one account keeps only these.
-        """
-        current = (
-            Charter.objects.filter(
-                cell_id=models.OuterRef(models.OuterRef("cell_id")), effective_date__lte=timezone.localdate()
-            )
-            .order_by("-version")
-            .values("pk")[:1]
-        )
-        return self.filter(
-            models.Exists(
-                CharterAcceptance.objects.filter(
-                    membership_id=models.OuterRef("pk"), charter_id=models.Subquery(current)
-                )
-            )
-        )
+        """Only those that accepted their cell's charter in force: nobody sees anything of a cell
+        before (docs/rules.md §2), so whatever adds up several memberships of one account keeps
+        only these."""
+        return self.filter(accepted_charter_in_force())
 
     def current_for(self, user: User, membership_id: Any) -> Membership | None:
         """The user's active membership named by the session, or their only one."""
@@ -289,12 +294,9 @@ class Membership(models.Model):
     def has_accepted_current_charter(self) -> bool:
         # One query (checked on every request by the middleware): the acceptance of the charter
         # version currently in force, if any. No charter in force means nothing is accepted.
-        current = (
-            Charter.objects.filter(cell_id=self.cell_id, effective_date__lte=timezone.localdate())
-            .order_by("-version")
-            .values("pk")[:1]
-        )
-        return self.charter_acceptances.filter(charter_id=models.Subquery(current)).exists()
+        return self.charter_acceptances.filter(
+            charter_id=models.Subquery(charter_in_force(self.cell_id))
+        ).exists()
 
 
 class CharterAcceptance(models.Model):

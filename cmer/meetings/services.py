@@ -7,13 +7,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Max
 from django.db.models.query import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cmer.accounts.models import Cell, Charter, CharterAcceptance, Membership
+from cmer.accounts.models import Cell, Membership, accepted_charter_in_force
 from cmer.accounts.roles import PARTICIPANTS
 from cmer.audit.services import record
 from cmer.cases.models import Case
@@ -93,16 +93,10 @@ class Convenable:
 def cell_participants(cell: Cell) -> list[Convenable]:
     """Active members, state members, managers and guests of the cell, each with why they cannot be
     convened or invited (no acceptance of the charter in force). One query."""
-    current = (
-        Charter.objects.filter(cell=cell, effective_date__lte=timezone.localdate())
-        .order_by("-version")
-        .values("pk")[:1]
-    )
-    accepted = CharterAcceptance.objects.filter(membership=OuterRef("pk"), charter=Subquery(current))
     rows = (
         Membership.objects.active()
         .filter(cell=cell, role__in=PARTICIPANTS)
-        .annotate(accepted=Exists(accepted))
+        .annotate(accepted=accepted_charter_in_force())
         .select_related("user")
         .order_by("role", "user__last_name", "pk")
     )
